@@ -1,0 +1,13 @@
+package io.ballast.storage;
+
+/** The configuration cannot work: a missing bucket, a bad endpoint, a malformed setting. */
+public final class InvalidStorageConfigException extends StorageException {
+
+  public InvalidStorageConfigException(String message) {
+    super(message, null);
+  }
+
+  public InvalidStorageConfigException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
