@@ -1,0 +1,153 @@
+package io.ballast.service.dataplane;
+
+import io.ballast.resource.ResourceSet;
+import io.ballast.resource.ResourceType;
+import io.ballast.service.node.VerifiedSnapshot;
+import io.ballast.service.proxy.RouteTable;
+import io.ballast.snapshot.SnapshotContent;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.storage.ETag;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place a data plane changes what it serves. A candidate snapshot is read, validated and
+ * compiled into a route table entirely off the request path; only then is it swapped in with one
+ * reference write, so requests in flight finish on the table they started with. A candidate that
+ * fails anywhere leaves the serving configuration untouched and is reported in the status. The
+ * serving version never goes down.
+ */
+public final class SnapshotApplier {
+
+  private static final Logger log = LoggerFactory.getLogger(SnapshotApplier.class);
+  private static final RouteTable EMPTY = RouteTable.compile(List.of(), Map.of(), Map.of());
+
+  /** Where a snapshot came from, as the status endpoint names it. */
+  public enum Source {
+    CONTROL_PLANE,
+    CACHE,
+    STORAGE;
+
+    public String id() {
+      return name().toLowerCase();
+    }
+  }
+
+  /** What the DP serves now. */
+  public record Serving(
+      RouteTable table, SnapshotManifest manifest, Source source, Instant appliedAt) {}
+
+  /** The last snapshot refused, for the status endpoint. */
+  public record Rejection(long version, Source source, String reason, Instant at) {}
+
+  private final LocalCache cache;
+  private final Clock clock;
+  private final AtomicReference<Serving> serving = new AtomicReference<>();
+  private volatile SnapshotManifest instance;
+  private volatile Rejection lastRejection;
+
+  public SnapshotApplier(LocalCache cache, Clock clock) {
+    this.cache = cache;
+    this.clock = clock;
+  }
+
+  /** The table for the next request: read once per request by the proxy. */
+  public RouteTable table() {
+    Serving current = serving.get();
+    return current == null ? EMPTY : current.table();
+  }
+
+  public Optional<Serving> serving() {
+    return Optional.ofNullable(serving.get());
+  }
+
+  public Optional<SnapshotManifest> instance() {
+    return Optional.ofNullable(instance);
+  }
+
+  public Optional<Rejection> lastRejection() {
+    return Optional.ofNullable(lastRejection);
+  }
+
+  /** The version served of {@code kind}, 0 when none. */
+  public long version(SnapshotKind kind) {
+    if (kind == SnapshotKind.INSTANCE) {
+      return instance == null ? 0 : instance.version();
+    }
+    Serving current = serving.get();
+    return current == null ? 0 : current.manifest().version();
+  }
+
+  /**
+   * Applies {@code snapshot} if it is newer than what is served.
+   *
+   * @param storageEtag the storage pointer's ETag when the snapshot came from storage
+   * @return true when it is now served (newly, or it was the same version already)
+   */
+  public synchronized boolean apply(
+      VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
+    SnapshotManifest manifest = snapshot.manifest();
+    long current = version(manifest.kind());
+    if (manifest.version() < current) {
+      log.info(
+          "not applying {} snapshot {} from {}: version {} is served", manifest.kind().id(),
+          manifest.version(), source.id(), current);
+      return false;
+    }
+    if (manifest.version() == current) {
+      relabel(manifest.kind(), source);
+      return true;
+    }
+    try {
+      if (manifest.kind() == SnapshotKind.INSTANCE) {
+        instance = manifest;
+      } else {
+        ResourceSet resources = SnapshotContent.readResources(snapshot.body());
+        RouteTable table =
+            RouteTable.compile(
+                resources.of(ResourceType.ROUTES).values(),
+                resources.of(ResourceType.SERVICES),
+                resources.of(ResourceType.UPSTREAMS));
+        serving.set(new Serving(table, manifest, source, clock.instant()));
+      }
+    } catch (RuntimeException e) {
+      lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
+      log.error(
+          "refused {} snapshot {} from {}; still serving version {}: {}", manifest.kind().id(),
+          manifest.version(), source.id(), current, e.getMessage());
+      return false;
+    }
+    log.info(
+        "now serving {} snapshot {} from {} ({})", manifest.kind().id(), manifest.version(),
+        source.id(), manifest.counts());
+    if (source != Source.CACHE) {
+      try {
+        cache.save(snapshot, storageEtag);
+      } catch (RuntimeException e) {
+        log.warn("could not update the local cache: {}", e.getMessage());
+      }
+    }
+    return true;
+  }
+
+  /** Records a refusal found before a snapshot reaches {@link #apply} (e.g. a bad checksum). */
+  public void reject(long version, Source source, String reason) {
+    lastRejection = new Rejection(version, source, reason, clock.instant());
+    log.error("refused a snapshot from {}: {}", source.id(), reason);
+  }
+
+  private void relabel(SnapshotKind kind, Source source) {
+    Serving current = serving.get();
+    if (kind == SnapshotKind.RESOURCES && current != null && current.source() != source
+        && source != Source.CACHE) {
+      serving.set(new Serving(current.table(), current.manifest(), source, current.appliedAt()));
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package io.ballast.service.node;
+
+import io.ballast.resource.Json;
+import java.util.Map;
+
+/** APISIX's error body, {@code {"error_msg": "..."}}, used by every Ballast endpoint. */
+public final class ErrorJson {
+
+  private ErrorJson() {}
+
+  public static byte[] of(String message) {
+    return Json.mapper().writeValueAsBytes(Map.of("error_msg", message));
+  }
+}

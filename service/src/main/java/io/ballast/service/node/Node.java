@@ -1,0 +1,283 @@
+package io.ballast.service.node;
+
+import io.ballast.config.ConfigNode;
+import io.ballast.config.FallbackCpConfig;
+import io.ballast.resource.Json;
+import io.ballast.service.controlplane.ConfServerApi;
+import io.ballast.service.controlplane.SnapshotBuilder;
+import io.ballast.service.controlplane.StorageExporter;
+import io.ballast.service.cp.AdminApi;
+import io.ballast.service.cp.ConfigStore;
+import io.ballast.service.dataplane.ControlPlaneFollower;
+import io.ballast.service.dataplane.LocalCache;
+import io.ballast.service.dataplane.SnapshotApplier;
+import io.ballast.service.dataplane.SnapshotApplier.Source;
+import io.ballast.service.dataplane.StorageFollower;
+import io.ballast.service.node.NodeConfig.ConfigProvider;
+import io.ballast.service.node.NodeConfig.Role;
+import io.ballast.service.proxy.ProxyOptions;
+import io.ballast.service.proxy.ProxyServer;
+import io.ballast.snapshot.SnapshotEntry;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.storage.StorageBackend;
+import io.ballast.storage.StorageBackends;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+
+/**
+ * One running Ballast node: assembles the parts its role needs from {@link NodeConfig}, starts
+ * them, and stops them in reverse order. Everything here is wiring; behaviour lives in the parts.
+ */
+public final class Node implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+  /** Top-level sections of the CP's file that make up the instance snapshot. */
+  private static final List<String> INSTANCE_SECTIONS =
+      List.of("plugins", "plugin_attr", "discovery", "stream_plugins");
+
+  private final NodeConfig config;
+  private final Clock clock = Clock.systemUTC();
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private ConfigStore store;
+  private SnapshotBuilder builder;
+  private StorageExporter exporter;
+  private SnapshotApplier applier;
+  private ControlPlaneFollower.Connection connection;
+  private final List<StorageFollower> storageFollowers = new ArrayList<>();
+
+  private Node(NodeConfig config) {
+    this.config = config;
+  }
+
+  public static Node start(NodeConfig config, ConfigNode root) {
+    Node node = new Node(config);
+    try {
+      node.startParts(root);
+    } catch (RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    log.info("ballast {} node {} started: {}", config.role().id(), config.nodeId(), config);
+    return node;
+  }
+
+  private void startParts(ConfigNode root) {
+    Optional<FallbackCpConfig> fallback = config.fallback();
+    StorageBackend backend = null;
+    if (fallback.isPresent()) {
+      backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
+      started.push(backend);
+    }
+    String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
+    String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
+    Path data = config.dataDir();
+
+    if (config.holdsConfiguration()) {
+      store = ConfigStore.open(data.resolve("store"));
+      started.push(store);
+      builder =
+          new SnapshotBuilder(
+              store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
+      started.push(builder);
+      builder.start(instanceSettings(root));
+      serve("deployment.admin.admin_listen", config.adminListen(),
+          AdminApi.routes(store, java.util.Set.copyOf(config.adminKeys())));
+      if (config.role() == Role.CONTROL_PLANE) {
+        serve("deployment.role_control_plane.conf_server.listen", config.confServerListen(),
+            new ConfServerApi(builder).routes());
+      }
+      if (backend != null) {
+        exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
+        started.push(exporter);
+        exporter.start();
+      }
+    }
+
+    if (config.servesTraffic()) {
+      LocalCache cache = new LocalCache(data.resolve("dp-cache"));
+      applier = new SnapshotApplier(cache, clock);
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        cache.load(kind).ifPresent(e -> applier.apply(e.snapshot(), Source.CACHE, e.storageEtag()));
+      }
+      followSources(cache, backend, fallback, prefix, group);
+      ProxyServer proxy = new ProxyServer(applier::table, ProxyOptions.defaults());
+      started.push(proxy::dispose);
+      for (Listen listen : config.proxyListen()) {
+        try {
+          DisposableServer server = proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
+          started.push(server::disposeNow);
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "cannot listen on apisix.node_listen " + listen + ": " + e.getMessage(), e);
+        }
+      }
+    }
+
+    serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  private void followSources(
+      LocalCache cache,
+      StorageBackend backend,
+      Optional<FallbackCpConfig> fallback,
+      String prefix,
+      String group) {
+    if (config.role() == Role.TRADITIONAL) {
+      // Both roles in one process: the DP takes the CP's snapshots in memory, same checks.
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        var subscription =
+            builder
+                .updates(kind)
+                .publishOn(Schedulers.boundedElastic())
+                .subscribe(s -> applier.apply(s, Source.CONTROL_PLANE, Optional.empty()));
+        started.push(subscription::dispose);
+      }
+      return;
+    }
+    boolean standalone = config.configProvider() == ConfigProvider.YAML;
+    if (!standalone) {
+      connection = new ControlPlaneFollower.Connection();
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        ControlPlaneFollower follower =
+            new ControlPlaneFollower(
+                config.controlPlaneHosts(), kind, applier, connection,
+                config.dataDir().resolve("dp-downloads"));
+        started.push(follower);
+        follower.start();
+      }
+    }
+    if (backend != null) {
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        String bucket =
+            kind == SnapshotKind.RESOURCES
+                ? fallback.get().resourceBucket()
+                : fallback.get().configBucket();
+        StorageFollower follower =
+            new StorageFollower(
+                new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)),
+                kind,
+                applier,
+                fallback.get().pollInterval(),
+                standalone ? () -> true : () -> !connection.connected(),
+                config.dataDir().resolve("dp-downloads"),
+                cache.load(kind).flatMap(LocalCache.Entry::storageEtag));
+        storageFollowers.add(follower);
+        started.push(follower);
+        follower.start();
+      }
+    }
+  }
+
+  private void serve(String what, Listen listen, org.springframework.web.reactive.function.server.RouterFunction<org.springframework.web.reactive.function.server.ServerResponse> routes) {
+    DisposableServer server = HttpEndpoints.serve(what, listen, routes);
+    started.push(server::disposeNow);
+    log.info("{} listening on {}", what, server.address());
+  }
+
+  /** Node-level settings of the CP's own file that data planes receive as the instance snapshot. */
+  private static List<SnapshotEntry> instanceSettings(ConfigNode root) {
+    List<SnapshotEntry> entries = new ArrayList<>();
+    INSTANCE_SECTIONS.stream()
+        .sorted()
+        .forEach(
+            section ->
+                root.raw(section)
+                    .ifPresent(
+                        value ->
+                            entries.add(
+                                new SnapshotEntry(
+                                    "settings", section, Json.mapper().valueToTree(value)))));
+    return entries;
+  }
+
+  boolean ready() {
+    if (applier != null) {
+      return applier.serving().isPresent();
+    }
+    return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
+  }
+
+  Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("role", config.role().id());
+    status.put("node_id", config.nodeId());
+    status.put("ready", ready());
+    if (store != null) {
+      status.put("store_revision", store.revision());
+    }
+    if (applier != null) {
+      Map<String, Object> serving = new LinkedHashMap<>();
+      applier
+          .serving()
+          .ifPresentOrElse(
+              s -> {
+                serving.put("source", s.source().id());
+                serving.put("version", s.manifest().version());
+                serving.put("created_at", s.manifest().createdAt().toString());
+                serving.put(
+                    "age_seconds",
+                    Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
+                serving.put("applied_at", s.appliedAt().toString());
+                serving.put("counts", s.manifest().counts());
+              },
+              () -> serving.put("source", "none"));
+      status.put("config", serving);
+      status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
+      applier
+          .lastRejection()
+          .ifPresent(
+              r -> status.put("last_rejection", Map.of(
+                  "version", r.version(), "source", r.source().id(),
+                  "reason", String.valueOf(r.reason()), "at", r.at().toString())));
+    }
+    if (config.role() == Role.DATA_PLANE) {
+      Map<String, Object> cp = new LinkedHashMap<>();
+      if (connection == null) {
+        cp.put("state", "not_used");
+      } else {
+        cp.put("state", connection.connected() ? "connected" : "disconnected");
+        cp.put("since", connection.since().toString());
+        connection.lastError().ifPresent(e -> cp.put("last_error", e));
+      }
+      status.put("control_plane", cp);
+    }
+    config.fallback().ifPresent(fb -> {
+      Map<String, Object> storage = new LinkedHashMap<>();
+      storage.put("backend", fb.backend());
+      for (StorageFollower follower : storageFollowers) {
+        follower.lastPoll().ifPresent(t -> storage.put("last_poll", t.toString()));
+        follower.lastError().ifPresent(e -> storage.put("last_error", e));
+      }
+      if (exporter != null) {
+        storage.put("export", exporter.status());
+      }
+      status.put("storage", storage);
+    });
+    return status;
+  }
+
+  @Override
+  public void close() {
+    while (!started.isEmpty()) {
+      try {
+        started.pop().close();
+      } catch (Exception e) {
+        log.warn("error while stopping: {}", e.toString());
+      }
+    }
+  }
+}

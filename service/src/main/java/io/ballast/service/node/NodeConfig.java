@@ -1,0 +1,258 @@
+package io.ballast.service.node;
+
+import io.ballast.config.ConfigException;
+import io.ballast.config.ConfigNode;
+import io.ballast.config.FallbackCpConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything a node reads from {@code conf/config.yaml}, under the keys and defaults APISIX uses.
+ * Sections of an APISIX file that Ballast does not implement (nginx_config, plugins, …) are left
+ * alone so that users can bring their files; inside the sections Ballast owns, a wrong value is
+ * refused with its key path.
+ */
+public record NodeConfig(
+    String file,
+    Role role,
+    List<Listen> proxyListen,
+    Listen statusListen,
+    Listen adminListen,
+    List<String> adminKeys,
+    Listen confServerListen,
+    ConfigProvider configProvider,
+    List<URI> controlPlaneHosts,
+    FallbackCpConfig fallbackCp,
+    Path dataDir,
+    String nodeId) {
+
+  public enum Role {
+    TRADITIONAL,
+    CONTROL_PLANE,
+    DATA_PLANE;
+
+    public String id() {
+      return name().toLowerCase();
+    }
+
+    boolean servesTraffic() {
+      return this != CONTROL_PLANE;
+    }
+
+    boolean holdsConfiguration() {
+      return this != DATA_PLANE;
+    }
+  }
+
+  /** Where a data plane takes its configuration from. */
+  public enum ConfigProvider {
+    CONTROL_PLANE,
+    /** APISIX/API7 standalone: with {@code fallback_cp}, the storage snapshots. */
+    YAML
+  }
+
+  public boolean servesTraffic() {
+    return role.servesTraffic();
+  }
+
+  public boolean holdsConfiguration() {
+    return role.holdsConfiguration();
+  }
+
+  /** The {@code fallback_cp} settings, when the file has them. */
+  public Optional<FallbackCpConfig> fallback() {
+    return Optional.ofNullable(fallbackCp);
+  }
+
+  public static NodeConfig parse(ConfigNode root, String hostName) {
+    ConfigNode apisix = root.childOrEmpty("apisix");
+    ConfigNode deployment = root.childOrEmpty("deployment");
+    ConfigNode ballast = root.childOrEmpty("ballast");
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id"));
+
+    String roleText = deployment.string("role", "traditional");
+    Role role =
+        switch (roleText) {
+          case "traditional" -> Role.TRADITIONAL;
+          case "control_plane" -> Role.CONTROL_PLANE;
+          case "data_plane" -> Role.DATA_PLANE;
+          default -> throw deployment.error(
+              "role", "must be traditional, control_plane or data_plane, not '" + roleText + "'");
+        };
+
+    List<Listen> proxyListen = nodeListen(apisix);
+    Listen status = listenBlock(apisix, "status", new Listen("127.0.0.1", 7085));
+
+    ConfigNode admin = deployment.childOrEmpty("admin");
+    Listen adminListen = listenBlock(admin, "admin_listen", new Listen("0.0.0.0", 9180));
+    List<String> adminKeys = adminKeys(admin);
+    if (role.holdsConfiguration() && adminKeys.isEmpty()) {
+      throw admin.error(
+          "admin_key",
+          "is required on a " + role.id() + " node: a list of {name, key, role} entries");
+    }
+
+    ConfigNode confServer =
+        deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server");
+    Listen confListen = listenText(confServer, "listen", new Listen("0.0.0.0", 9280));
+
+    ConfigNode dataPlane = deployment.childOrEmpty("role_data_plane");
+    String providerText = dataPlane.string("config_provider", "control_plane");
+    ConfigProvider provider =
+        switch (providerText) {
+          case "control_plane" -> ConfigProvider.CONTROL_PLANE;
+          case "yaml" -> ConfigProvider.YAML;
+          default -> throw dataPlane.error(
+              "config_provider", "must be control_plane or yaml, not '" + providerText + "'");
+        };
+
+    FallbackCpConfig fallback = FallbackCpConfig.find(root).orElse(null);
+    List<URI> cpHosts = List.of();
+    if (role == Role.DATA_PLANE) {
+      if (provider == ConfigProvider.CONTROL_PLANE) {
+        cpHosts = controlPlaneHosts(deployment, dataPlane);
+      } else if (fallback == null) {
+        throw dataPlane.error(
+            "config_provider",
+            "'yaml' without a fallback_cp block means APISIX's standalone apisix.yaml, which"
+                + " Ballast does not read yet; add fallback_cp to read storage snapshots");
+      }
+    }
+
+    Path dataDir = Path.of(ballast.string("data_dir", "data")).toAbsolutePath().normalize();
+    String nodeId = ballast.string("node_id", hostName + "-" + ProcessHandle.current().pid());
+    return new NodeConfig(
+        root.file(),
+        role,
+        proxyListen,
+        status,
+        adminListen,
+        adminKeys,
+        confListen,
+        provider,
+        cpHosts,
+        fallback,
+        dataDir,
+        nodeId);
+  }
+
+  /** {@code apisix.node_listen}: a port, a list of ports, or a list of {ip, port}. */
+  private static List<Listen> nodeListen(ConfigNode apisix) {
+    List<Object> entries = apisix.list("node_listen");
+    if (entries.isEmpty()) {
+      return List.of(new Listen("0.0.0.0", 9080));
+    }
+    List<Listen> result = new ArrayList<>();
+    for (Object entry : entries) {
+      if (entry instanceof Map<?, ?> map) {
+        Object ip = map.get("ip");
+        result.add(
+            new Listen(
+                ip == null ? "0.0.0.0" : ip.toString(),
+                port(apisix, "node_listen", map.get("port"))));
+      } else {
+        result.add(new Listen("0.0.0.0", port(apisix, "node_listen", entry)));
+      }
+    }
+    return List.copyOf(result);
+  }
+
+  /** A block {@code {ip, port}} as APISIX writes {@code apisix.status} and {@code admin_listen}. */
+  private static Listen listenBlock(ConfigNode parent, String key, Listen defaults) {
+    Optional<ConfigNode> block = parent.child(key);
+    if (block.isEmpty()) {
+      return defaults;
+    }
+    ConfigNode node = block.get();
+    node.rejectUnknownKeys(Set.of("ip", "port"));
+    String ip = node.string("ip", defaults.ip());
+    return new Listen(ip, port(node, "port", node.raw("port").orElse(defaults.port())));
+  }
+
+  /** {@code host:port} text, as APISIX writes {@code conf_server.listen}. */
+  private static Listen listenText(ConfigNode parent, String key, Listen defaults) {
+    Optional<String> text = parent.string(key);
+    if (text.isEmpty()) {
+      return defaults;
+    }
+    String value = text.get().trim();
+    int colon = value.lastIndexOf(':');
+    if (colon <= 0) {
+      throw parent.error(key, "must be ip:port, not '" + value + "'");
+    }
+    return new Listen(value.substring(0, colon), port(parent, key, value.substring(colon + 1)));
+  }
+
+  private static int port(ConfigNode node, String key, Object value) {
+    try {
+      int port = Integer.parseInt(String.valueOf(value).trim());
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw node.error(key, "must be a port number 0-65535, not '" + value + "'");
+    }
+  }
+
+  private static List<String> adminKeys(ConfigNode admin) {
+    List<String> keys = new ArrayList<>();
+    List<Object> entries = admin.list("admin_key");
+    for (int i = 0; i < entries.size(); i++) {
+      if (!(entries.get(i) instanceof Map<?, ?> entry)) {
+        throw admin.error("admin_key[" + i + "]", "must be a mapping {name, key, role}");
+      }
+      Object key = entry.get("key");
+      if (key == null || key.toString().isBlank()) {
+        throw admin.error("admin_key[" + i + "].key", "must not be empty");
+      }
+      keys.add(key.toString());
+    }
+    return List.copyOf(keys);
+  }
+
+  /**
+   * The CP endpoints: {@code role_data_plane.control_plane.host} (Ballast's form, as DESIGN.md
+   * writes it) or APISIX's {@code deployment.etcd.host}.
+   */
+  private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
+    ConfigNode source = dataPlane.childOrEmpty("control_plane");
+    if (!source.has("host")) {
+      source = deployment.childOrEmpty("etcd");
+    }
+    List<Object> hosts = source.list("host");
+    if (hosts.isEmpty()) {
+      throw dataPlane.error(
+          "control_plane.host",
+          "is required on a data_plane node with config_provider control_plane");
+    }
+    List<URI> uris = new ArrayList<>();
+    for (Object host : hosts) {
+      try {
+        URI uri = URI.create(host.toString().trim());
+        if (uri.getHost() == null || !("http".equals(uri.getScheme()))) {
+          throw new IllegalArgumentException("not an http://host:port address");
+        }
+        uris.add(uri);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            source.file(), source.pathOf("host"), "'" + host + "': " + e.getMessage());
+      }
+    }
+    return List.copyOf(uris);
+  }
+
+  /** Never prints admin keys or storage credentials. */
+  @Override
+  public String toString() {
+    return "NodeConfig[file=" + file + ", role=" + role.id() + ", proxy=" + proxyListen
+        + ", status=" + statusListen + ", admin=" + adminListen + ", conf_server="
+        + confServerListen + ", config_provider=" + configProvider + ", control_plane="
+        + controlPlaneHosts + ", fallback_cp=" + fallbackCp + ", data_dir=" + dataDir + "]";
+  }
+}
