@@ -97,7 +97,11 @@ class ConfigLoaderTest {
             defaulted: ${{UNSET:=42}}
             """,
             Map.of(
-                "PORT", "9080", "ENABLED", "true", "RATIO", "0.5", "NAME", "edge", "FLOW", "[1, 2]"));
+                "PORT", "9080",
+                "ENABLED", "true",
+                "RATIO", "0.5",
+                "NAME", "edge",
+                "FLOW", "[1, 2]"));
 
     assertThat(root.raw("port")).contains(9080);
     // As APISIX, which substitutes before parsing: quoting the reference does not keep it text.
@@ -131,7 +135,8 @@ class ConfigLoaderTest {
 
   @Test
   void aSyntaxErrorNamesTheFileAndTheLine() {
-    assertThatThrownBy(() -> parse("deployment:\n  role: data_plane\n   role_cp: x: y\n", Map.of()))
+    String yaml = "deployment:\n  role: data_plane\n   role_cp: x: y\n";
+    assertThatThrownBy(() -> parse(yaml, Map.of()))
         .isInstanceOfSatisfying(
             ConfigException.class,
             e -> {
@@ -153,8 +158,10 @@ class ConfigLoaderTest {
   @Test
   void noJavaTypesAreBuiltFromTags() {
     assertThatThrownBy(
-            () -> parse("x: !!javax.script.ScriptEngineManager [!!java.net.URL [\"http://h\"]]\n",
-                Map.of()))
+            () ->
+                parse(
+                    "x: !!javax.script.ScriptEngineManager [!!java.net.URL [\"http://h\"]]\n",
+                    Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(FILE)
         .hasMessageContaining("line 1");
@@ -185,9 +192,8 @@ class ConfigLoaderTest {
 
     assertThat(root.file()).isEqualTo(file.toString());
     assertThat(root.child("deployment").orElseThrow().string("role")).contains("traditional");
-    assertThat(ConfigLoader.load(file, Map.of("ROLE", "data_plane")::get)
-            .child("deployment").orElseThrow().string("role"))
-        .contains("data_plane");
+    ConfigNode withRole = ConfigLoader.load(file, Map.of("ROLE", "data_plane")::get);
+    assertThat(withRole.child("deployment").orElseThrow().string("role")).contains("data_plane");
   }
 
   @Test
