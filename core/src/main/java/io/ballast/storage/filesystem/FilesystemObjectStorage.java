@@ -20,6 +20,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -70,8 +71,9 @@ import tools.jackson.databind.node.ObjectNode;
  * processes, so of concurrent conditional writers exactly one wins. Keys whose first segment is
  * {@code .ballast} are reserved for this.
  *
- * <p>A key cannot be both an object and the folder of other objects ({@code a} and {@code a/b}),
- * as it can on a blob store; such a write fails.
+ * <p>Unlike a blob store, a key cannot be both an object and the folder of other objects ({@code
+ * a} and {@code a/b}); such a write fails with {@link IllegalArgumentException}. Snapshot layouts
+ * never do this.
  */
 final class FilesystemObjectStorage implements ObjectStorage {
 
@@ -168,7 +170,12 @@ final class FilesystemObjectStorage implements ObjectStorage {
                 "object key '" + key + "' is a folder of other objects in " + description);
           }
           checkCondition(key, target, options.condition());
-          Files.createDirectories(target.getParent());
+          try {
+            Files.createDirectories(target.getParent());
+          } catch (FileAlreadyExistsException e) {
+            throw new IllegalArgumentException(
+                "object key '" + key + "' lies below another object in " + description, e);
+          }
           Files.move(upload.objectFile, target, StandardCopyOption.ATOMIC_MOVE);
           fsyncDirectory(target.getParent());
           return meta;
