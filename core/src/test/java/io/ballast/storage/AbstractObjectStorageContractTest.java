@@ -29,8 +29,8 @@ import reactor.test.StepVerifier;
  * server (or, for the filesystem and memory backends, a real folder and a map).
  *
  * <p>Isolation: every test works below its own unique key prefix, {@link #root()}, so {@link
- * #storage()} may hand out the same bucket for every test and nothing needs clearing between
- * tests. A backend that can afford it may still return a fresh bucket per test.
+ * #storage()} may hand out the same bucket for every test and nothing needs clearing between tests.
+ * A backend that can afford it may still return a fresh bucket per test.
  */
 public abstract class AbstractObjectStorageContractTest {
 
@@ -61,7 +61,8 @@ public abstract class AbstractObjectStorageContractTest {
   // keys
 
   @ParameterizedTest
-  @ValueSource(strings = {"", " ", "/a", "a/", "a//b", "./a", "a/./b", "a/../b", "..", "a\\b", "a\u0001b"})
+  @ValueSource(
+      strings = {"", " ", "/a", "a/", "a//b", "./a", "a/./b", "a/../b", "..", "a\\b", "a\u0001b"})
   void objectKeyRefusesAmbiguousNames(String value) {
     assertThatThrownBy(() -> ObjectKey.of(value)).isInstanceOf(IllegalArgumentException.class);
   }
@@ -83,7 +84,12 @@ public abstract class AbstractObjectStorageContractTest {
     Map<String, String> metadata = Map.of("sha256", sha256(body), "kind", "resources");
 
     ObjectMeta put =
-        put(key, body, PutOptions.of(WriteCondition.NONE).withMetadata(metadata).withContentLength(body.length));
+        put(
+            key,
+            body,
+            PutOptions.of(WriteCondition.NONE)
+                .withMetadata(metadata)
+                .withContentLength(body.length));
 
     assertThat(put.key()).isEqualTo(key);
     assertThat(put.size()).isEqualTo(body.length);
@@ -231,7 +237,10 @@ public abstract class AbstractObjectStorageContractTest {
 
     StepVerifier.create(
             storage()
-                .put(key, Flux.just(ByteBuffer.wrap(body)), PutOptions.of(WriteCondition.IF_ABSENT).withSha256Hex(wrong)))
+                .put(
+                    key,
+                    Flux.just(ByteBuffer.wrap(body)),
+                    PutOptions.of(WriteCondition.IF_ABSENT).withSha256Hex(wrong)))
         .expectErrorSatisfies(
             e ->
                 assertThat(e)
@@ -247,7 +256,12 @@ public abstract class AbstractObjectStorageContractTest {
     ObjectKey key = root.resolve("snapshots/0003.ndjson.gz");
     byte[] body = "the body".getBytes(StandardCharsets.UTF_8);
 
-    put(key, body, PutOptions.of(WriteCondition.IF_ABSENT).withSha256Hex(sha256(body)).withContentLength(body.length));
+    put(
+        key,
+        body,
+        PutOptions.of(WriteCondition.IF_ABSENT)
+            .withSha256Hex(sha256(body))
+            .withContentLength(body.length));
 
     assertThat(bytes(found(key, ReadCondition.NONE).body())).isEqualTo(body);
   }
@@ -360,13 +374,13 @@ public abstract class AbstractObjectStorageContractTest {
   private static Flux<ByteBuffer> generated(int chunks, MessageDigest digest) {
     return Flux.<ByteBuffer, Random>generate(
             () -> new Random(42),
-        (random, sink) -> {
-          byte[] chunk = new byte[MIB];
-          random.nextBytes(chunk);
-          digest.update(chunk);
-          sink.next(ByteBuffer.wrap(chunk));
-          return random;
-        })
+            (random, sink) -> {
+              byte[] chunk = new byte[MIB];
+              random.nextBytes(chunk);
+              digest.update(chunk);
+              sink.next(ByteBuffer.wrap(chunk));
+              return random;
+            })
         .take(chunks, true);
   }
 
@@ -381,7 +395,10 @@ public abstract class AbstractObjectStorageContractTest {
   protected final Mono<ObjectMeta> putMono(ObjectKey key, String body, WriteCondition condition) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     return storage()
-        .put(key, Flux.just(ByteBuffer.wrap(bytes)), PutOptions.of(condition).withContentLength(bytes.length));
+        .put(
+            key,
+            Flux.just(ByteBuffer.wrap(bytes)),
+            PutOptions.of(condition).withContentLength(bytes.length));
   }
 
   protected final ReadResult.Found found(ObjectKey key, ReadCondition condition) {

@@ -9,9 +9,9 @@ import java.util.regex.Pattern;
 
 /**
  * Object storage in a local folder: each bucket is a sub-folder of {@code root}, each object one
- * file in it (format in {@link FilesystemObjectStorage}). The embedded default backend, and the
- * one to use on a shared volume (NFS, EFS) when no blob store is at hand. Nothing is created until
- * the first write.
+ * file in it (format in {@link FilesystemObjectStorage}). The embedded default backend, and the one
+ * to use on a shared volume (NFS, EFS) when no blob store is at hand. Nothing is created until the
+ * first write.
  */
 public final class FilesystemBackend implements StorageBackend {
 

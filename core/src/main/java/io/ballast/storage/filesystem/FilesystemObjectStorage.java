@@ -60,9 +60,9 @@ import tools.jackson.databind.node.ObjectNode;
  * &lt;body bytes&gt;
  * </pre>
  *
- * <p>Header and body live in one file so that the ETag and the user metadata change atomically
- * with the content. The ETag is derived from the content: {@code "} + lower-case hex SHA-256 of
- * the body + {@code "}. To read a gzip body by hand: {@code tail -n +2 FILE | gunzip}.
+ * <p>Header and body live in one file so that the ETag and the user metadata change atomically with
+ * the content. The ETag is derived from the content: {@code "} + lower-case hex SHA-256 of the body
+ * + {@code "}. To read a gzip body by hand: {@code tail -n +2 FILE | gunzip}.
  *
  * <p>A write streams the body into {@code <bucket>/.ballast/tmp/} (the same filesystem), checks
  * length and checksum, prefixes the header, fsyncs, and renames the file into place atomically;
@@ -71,8 +71,8 @@ import tools.jackson.databind.node.ObjectNode;
  * processes, so of concurrent conditional writers exactly one wins. Keys whose first segment is
  * {@code .ballast} are reserved for this.
  *
- * <p>Unlike a blob store, a key cannot be both an object and the folder of other objects ({@code
- * a} and {@code a/b}); such a write fails with {@link IllegalArgumentException}. Snapshot layouts
+ * <p>Unlike a blob store, a key cannot be both an object and the folder of other objects ({@code a}
+ * and {@code a/b}); such a write fails with {@link IllegalArgumentException}. Snapshot layouts
  * never do this.
  */
 final class FilesystemObjectStorage implements ObjectStorage {
@@ -118,22 +118,21 @@ final class FilesystemObjectStorage implements ObjectStorage {
   @Override
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     return Mono.defer(
-        () -> {
-          checkNotReserved(key);
-          return Mono.using(
-              () -> Upload.open(tmpDir),
-              upload ->
-                  body.publishOn(Schedulers.boundedElastic(), 2)
-                      .doOnNext(upload::write)
-                      .then(Mono.fromCallable(() -> commit(key, upload, options))),
-              Upload::discard);
-        })
+            () -> {
+              checkNotReserved(key);
+              return Mono.using(
+                  () -> Upload.open(tmpDir),
+                  upload ->
+                      body.publishOn(Schedulers.boundedElastic(), 2)
+                          .doOnNext(upload::write)
+                          .then(Mono.fromCallable(() -> commit(key, upload, options))),
+                  Upload::discard);
+            })
         .subscribeOn(Schedulers.boundedElastic())
         .onErrorMap(e -> isIo(e), e -> ioFailure("write", key, e));
   }
 
   private ObjectMeta commit(ObjectKey key, Upload upload, PutOptions options) throws Exception {
-    upload.body.force(true);
     String sha256 = HexFormat.of().formatHex(upload.digest.digest());
     if (options.contentLength() >= 0 && options.contentLength() != upload.size) {
       throw new ChecksumMismatchException(
@@ -403,7 +402,13 @@ final class FilesystemObjectStorage implements ObjectStorage {
     String first = key.value().split("/", 2)[0];
     if (first.equals(RESERVED)) {
       throw new IllegalArgumentException(
-          "object key '" + key + "' is reserved: '" + RESERVED + "/' holds " + description + " internals");
+          "object key '"
+              + key
+              + "' is reserved: '"
+              + RESERVED
+              + "/' holds "
+              + description
+              + " internals");
     }
   }
 
@@ -511,8 +516,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
 
   private StorageException ioFailure(String action, ObjectKey key, Throwable e) {
     Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-    String message =
-        "cannot " + action + " object '" + key + "' in " + description + ": " + cause;
+    String message = "cannot " + action + " object '" + key + "' in " + description + ": " + cause;
     if (cause instanceof java.nio.file.AccessDeniedException) {
       return new AccessDeniedException(message, cause);
     }
@@ -580,8 +584,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     /** Writes header and body into the file that will be renamed into place. */
     void writeObjectFile(String header) throws IOException {
       try (FileChannel out =
-          FileChannel.open(
-              objectFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          FileChannel.open(objectFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.wrap(header.getBytes(StandardCharsets.UTF_8));
         while (head.hasRemaining()) {
           out.write(head);

@@ -16,13 +16,20 @@ import io.ballast.storage.ReadResult;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageProvider;
 import io.ballast.storage.WriteCondition;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,18 +56,23 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
 
   @Test
   void describesTheBucketFolder() {
-    assertThat(storage.describe()).isEqualTo("filesystem:" + root.toAbsolutePath().resolve("resources"));
+    assertThat(storage.describe())
+        .isEqualTo("filesystem:" + root.toAbsolutePath().resolve("resources"));
   }
 
   @Test
   void objectFileIsOneHeaderLineThenTheBody() throws IOException {
     ObjectKey key = root().resolve("latest.json");
     ObjectMeta meta =
-        put(key, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), PutOptions.of(WriteCondition.NONE).withMetadata(Map.of("kind", "resources")));
+        put(
+            key,
+            "{\"v\":1}".getBytes(StandardCharsets.UTF_8),
+            PutOptions.of(WriteCondition.NONE).withMetadata(Map.of("kind", "resources")));
 
     String file = Files.readString(root.resolve("resources").resolve(key.value()));
 
-    assertThat(meta.etag().value()).isEqualTo("\"" + sha256("{\"v\":1}".getBytes(StandardCharsets.UTF_8)) + "\"");
+    assertThat(meta.etag().value())
+        .isEqualTo("\"" + sha256("{\"v\":1}".getBytes(StandardCharsets.UTF_8)) + "\"");
     assertThat(file).startsWith("BALLAST-OBJECT 1 {").endsWith("}\n{\"v\":1}");
     assertThat(file.lines().findFirst().orElseThrow())
         .contains("\"metadata\":{\"kind\":\"resources\"}")
@@ -95,6 +107,50 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
   }
 
   @Test
+  void ifAbsentHasOneWinnerAcrossProcesses() throws Exception {
+    ObjectKey prefix = root().resolve("race");
+    int count = 300;
+    Process other =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                CrossProcessWriter.class.getName(),
+                root.toString(),
+                "resources",
+                prefix.value(),
+                Integer.toString(count),
+                "other")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    List<Integer> otherWon;
+    List<Integer> thisWon;
+    try (BufferedReader out =
+            new BufferedReader(
+                new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
+        Writer in = new OutputStreamWriter(other.getOutputStream(), StandardCharsets.UTF_8)) {
+      assertThat(out.readLine()).isEqualTo("ready");
+      in.write("go\n");
+      in.flush();
+      thisWon = CrossProcessWriter.race(storage, prefix, count, "this");
+      otherWon = out.lines().map(Integer::valueOf).toList();
+    } finally {
+      other.destroy();
+    }
+    assertThat(other.waitFor()).isZero();
+
+    List<Integer> all = new ArrayList<>(thisWon);
+    all.addAll(otherWon);
+    all.sort(null);
+    assertThat(all).isEqualTo(IntStream.range(0, count).boxed().toList());
+    for (int i : otherWon) {
+      assertThat(text(found(prefix.resolve(Integer.toString(i)), ReadCondition.NONE).body()))
+          .isEqualTo("other");
+    }
+  }
+
+  @Test
   void aReadInProgressKeepsTheContentItOpened() {
     ObjectKey key = root().resolve("latest.json");
     put(key, "old", WriteCondition.NONE);
@@ -122,8 +178,16 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
   void reservedKeysAreRefused() {
     ObjectKey reserved = ObjectKey.of(".ballast/lock");
 
-    StepVerifier.create(storage.put(reserved, Flux.just(ByteBuffer.wrap(new byte[1])), PutOptions.of(WriteCondition.NONE)))
-        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(".ballast/lock"))
+    StepVerifier.create(
+            storage.put(
+                reserved,
+                Flux.just(ByteBuffer.wrap(new byte[1])),
+                PutOptions.of(WriteCondition.NONE)))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(".ballast/lock"))
         .verify(TIMEOUT);
     StepVerifier.create(storage.get(reserved, ReadCondition.NONE))
         .expectError(IllegalArgumentException.class)
@@ -147,10 +211,18 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
     put(root().resolve("c"), "file", WriteCondition.NONE);
 
     StepVerifier.create(putMono(root().resolve("a"), "x", WriteCondition.NONE))
-        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(root().resolve("a").value()))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(root().resolve("a").value()))
         .verify(TIMEOUT);
     StepVerifier.create(putMono(root().resolve("c/d"), "x", WriteCondition.NONE))
-        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(root().resolve("c/d").value()))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(root().resolve("c/d").value()))
         .verify(TIMEOUT);
     assertThat(storage.get(root().resolve("a"), ReadCondition.NONE).block(TIMEOUT))
         .isEqualTo(new ReadResult.NotFound(root().resolve("a")));
@@ -192,9 +264,24 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
   }
 
   @Test
+  void providerResolvesARelativePathAgainstTheWorkingDirectory() {
+    ConfigNode block =
+        ConfigNode.root("conf/config.yaml", Map.of("filesystem", Map.of("path", "data/storage")))
+            .child("filesystem")
+            .orElseThrow();
+
+    try (FilesystemBackend backend =
+        (FilesystemBackend) new FilesystemStorageProvider().create(block)) {
+      assertThat(backend.root()).isEqualTo(Path.of("").toAbsolutePath().resolve("data/storage"));
+    }
+  }
+
+  @Test
   void providerRefusesAnUnknownKeyNamingItsPath() {
     ConfigNode block =
-        ConfigNode.root("conf/config.yaml", Map.of("filesystem", Map.of("path", "/tmp/x", "paht", "/tmp/y")))
+        ConfigNode.root(
+                "conf/config.yaml",
+                Map.of("filesystem", Map.of("path", "/tmp/x", "paht", "/tmp/y")))
             .child("filesystem")
             .orElseThrow();
 

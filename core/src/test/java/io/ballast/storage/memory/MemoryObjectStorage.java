@@ -63,7 +63,8 @@ public final class MemoryObjectStorage implements ObjectStorage {
                     return copy.asReadOnlyBuffer();
                   })
               .collectList()
-              .map(chunks -> store(key, chunks, HexFormat.of().formatHex(digest.digest()), options));
+              .map(
+                  chunks -> store(key, chunks, HexFormat.of().formatHex(digest.digest()), options));
         });
   }
 
@@ -72,12 +73,24 @@ public final class MemoryObjectStorage implements ObjectStorage {
     long size = chunks.stream().mapToLong(ByteBuffer::remaining).sum();
     if (options.contentLength() >= 0 && options.contentLength() != size) {
       throw new ChecksumMismatchException(
-          "object '" + key + "' in " + describe() + ": body is " + size + " bytes, expected "
+          "object '"
+              + key
+              + "' in "
+              + describe()
+              + ": body is "
+              + size
+              + " bytes, expected "
               + options.contentLength());
     }
     if (options.sha256Hex() != null && !options.sha256Hex().equals(sha256)) {
       throw new ChecksumMismatchException(
-          "object '" + key + "' in " + describe() + ": body SHA-256 is " + sha256 + ", expected "
+          "object '"
+              + key
+              + "' in "
+              + describe()
+              + ": body SHA-256 is "
+              + sha256
+              + ", expected "
               + options.sha256Hex());
     }
     synchronized (objects) {
@@ -90,7 +103,12 @@ public final class MemoryObjectStorage implements ObjectStorage {
       if (condition instanceof WriteCondition.IfMatch ifMatch
           && (current == null || !current.meta().etag().equals(ifMatch.etag()))) {
         throw new ConditionFailedException(
-            "object '" + key + "' in " + describe() + " does not have ETag " + ifMatch.etag()
+            "object '"
+                + key
+                + "' in "
+                + describe()
+                + " does not have ETag "
+                + ifMatch.etag()
                 + " (If-Match)");
       }
       ETag etag = new ETag("\"" + generation.incrementAndGet() + "-" + sha256 + "\"");
