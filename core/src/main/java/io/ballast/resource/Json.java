@@ -8,8 +8,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The one Jackson mapper of the project. It writes object properties sorted by name so that the
- * same configuration always serialises to the same bytes (snapshot bodies are compared by
- * SHA-256), and it refuses duplicate keys and trailing content instead of silently picking one.
+ * same configuration always serialises to the same bytes (snapshot bodies are compared by SHA-256),
+ * and it refuses duplicate keys and trailing content instead of silently picking one.
  */
 public final class Json {
 

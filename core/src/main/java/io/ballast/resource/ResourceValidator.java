@@ -56,8 +56,7 @@ public final class ResourceValidator {
     String idField = idField(type);
     JsonNode given = copy.get(idField);
     if (given != null && !given.isNull()) {
-      boolean same =
-          (given.isString() || given.isIntegralNumber()) && given.asString().equals(id);
+      boolean same = (given.isString() || given.isIntegralNumber()) && given.asString().equals(id);
       if (!same) {
         throw check.fail(idField, "'" + given.asString() + "' differs from the resource id");
       }
@@ -115,7 +114,8 @@ public final class ResourceValidator {
     checkHosts(check, route);
     checkOptionalInteger(check, "priority", route.get("priority"), Long.MIN_VALUE);
     JsonNode status = route.get("status");
-    if (status != null && !(status.isIntegralNumber() && (status.asLong() == 0 || status.asLong() == 1))) {
+    if (status != null
+        && !(status.isIntegralNumber() && (status.asLong() == 0 || status.asLong() == 1))) {
       throw check.fail("status", "must be 0 or 1");
     }
     checkOptionalBoolean(check, "enable_websocket", route.get("enable_websocket"));
@@ -203,12 +203,14 @@ public final class ResourceValidator {
       }
     } else {
       throw check.fail(
-          nodesField, "must be an object {\"host:port\": weight} or an array of {host, port, weight}");
+          nodesField,
+          "must be an object {\"host:port\": weight} or an array of {host, port, weight}");
     }
 
     JsonNode type = upstream.get("type");
     if (type != null && !(type.isString() && BALANCER_TYPES.contains(type.stringValue()))) {
-      throw check.fail(path + "type", "must be one of " + String.join(", ", sorted(BALANCER_TYPES)));
+      throw check.fail(
+          path + "type", "must be one of " + String.join(", ", sorted(BALANCER_TYPES)));
     }
     JsonNode scheme = upstream.get("scheme");
     if (scheme != null && !(scheme.isString() && SCHEMES.contains(scheme.stringValue()))) {
@@ -234,7 +236,9 @@ public final class ResourceValidator {
       }
       JsonNode upstreamHost = upstream.get("upstream_host");
       if (passHost.stringValue().equals("rewrite")
-          && (upstreamHost == null || !upstreamHost.isString() || upstreamHost.stringValue().isEmpty())) {
+          && (upstreamHost == null
+              || !upstreamHost.isString()
+              || upstreamHost.stringValue().isEmpty())) {
         throw check.fail(path + "upstream_host", "is required when pass_host is rewrite");
       }
     }

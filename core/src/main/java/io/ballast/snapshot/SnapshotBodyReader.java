@@ -15,8 +15,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Reads a snapshot body one line at a time, so memory holds one entry whatever the body's size.
- * A line that is not an entry, or an entry out of canonical order, fails with a {@link
+ * Reads a snapshot body one line at a time, so memory holds one entry whatever the body's size. A
+ * line that is not an entry, or an entry out of canonical order, fails with a {@link
  * SnapshotFormatException} naming the line number.
  */
 public final class SnapshotBodyReader implements Closeable {
@@ -37,7 +37,8 @@ public final class SnapshotBodyReader implements Closeable {
                       .onMalformedInput(CodingErrorAction.REPORT)
                       .onUnmappableCharacter(CodingErrorAction.REPORT)));
     } catch (IOException e) {
-      throw new SnapshotFormatException("snapshot body is not gzip-compressed: " + e.getMessage(), e);
+      throw new SnapshotFormatException(
+          "snapshot body is not gzip-compressed: " + e.getMessage(), e);
     }
   }
 

@@ -46,8 +46,7 @@ public final class SnapshotFetcher {
   }
 
   private Mono<FetchResult> fetch(ETag known, Path downloadDir, boolean mayRetry) {
-    ReadCondition condition =
-        known == null ? ReadCondition.NONE : ReadCondition.ifNoneMatch(known);
+    ReadCondition condition = known == null ? ReadCondition.NONE : ReadCondition.ifNoneMatch(known);
     return bucket
         .get(layout.latestKey(), condition)
         .flatMap(

@@ -42,8 +42,7 @@ public final class SnapshotFiles {
    */
   public static void verify(Path body, SnapshotManifest manifest) {
     BodyStats actual = digest(body);
-    if (actual.size() != manifest.bodySize()
-        || !actual.sha256Hex().equals(manifest.bodySha256())) {
+    if (actual.size() != manifest.bodySize() || !actual.sha256Hex().equals(manifest.bodySha256())) {
       throw new SnapshotIntegrityException(
           "snapshot body "
               + manifest.bodyKey()

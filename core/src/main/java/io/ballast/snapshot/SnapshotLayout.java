@@ -7,10 +7,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where the snapshots of one gateway group and kind live in a bucket:
- * {@code [prefix/]<group>/<kind>/latest.json} and {@code
- * [prefix/]<group>/<kind>/snapshots/<version, 20 digits>.ndjson.gz}. Zero-padding makes key order
- * version order, which is how listing finds the oldest bodies.
+ * Where the snapshots of one gateway group and kind live in a bucket: {@code
+ * [prefix/]<group>/<kind>/latest.json} and {@code [prefix/]<group>/<kind>/snapshots/<version, 20
+ * digits>.ndjson.gz}. Zero-padding makes key order version order, which is how listing finds the
+ * oldest bodies.
  *
  * @param prefix a key prefix inside the bucket, or {@code null}/empty for none
  */

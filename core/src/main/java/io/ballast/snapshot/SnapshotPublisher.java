@@ -24,9 +24,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Publishes snapshot bodies and moves the {@code latest.json} pointer forward. Bodies are
- * immutable (written If-None-Match {@code *}); the pointer is replaced only with If-Match on the
- * ETag it was read with, so concurrent control-plane replicas never move it to a lower version.
+ * Publishes snapshot bodies and moves the {@code latest.json} pointer forward. Bodies are immutable
+ * (written If-None-Match {@code *}); the pointer is replaced only with If-Match on the ETag it was
+ * read with, so concurrent control-plane replicas never move it to a lower version.
  */
 public final class SnapshotPublisher {
 

@@ -43,8 +43,7 @@ class ResourceSetTest {
                 ResourceType.SERVICES, 1,
                 ResourceType.CONSUMERS, 1,
                 ResourceType.ROUTES, 2));
-    List<String> order =
-        set.inCanonicalOrder().map(r -> r.type().plural() + "/" + r.id()).toList();
+    List<String> order = set.inCanonicalOrder().map(r -> r.type().plural() + "/" + r.id()).toList();
     assertThat(order)
         .containsExactly("upstreams/9", "services/s", "consumers/jack", "routes/10", "routes/2");
   }
@@ -63,8 +62,7 @@ class ResourceSetTest {
     assertThatThrownBy(ResourceSet.builder().add(route("1", "'service_id':'s'"))::build)
         .hasMessage("route '1': field 'service_id': service 's' does not exist");
     assertThatThrownBy(
-            ResourceSet.builder()
-                    .add(resource(ResourceType.SERVICES, "s", "{'upstream_id':'u'}"))
+            ResourceSet.builder().add(resource(ResourceType.SERVICES, "s", "{'upstream_id':'u'}"))
                 ::build)
         .hasMessage("service 's': field 'upstream_id': upstream 'u' does not exist");
   }

@@ -40,7 +40,8 @@ class SnapshotBodyTest {
 
   private static List<Resource> sample() {
     return List.of(
-        resource(ResourceType.ROUTES, "2", "{'uri':'/b','upstream_id':'u','z':1,'a':{'y':1,'b':2}}"),
+        resource(
+            ResourceType.ROUTES, "2", "{'uri':'/b','upstream_id':'u','z':1,'a':{'y':1,'b':2}}"),
         resource(ResourceType.ROUTES, "10", "{'upstream_id':'u','uri':'/a'}"),
         resource(ResourceType.UPSTREAMS, "u", "{'type':'roundrobin','nodes':{'b:80':1,'a:80':1}}"),
         resource(ResourceType.CONSUMERS, "jack", "{'plugins':{'key-auth':{'key':'k'}}}"),
@@ -81,7 +82,8 @@ class SnapshotBodyTest {
     // magic, deflate, no flags (no file name), mtime 0
     assertThat(bytes).startsWith(0x1f, 0x8b, 8, 0, 0, 0, 0, 0);
     String text =
-        new String(new GZIPInputStream(Files.newInputStream(body)).readAllBytes(), StandardCharsets.UTF_8);
+        new String(
+            new GZIPInputStream(Files.newInputStream(body)).readAllBytes(), StandardCharsets.UTF_8);
     assertThat(text)
         .isEqualTo(
             """
@@ -148,8 +150,7 @@ class SnapshotBodyTest {
         .hasMessage("snapshot body line 1: 'type' is missing or not a non-empty string");
     assertThatThrownBy(() -> readAll(gzip("{\"type\":\"routes\",\"id\":\"1\"}\n")))
         .hasMessage("snapshot body line 1: 'value' is missing");
-    assertThatThrownBy(() -> readAll(gzip("\n")))
-        .hasMessageStartingWith("snapshot body line 1: ");
+    assertThatThrownBy(() -> readAll(gzip("\n"))).hasMessageStartingWith("snapshot body line 1: ");
     assertThatThrownBy(
             () ->
                 readAll(

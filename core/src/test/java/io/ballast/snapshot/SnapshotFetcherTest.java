@@ -131,10 +131,14 @@ class SnapshotFetcherTest {
         new RenamingStorage(storage.bucket, "", "") {
           @Override
           public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
-            if (key.equals(SnapshotStorageFixture.LAYOUT.bodyKey(1)) && raced.compareAndSet(false, true)) {
+            if (key.equals(SnapshotStorageFixture.LAYOUT.bodyKey(1))
+                && raced.compareAndSet(false, true)) {
               SnapshotStorageFixture.Body body = storage.body("v2", 2);
               return new SnapshotPublisher(
-                      storage.bucket, SnapshotStorageFixture.LAYOUT, 1, "cp-2",
+                      storage.bucket,
+                      SnapshotStorageFixture.LAYOUT,
+                      1,
+                      "cp-2",
                       SnapshotStorageFixture.CLOCK)
                   .publish(2, body.file(), body.stats())
                   .then(super.get(key, condition));
@@ -144,7 +148,9 @@ class SnapshotFetcherTest {
         };
 
     FetchResult result =
-        new SnapshotFetcher(racing, SnapshotStorageFixture.LAYOUT).fetchLatest(null, downloads).block();
+        new SnapshotFetcher(racing, SnapshotStorageFixture.LAYOUT)
+            .fetchLatest(null, downloads)
+            .block();
 
     assertThat(raced).isTrue();
     assertThat(((FetchResult.Fetched) result).manifest().version()).isEqualTo(2);

@@ -17,7 +17,8 @@ class SnapshotLayoutTest {
     assertThat(plain.latestKey()).isEqualTo(ObjectKey.of("default/resources/latest.json"));
     assertThat(plain.bodyKey(42))
         .isEqualTo(ObjectKey.of("default/resources/snapshots/00000000000000000042.ndjson.gz"));
-    assertThat(prefixed.latestKey()).isEqualTo(ObjectKey.of("ballast/prod/g1/instance/latest.json"));
+    assertThat(prefixed.latestKey())
+        .isEqualTo(ObjectKey.of("ballast/prod/g1/instance/latest.json"));
     assertThat(prefixed.snapshotsFolder())
         .isEqualTo(ObjectKey.of("ballast/prod/g1/instance/snapshots"));
   }
@@ -31,10 +32,11 @@ class SnapshotLayoutTest {
         .isEqualTo(OptionalLong.of(Long.MAX_VALUE));
     assertThat(layout.versionOf(layout.latestKey())).isEmpty();
     assertThat(layout.versionOf(ObjectKey.of("default/resources/snapshots/7.ndjson.gz"))).isEmpty();
-    assertThat(layout.versionOf(ObjectKey.of("default/resources/snapshots/99999999999999999999.ndjson.gz")))
-        .isEmpty();
     assertThat(
-            new SnapshotLayout("", "other", SnapshotKind.RESOURCES).versionOf(layout.bodyKey(7)))
+            layout.versionOf(
+                ObjectKey.of("default/resources/snapshots/99999999999999999999.ndjson.gz")))
+        .isEmpty();
+    assertThat(new SnapshotLayout("", "other", SnapshotKind.RESOURCES).versionOf(layout.bodyKey(7)))
         .isEmpty();
   }
 

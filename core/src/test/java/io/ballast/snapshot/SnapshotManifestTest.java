@@ -88,7 +88,8 @@ class SnapshotManifestTest {
 
     assertThatThrownBy(() -> SnapshotManifest.fromJson(json))
         .isInstanceOf(SnapshotFormatException.class)
-        .hasMessageContaining("'" + key + (key.equals("counts") && replacement != null ? "." : "'"));
+        .hasMessageContaining(
+            "'" + key + (key.equals("counts") && replacement != null ? "." : "'"));
   }
 
   @Test

@@ -20,7 +20,8 @@ import java.util.List;
 /** A filesystem bucket and snapshot bodies for publisher and fetcher tests. */
 final class SnapshotStorageFixture {
 
-  static final SnapshotLayout LAYOUT = new SnapshotLayout("ballast", "default", SnapshotKind.RESOURCES);
+  static final SnapshotLayout LAYOUT =
+      new SnapshotLayout("ballast", "default", SnapshotKind.RESOURCES);
   static final Clock CLOCK = Clock.fixed(Instant.parse("2026-03-04T05:06:07Z"), ZoneOffset.UTC);
 
   final ObjectStorage bucket;
@@ -39,7 +40,9 @@ final class SnapshotStorageFixture {
     return new SnapshotFetcher(bucket, LAYOUT);
   }
 
-  /** A body of one upstream and {@code routes} routes, written to a file named after {@code tag}. */
+  /**
+   * A body of one upstream and {@code routes} routes, written to a file named after {@code tag}.
+   */
   Body body(String tag, int routes) {
     ResourceSet.Builder builder =
         ResourceSet.builder()
@@ -53,7 +56,8 @@ final class SnapshotStorageFixture {
           ResourceValidator.validate(
               ResourceType.ROUTES,
               tag + "-" + i,
-              Json.mapper().readTree("{\"uri\":\"/" + tag + "/" + i + "\",\"upstream_id\":\"u\"}")));
+              Json.mapper()
+                  .readTree("{\"uri\":\"/" + tag + "/" + i + "\",\"upstream_id\":\"u\"}")));
     }
     Path file = work.resolve(tag + ".ndjson.gz");
     return new Body(file, SnapshotContent.writeResources(builder.build(), file));
@@ -62,8 +66,14 @@ final class SnapshotStorageFixture {
   record Body(Path file, BodyStats stats) {}
 
   List<Long> storedVersions() {
-    return bucket.list(LAYOUT.snapshotsFolder()).map(ObjectMeta::key).map(LAYOUT::versionOf)
-        .filter(v -> v.isPresent()).map(v -> v.getAsLong()).collectList().block();
+    return bucket
+        .list(LAYOUT.snapshotsFolder())
+        .map(ObjectMeta::key)
+        .map(LAYOUT::versionOf)
+        .filter(v -> v.isPresent())
+        .map(v -> v.getAsLong())
+        .collectList()
+        .block();
   }
 
   SnapshotManifest pointer() {

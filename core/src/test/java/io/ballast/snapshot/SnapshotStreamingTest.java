@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * 100,000 routes through the writer and reader under the tests' 256 MiB heap: entries are made
- * one at a time and dropped after use, so this only passes if neither side buffers the body.
+ * 100,000 routes through the writer and reader under the tests' 256 MiB heap: entries are made one
+ * at a time and dropped after use, so this only passes if neither side buffers the body.
  */
 class SnapshotStreamingTest {
 
