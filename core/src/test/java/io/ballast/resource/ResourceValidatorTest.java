@@ -1,0 +1,269 @@
+package io.ballast.resource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+
+class ResourceValidatorTest {
+
+  private static JsonNode json(String text) {
+    return Json.mapper().readTree(text.replace('\'', '"'));
+  }
+
+  @Test
+  void acceptsRouteWithInlineUpstreamAndSetsId() {
+    Resource route =
+        ResourceValidator.validate(
+            ResourceType.ROUTES,
+            "7",
+            json(
+                "{'uri':'/api/*','methods':['GET','POST'],'host':'example.com','priority':10,"
+                    + "'status':1,'name':'api','enable_websocket':false,'plugins':{},"
+                    + "'upstream':{'type':'roundrobin','nodes':{'127.0.0.1:8080':1,'[::1]:81':0},"
+                    + "'timeout':{'connect':1,'send':2.5,'read':3},'retries':2,'scheme':'http',"
+                    + "'pass_host':'rewrite','upstream_host':'backend'}}"));
+
+    assertThat(route.type()).isEqualTo(ResourceType.ROUTES);
+    assertThat(route.id()).isEqualTo("7");
+    assertThat(route.value().get("id").stringValue()).isEqualTo("7");
+  }
+
+  @Test
+  void keepsUnknownFieldsAndDoesNotChangeTheInput() {
+    JsonNode input = json("{'uri':'/a','upstream_id':1,'labels':{'team':'x'},'x_custom':[1,2]}");
+
+    Resource route = ResourceValidator.validate(ResourceType.ROUTES, "r-1", input);
+
+    assertThat(route.value().get("labels")).isEqualTo(json("{'team':'x'}"));
+    assertThat(route.value().get("x_custom")).isEqualTo(json("[1,2]"));
+    assertThat(route.value().get("upstream_id").asInt()).isEqualTo(1);
+    assertThat(input.has("id")).isFalse();
+  }
+
+  @Test
+  void acceptsIntegerIdInBodyThatMatches() {
+    Resource upstream =
+        ResourceValidator.validate(
+            ResourceType.UPSTREAMS,
+            "5",
+            json("{'id':5,'nodes':[{'host':'a','port':80,'weight':1}]}"));
+
+    assertThat(upstream.value().get("id").isString()).isTrue();
+  }
+
+  @Test
+  void consumerUsesUsername() {
+    Resource consumer =
+        ResourceValidator.validate(
+            ResourceType.CONSUMERS,
+            "jack",
+            json("{'plugins':{'key-auth':{'key':'k'}},'desc':'d'}"));
+
+    assertThat(consumer.value().get("username").stringValue()).isEqualTo("jack");
+    assertThat(consumer.value().has("id")).isFalse();
+  }
+
+  @Test
+  void serviceAndBareUpstreamAreAccepted() {
+    ResourceValidator.validate(
+        ResourceType.SERVICES,
+        "s1",
+        json("{'name':'svc','hosts':['a.com','*.b.com'],'upstream_id':'u1','plugins':{}}"));
+    ResourceValidator.validate(
+        ResourceType.UPSTREAMS, "u1", json("{'nodes':{'backend':1},'type':'chash'}"));
+  }
+
+  static Stream<Arguments> invalid() {
+    return Stream.of(
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream':{'nodes':{}}}",
+            "upstream.nodes",
+            "must not be empty"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream':{'nodes':[]}}",
+            "upstream.nodes",
+            "must not be empty"),
+        Arguments.of(ResourceType.ROUTES, "7", "{'upstream_id':'1'}", "uri", "is required"),
+        Arguments.of(
+            ResourceType.ROUTES, "7", "{'uri':'a','upstream_id':'1'}", "uri", "starting with '/'"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','uris':['/b'],'upstream_id':'1'}",
+            "uris",
+            "not both"),
+        Arguments.of(
+            ResourceType.ROUTES, "7", "{'uris':[],'upstream_id':'1'}", "uris", "must not be empty"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uris':['/a',3],'upstream_id':'1'}",
+            "uris[1]",
+            "starting with '/'"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','methods':['GET','FETCH'],'upstream_id':'1'}",
+            "methods[1]",
+            "must be one of"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','methods':'GET','upstream_id':'1'}",
+            "methods",
+            "must be an array"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','host':'a','hosts':['b'],'upstream_id':'1'}",
+            "hosts",
+            "not both"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','hosts':['a b'],'upstream_id':'1'}",
+            "hosts[0]",
+            "host name"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','priority':1.5,'upstream_id':'1'}",
+            "priority",
+            "integer"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','status':2,'upstream_id':'1'}",
+            "status",
+            "0 or 1"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a'}",
+            "upstream",
+            "upstream, upstream_id, service_id or plugins"),
+        Arguments.of(
+            ResourceType.ROUTES, "7", "{'uri':'/a','plugins':[]}", "plugins", "must be an object"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream_id':true}",
+            "upstream_id",
+            "resource id"),
+        Arguments.of(
+            ResourceType.ROUTES, "7", "{'uri':'/a','upstream_id':'1','name':5}", "name", "string"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream_id':'1','enable_websocket':'yes'}",
+            "enable_websocket",
+            "true or false"),
+        Arguments.of(
+            ResourceType.ROUTES, "7", "{'id':'8','uri':'/a','upstream_id':'1'}", "id", "differs"),
+        Arguments.of(ResourceType.ROUTES, "7", "[]", null, "must be a JSON object"),
+        Arguments.of(
+            ResourceType.ROUTES, "bad id", "{'uri':'/a','upstream_id':'1'}", "id", "letters"),
+        Arguments.of(ResourceType.UPSTREAMS, "u", "{}", "nodes", "is required"),
+        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':'a:80'}", "nodes", "must be an object"),
+        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':{'a:0':1}}", "nodes.a:0", "port"),
+        Arguments.of(
+            ResourceType.UPSTREAMS, "u", "{'nodes':{':80':1}}", "nodes.:80", "host is empty"),
+        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':{'a:80':-1}}", "nodes.a:80", "weight"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':[{'host':'','port':80,'weight':1}]}",
+            "nodes[0].host",
+            "non-empty"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':[{'host':'a','port':70000,'weight':1}]}",
+            "nodes[0].port",
+            "1 to 65535"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':[{'host':'a','port':80}]}",
+            "nodes[0].weight",
+            "weight"),
+        Arguments.of(
+            ResourceType.UPSTREAMS, "u", "{'nodes':{'a':1},'type':'random'}", "type", "roundrobin"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':{'a':1},'scheme':'grpc'}",
+            "scheme",
+            "http or https"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':{'a':1},'timeout':{'connect':1,'send':0,'read':1}}",
+            "timeout.send",
+            "positive"),
+        Arguments.of(
+            ResourceType.UPSTREAMS, "u", "{'nodes':{'a':1},'retries':-1}", "retries", ">= 0"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':{'a':1},'pass_host':'keep'}",
+            "pass_host",
+            "pass, node or rewrite"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':{'a':1},'pass_host':'rewrite'}",
+            "upstream_host",
+            "required"),
+        Arguments.of(
+            ResourceType.SERVICES,
+            "s",
+            "{'upstream':{'nodes':{}}}",
+            "upstream.nodes",
+            "must not be empty"),
+        Arguments.of(ResourceType.SERVICES, "s", "{'hosts':'a.com'}", "hosts", "must be an array"),
+        Arguments.of(ResourceType.CONSUMERS, "jack", "{'username':'jill'}", "username", "differs"),
+        Arguments.of(ResourceType.CONSUMERS, "ja.ck", "{}", "username", "letters"),
+        Arguments.of(
+            ResourceType.CONSUMERS, "jack", "{'plugins':1}", "plugins", "must be an object"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalid")
+  void errorNamesTypeIdAndField(
+      ResourceType type, String id, String body, String field, String problem) {
+    assertThatThrownBy(() -> ResourceValidator.validate(type, id, json(body)))
+        .isInstanceOfSatisfying(
+            InvalidResourceException.class,
+            e -> {
+              assertThat(e.type()).isEqualTo(type);
+              assertThat(e.id()).isEqualTo(id);
+              assertThat(e.field()).isEqualTo(field);
+              assertThat(e.getMessage())
+                  .startsWith(type.singular() + " '" + id + "': ")
+                  .contains(problem);
+              if (field != null) {
+                assertThat(e.getMessage()).contains("field '" + field + "'");
+              }
+            });
+  }
+
+  @Test
+  void messageReadsNaturally() {
+    assertThatThrownBy(
+            () ->
+                ResourceValidator.validate(
+                    ResourceType.ROUTES, "7", json("{'uri':'/a','upstream':{'nodes':[]}}")))
+        .hasMessage("route '7': field 'upstream.nodes': must not be empty");
+  }
+}
