@@ -135,18 +135,9 @@ public final class SnapshotBuilder implements AutoCloseable {
     }
     SnapshotLayout layout = new SnapshotLayout(prefix, gatewayGroup, kind);
     SnapshotManifest manifest =
-        new SnapshotManifest(
-            1,
-            gatewayGroup,
-            kind,
-            version,
-            clock.instant(),
-            producer,
-            layout.bodyKey(version).value(),
-            stats.size(),
-            stats.sha256Hex(),
-            "gzip",
-            stats.counts());
+        SnapshotManifest.of(
+            gatewayGroup, kind, version, clock.instant(), producer,
+            layout.bodyKey(version).value(), stats);
     log.info(
         "built {} snapshot version {} ({} bytes, {})", kind.id(), version, stats.size(),
         stats.counts());
