@@ -138,10 +138,11 @@ public final class ConfigStore implements Closeable {
 
   /**
    * The revision after each write, starting with the current one for every subscriber. Completes
-   * when the store closes.
+   * when the store closes. A subscriber that falls behind gets the newest revision, not every one:
+   * a revision says "the store changed up to here".
    */
   public Flux<Long> revisions() {
-    return revisions.asFlux();
+    return revisions.asFlux().onBackpressureLatest();
   }
 
   /**
