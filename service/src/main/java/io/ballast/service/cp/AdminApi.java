@@ -98,10 +98,12 @@ public final class AdminApi {
           HttpStatus.UNAUTHORIZED,
           "failed to check token: missing or wrong admin key (" + KEY_HEADER + " header)");
     }
+    // "/apisix/admin/routes/1" gives ["", "routes", "1"]
     String[] segments = request.path().substring(PREFIX.length()).split("/", -1);
-    // segments[0] is the empty string before the leading '/'
-    if (segments.length < 2 || segments.length > 3 || Arrays.asList(segments).subList(1,
-        segments.length).contains("")) {
+    boolean wellFormed =
+        (segments.length == 2 || segments.length == 3)
+            && Arrays.stream(segments).skip(1).noneMatch(String::isEmpty);
+    if (!wellFormed) {
       throw new AdminError(HttpStatus.NOT_FOUND, "unknown Admin API path " + request.path());
     }
     ResourceType type =
@@ -127,7 +129,8 @@ public final class AdminApi {
         return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0])
             .flatMap(body -> post(type, body));
       }
-      return methodNotAllowed(request, type == ResourceType.CONSUMERS ? "GET, PUT" : "GET, PUT, POST");
+      return methodNotAllowed(
+          request, type == ResourceType.CONSUMERS ? "GET, PUT" : "GET, PUT, POST");
     }
     String id = segments[2];
     if (HttpMethod.GET.equals(method)) {

@@ -363,7 +363,8 @@ public final class ConfigStore implements Closeable {
               TreeMap<String, StoredResource> map = maps.get(entry.type());
               if (entry.isPut()) {
                 Resource resource = new Resource(entry.type(), entry.id(), entry.value());
-                map.put(entry.id(), new StoredResource(resource, entry.createdIndex(), entry.rev()));
+                map.put(
+                    entry.id(), new StoredResource(resource, entry.createdIndex(), entry.rev()));
               } else {
                 map.remove(entry.id());
               }

@@ -1,12 +1,14 @@
 package io.ballast.service.cp;
 
 import io.ballast.resource.ResourceType;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The store's content at one revision. Immutable: writes made after it was taken never show in
@@ -23,7 +25,8 @@ public final class StoreView {
   }
 
   static StoreView empty() {
-    Map<ResourceType, NavigableMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
+    Map<ResourceType, NavigableMap<String, StoredResource>> maps =
+        new EnumMap<>(ResourceType.class);
     for (ResourceType type : ResourceType.values()) {
       maps.put(type, Collections.emptyNavigableMap());
     }
@@ -53,6 +56,11 @@ public final class StoreView {
 
   public Optional<StoredResource> get(ResourceType type, String id) {
     return Optional.ofNullable(byType.get(type).get(id));
+  }
+
+  /** Every resource in snapshot order: by {@link ResourceType} declaration order, then by id. */
+  public Stream<StoredResource> inCanonicalOrder() {
+    return Arrays.stream(ResourceType.values()).flatMap(type -> byType.get(type).values().stream());
   }
 
   /** The number of resources of all types. */

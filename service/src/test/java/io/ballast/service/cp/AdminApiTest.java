@@ -40,7 +40,8 @@ class AdminApiTest {
   @BeforeEach
   void start() {
     store = ConfigStore.open(dir);
-    client = WebTestClient.bindToRouterFunction(AdminApi.routes(store, Set.of(KEY, "other"))).build();
+    client =
+        WebTestClient.bindToRouterFunction(AdminApi.routes(store, Set.of(KEY, "other"))).build();
   }
 
   @AfterEach
@@ -87,7 +88,10 @@ class AdminApiTest {
   @Test
   void putWithTheIdInTheBody() {
     Answer answer =
-        call(HttpMethod.PUT, "/routes", "{\"id\":\"r1\",\"uri\":\"/a\",\"upstream\":" + UPSTREAM + "}");
+        call(
+            HttpMethod.PUT,
+            "/routes",
+            "{\"id\":\"r1\",\"uri\":\"/a\",\"upstream\":" + UPSTREAM + "}");
     assertThat(answer.status()).isEqualTo(201);
     assertThat(answer.body().get("key").asString()).isEqualTo("/apisix/routes/r1");
     assertThat(store.get(ResourceType.ROUTES, "r1")).isPresent();
@@ -218,8 +222,8 @@ class AdminApiTest {
     assertThat(missing.error()).contains("upstream_id").contains("u9");
 
     call(HttpMethod.PUT, "/upstreams/u9", UPSTREAM);
-    assertThat(call(HttpMethod.PUT, "/routes/1", "{\"uri\":\"/a\",\"upstream_id\":\"u9\"}").status())
-        .isEqualTo(201);
+    String route = "{\"uri\":\"/a\",\"upstream_id\":\"u9\"}";
+    assertThat(call(HttpMethod.PUT, "/routes/1", route).status()).isEqualTo(201);
     Answer inUse = call(HttpMethod.DELETE, "/upstreams/u9", null);
     assertThat(inUse.status()).isEqualTo(400);
     assertThat(inUse.error()).contains("route '1'");
@@ -228,9 +232,15 @@ class AdminApiTest {
 
   @Test
   void patchMergesIntoTheStoredValue() {
-    call(HttpMethod.PUT, "/routes/1", "{\"uri\":\"/a\",\"desc\":\"old\",\"upstream\":" + UPSTREAM + "}");
+    call(
+        HttpMethod.PUT,
+        "/routes/1",
+        "{\"uri\":\"/a\",\"desc\":\"old\",\"upstream\":" + UPSTREAM + "}");
     Answer patched =
-        call(HttpMethod.PATCH, "/routes/1", "{\"name\":\"n\",\"desc\":null,\"upstream\":{\"nodes\":{\"10.0.0.1:80\":2}}}");
+        call(
+            HttpMethod.PATCH,
+            "/routes/1",
+            "{\"name\":\"n\",\"desc\":null,\"upstream\":{\"nodes\":{\"10.0.0.1:80\":2}}}");
     assertThat(patched.status()).isEqualTo(200);
     JsonNode value = patched.body().get("value");
     assertThat(value.get("name").asString()).isEqualTo("n");

@@ -327,11 +327,29 @@ class ConfigStoreTest {
         store.delete(ResourceType.UPSTREAMS, "u4");
       }
       assertThat(seen).containsExactly("u0", "u1", "u2", "u3", "u4");
+      assertThat(view.inCanonicalOrder().map(s -> s.resource().id()))
+          .containsExactly("u0", "u1", "u2", "u3", "u4");
       assertThat(view.revision()).isEqualTo(5);
       assertThat(view.get(ResourceType.UPSTREAMS, "later0")).isEmpty();
       assertThat(store.view().resources(ResourceType.UPSTREAMS)).hasSize(9);
       assertThatThrownBy(() -> view.resources(ResourceType.UPSTREAMS).clear())
           .isInstanceOf(UnsupportedOperationException.class);
+    }
+  }
+
+  @Test
+  void canonicalOrderIsByTypeThenId() {
+    try (ConfigStore store = open()) {
+      store.put(upstream("u2"));
+      store.put(upstream("u1"));
+      store.put(route("r1", ",\"upstream_id\":\"u1\""));
+      store.put(resource(ResourceType.CONSUMERS, "jack", "{\"username\":\"jack\"}"));
+      store.put(resource(ResourceType.SERVICES, "s1", "{\"id\":\"s1\"}"));
+      assertThat(
+              store.view().inCanonicalOrder()
+                  .map(s -> s.resource().type().plural() + "/" + s.resource().id()))
+          .containsExactly(
+              "upstreams/u1", "upstreams/u2", "services/s1", "consumers/jack", "routes/r1");
     }
   }
 
