@@ -1,0 +1,68 @@
+package io.ballast.service.proxy;
+
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads typed fields out of a resource's JSON and fails with a message naming the resource and
+ * the field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}.
+ */
+final class Fields {
+
+  private final String owner;
+
+  /** {@code owner} is how messages name the resource, e.g. {@code route 'r1'}. */
+  Fields(String owner) {
+    this.owner = owner;
+  }
+
+  String owner() {
+    return owner;
+  }
+
+  IllegalArgumentException invalid(String field, String problem) {
+    return new IllegalArgumentException(owner + ": " + field + ": " + problem);
+  }
+
+  static boolean present(JsonNode node) {
+    return node != null && !node.isNull() && !node.isMissingNode();
+  }
+
+  String string(JsonNode node, String field) {
+    if (!node.isString()) {
+      throw invalid(field, "must be a string");
+    }
+    return node.stringValue();
+  }
+
+  /** A string or an array of strings, as APISIX accepts for {@code uris}, {@code hosts}. */
+  List<String> strings(JsonNode node, String field) {
+    if (!node.isArray()) {
+      throw invalid(field, "must be an array of strings");
+    }
+    List<String> values = new ArrayList<>(node.size());
+    for (int i = 0; i < node.size(); i++) {
+      values.add(string(node.get(i), field + "[" + i + "]"));
+    }
+    return values;
+  }
+
+  int integer(JsonNode node, String field, int min, int max) {
+    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+      throw invalid(field, "must be an integer");
+    }
+    int value = node.intValue();
+    if (value < min || value > max) {
+      throw invalid(field, "must be between " + min + " and " + max + ", got " + value);
+    }
+    return value;
+  }
+
+  double positiveNumber(JsonNode node, String field) {
+    if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
+      throw invalid(field, "must be a positive number");
+    }
+    return node.doubleValue();
+  }
+}

@@ -1,0 +1,37 @@
+package io.ballast.service.proxy;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Tuning of the proxy's upstream connection pool.
+ *
+ * @param maxConnectionsPerNode keep-alive connections per upstream address (APISIX's keepalive
+ *     pool size is 320)
+ * @param maxIdleTime how long an idle connection stays in the pool (APISIX: 60 s)
+ * @param pendingAcquireTimeout how long a request waits for a pooled connection when all are busy
+ *     before it fails with 504
+ */
+public record ProxyOptions(
+    int maxConnectionsPerNode, Duration maxIdleTime, Duration pendingAcquireTimeout) {
+
+  public ProxyOptions {
+    Objects.requireNonNull(maxIdleTime, "maxIdleTime");
+    Objects.requireNonNull(pendingAcquireTimeout, "pendingAcquireTimeout");
+    if (maxConnectionsPerNode < 1) {
+      throw new IllegalArgumentException(
+          "maxConnectionsPerNode must be at least 1, got " + maxConnectionsPerNode);
+    }
+    if (maxIdleTime.isNegative() || maxIdleTime.isZero()) {
+      throw new IllegalArgumentException("maxIdleTime must be positive, got " + maxIdleTime);
+    }
+    if (pendingAcquireTimeout.isNegative() || pendingAcquireTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "pendingAcquireTimeout must be positive, got " + pendingAcquireTimeout);
+    }
+  }
+
+  public static ProxyOptions defaults() {
+    return new ProxyOptions(320, Duration.ofSeconds(60), Duration.ofSeconds(60));
+  }
+}

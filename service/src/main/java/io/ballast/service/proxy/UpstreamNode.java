@@ -1,0 +1,25 @@
+package io.ballast.service.proxy;
+
+import java.util.Objects;
+
+/** One upstream server and its round-robin weight. */
+public record UpstreamNode(String host, int port, int weight) {
+
+  public UpstreamNode {
+    Objects.requireNonNull(host, "host");
+    if (host.isBlank()) {
+      throw new IllegalArgumentException("host must not be blank");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 1 and 65535, got " + port);
+    }
+    if (weight < 0) {
+      throw new IllegalArgumentException("weight must not be negative, got " + weight);
+    }
+  }
+
+  /** {@code host:port}, with an IPv6 literal in brackets; what URLs and access logs show. */
+  public String authority() {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+}

@@ -1,0 +1,331 @@
+package io.ballast.service.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.netty.DisposableServer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+class ProxyServerTest {
+
+  private static final int EIGHT_MIB = 8 * 1024 * 1024;
+
+  private final List<TestUpstream> upstreams = new ArrayList<>();
+  private final AtomicReference<RouteTable> table = new AtomicReference<>(RouteTable.empty());
+  private ProxyServer proxy;
+  private DisposableServer bound;
+  private HttpClient http;
+
+  @BeforeEach
+  void startProxy() {
+    proxy = new ProxyServer(table::get, ProxyOptions.defaults());
+    bound = proxy.start("127.0.0.1", 0).block(Duration.ofSeconds(10));
+    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  }
+
+  @AfterEach
+  void stopAll() {
+    proxy.dispose();
+    upstreams.forEach(TestUpstream::close);
+  }
+
+  private TestUpstream upstream(String name) {
+    TestUpstream upstream = new TestUpstream(name);
+    upstreams.add(upstream);
+    return upstream;
+  }
+
+  private static Resource route(String id, String json) {
+    ObjectNode value = (ObjectNode) TestUpstream.JSON.readTree(json.replace('\'', '"'));
+    value.put("id", id);
+    return new Resource(ResourceType.ROUTES, id, value);
+  }
+
+  private void routes(Resource... routes) {
+    table.set(RouteTable.compile(List.of(routes), Map.of(), Map.of()));
+  }
+
+  private static String nodes(TestUpstream upstream) {
+    return "{'" + upstream.address() + "': 1}";
+  }
+
+  private URI uri(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + bound.port() + pathAndQuery);
+  }
+
+  private HttpResponse<String> get(String pathAndQuery) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(pathAndQuery)).build(), BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> response) {
+    return TestUpstream.JSON.readTree(response.body());
+  }
+
+  @Test
+  void getIsForwardedWithPathQueryAndForwardedHeaders() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(route("r1", "{'uri': '/api/*', 'upstream': {'nodes': " + nodes(up) + "}}"));
+
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/items?x=1&y=a%20b"))
+                .header("X-Forwarded-For", "10.0.0.7")
+                .header("X-Custom", "kept")
+                .build(),
+            BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("X-Upstream")).contains("one");
+    JsonNode echo = json(response);
+    assertThat(echo.get("method").asString()).isEqualTo("GET");
+    assertThat(echo.get("uri").asString()).isEqualTo("/api/items?x=1&y=a%20b");
+    JsonNode headers = echo.get("headers");
+    assertThat(headers.get("x-custom").asString()).isEqualTo("kept");
+    assertThat(headers.get("host").asString()).isEqualTo("127.0.0.1:" + bound.port());
+    assertThat(headers.get("x-forwarded-for").asString()).isEqualTo("10.0.0.7, 127.0.0.1");
+    assertThat(headers.get("x-forwarded-proto").asString()).isEqualTo("http");
+    assertThat(headers.get("x-forwarded-host").asString()).isEqualTo("127.0.0.1");
+    assertThat(headers.get("x-forwarded-port").asString()).isEqualTo(Integer.toString(bound.port()));
+    assertThat(headers.has("user-agent")).isTrue();
+  }
+
+  @Test
+  void hopByHopHeadersAreDroppedBothWays() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(route("r1", "{'uri': '/hop', 'upstream': {'nodes': " + nodes(up) + "}}"));
+
+    // java.net.http refuses to send Connection, so speak HTTP/1.1 on a socket.
+    String raw =
+        rawExchange(
+            "GET /hop HTTP/1.1\r\n"
+                + "Host: gateway.test\r\n"
+                + "Connection: close, X-Client-Hop\r\n"
+                + "X-Client-Hop: secret\r\n"
+                + "Keep-Alive: timeout=5\r\n"
+                + "Proxy-Connection: keep-alive\r\n"
+                + "TE: trailers\r\n"
+                + "Trailer: X-Whatever\r\n"
+                + "Upgrade: websocket\r\n"
+                + "X-End-To-End: yes\r\n"
+                + "\r\n");
+
+    String head = raw.substring(0, raw.indexOf("\r\n\r\n")).toLowerCase();
+    assertThat(head).startsWith("http/1.1 200");
+    assertThat(head).contains("x-upstream: one");
+    assertThat(head).doesNotContain("x-upstream-hop").doesNotContain("keep-alive: timeout");
+    JsonNode headers =
+        TestUpstream.JSON.readTree(raw.substring(raw.indexOf('{'))).get("headers");
+    assertThat(headers.get("x-end-to-end").asString()).isEqualTo("yes");
+    assertThat(headers.get("host").asString()).isEqualTo("gateway.test");
+    for (String hop :
+        List.of(
+            "x-client-hop", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+            "transfer-encoding")) {
+      assertThat(headers.has(hop)).as(hop).isFalse();
+    }
+    assertThat(headers.path("connection").asString("")).doesNotContain("X-Client-Hop");
+  }
+
+  private String rawExchange(String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", bound.port())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void postBodyIsStreamedBothWays() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(route("r1", "{'uri': '/echo', 'upstream': {'nodes': " + nodes(up) + "}}"));
+
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri("/echo?q=1"))
+                .POST(BodyPublishers.ofString("hello upstream"))
+                .build(),
+            BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("hello upstream");
+    assertThat(response.headers().firstValue("x-echo-method")).contains("POST");
+    assertThat(response.headers().firstValue("x-echo-uri")).contains("/echo?q=1");
+  }
+
+  @Test
+  void eightMebibytesUpAndDownKeepTheirSha256() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(route("r1", "{'uri': '/*', 'upstream': {'nodes': " + nodes(up) + "}}"));
+    byte[] payload = new byte[EIGHT_MIB];
+    for (int i = 0; i < payload.length; i++) {
+      payload[i] = TestUpstream.pattern(i);
+    }
+    String expected = TestUpstream.hex(TestUpstream.sha256().digest(payload));
+
+    HttpResponse<String> upload =
+        http.send(
+            HttpRequest.newBuilder(uri("/sha256")).POST(BodyPublishers.ofByteArray(payload)).build(),
+            BodyHandlers.ofString());
+    assertThat(upload.statusCode()).isEqualTo(200);
+    assertThat(upload.body()).isEqualTo(expected);
+
+    // Without a length the client sends chunks; the proxy re-frames them for the upstream.
+    HttpResponse<String> chunkedUpload =
+        http.send(
+            HttpRequest.newBuilder(uri("/sha256"))
+                .POST(
+                    BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(payload)))
+                .build(),
+            BodyHandlers.ofString());
+    assertThat(chunkedUpload.statusCode()).isEqualTo(200);
+    assertThat(chunkedUpload.body()).isEqualTo(expected);
+
+    HttpResponse<byte[]> download =
+        http.send(
+            HttpRequest.newBuilder(uri("/download?bytes=" + EIGHT_MIB)).build(),
+            BodyHandlers.ofByteArray());
+    assertThat(download.statusCode()).isEqualTo(200);
+    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(download.body())))
+        .isEqualTo(expected);
+
+    HttpResponse<byte[]> echoed =
+        http.send(
+            HttpRequest.newBuilder(uri("/echo")).POST(BodyPublishers.ofByteArray(payload)).build(),
+            BodyHandlers.ofByteArray());
+    assertThat(echoed.statusCode()).isEqualTo(200);
+    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(echoed.body())))
+        .isEqualTo(expected);
+  }
+
+  @Test
+  void passHostNodeAndRewrite() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(
+        route("node", "{'uri': '/node', 'upstream': {'pass_host': 'node', 'nodes': " + nodes(up)
+            + "}}"),
+        route("rewrite", "{'uri': '/rewrite', 'upstream': {'pass_host': 'rewrite',"
+            + " 'upstream_host': 'backend.internal', 'nodes': " + nodes(up) + "}}"));
+
+    assertThat(json(get("/node")).get("headers").get("host").asString())
+        .isEqualTo(up.address());
+    assertThat(json(get("/rewrite")).get("headers").get("host").asString())
+        .isEqualTo("backend.internal");
+  }
+
+  @Test
+  void noRouteIs404Json() throws Exception {
+    HttpResponse<String> response = get("/nowhere");
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).isEqualTo("{\"error_msg\":\"404 Route Not Found\"}");
+  }
+
+  @Test
+  void routeWithoutUpstreamIs503Json() throws Exception {
+    routes(route("lonely", "{'uri': '/lonely', 'upstream_id': 'missing'}"));
+    HttpResponse<String> response = get("/lonely");
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).isEqualTo("{\"error_msg\":\"no upstream for route 'lonely'\"}");
+  }
+
+  @Test
+  void closedUpstreamPortIs502Json() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    routes(route("r1", "{'uri': '/down', 'upstream': {'nodes': {'127.0.0.1:" + closedPort
+        + "': 1}}}"));
+
+    HttpResponse<String> response = get("/down");
+
+    assertThat(response.statusCode()).isEqualTo(502);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).isEqualTo("{\"error_msg\":\"502 Bad Gateway\"}");
+  }
+
+  @Test
+  void slowUpstreamIs504JsonAfterReadTimeout() throws Exception {
+    TestUpstream up = upstream("slow");
+    routes(route("r1", "{'uri': '/delay', 'upstream': {'timeout': {'connect': 5, 'send': 5,"
+        + " 'read': 1}, 'nodes': " + nodes(up) + "}}"));
+
+    HttpResponse<String> response = get("/delay?ms=3000");
+
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).isEqualTo("{\"error_msg\":\"504 Gateway Timeout\"}");
+  }
+
+  @Test
+  void weightsThreeToOneSplitFourHundredRequests() throws Exception {
+    TestUpstream heavy = upstream("heavy");
+    TestUpstream light = upstream("light");
+    routes(route("r1", "{'uri': '/w', 'upstream': {'nodes': {'" + heavy.address() + "': 3, '"
+        + light.address() + "': 1}}}"));
+
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < 400; i++) {
+      HttpResponse<String> response = get("/w");
+      assertThat(response.statusCode()).isEqualTo(200);
+      seen.merge(json(response).get("name").asString(), 1, Integer::sum);
+    }
+
+    assertThat(seen).isEqualTo(Map.of("heavy", 300, "light", 100));
+    assertThat(heavy.requests.get()).isEqualTo(300);
+    assertThat(light.requests.get()).isEqualTo(100);
+  }
+
+  @Test
+  void swappingTheTableFailsNoRequestInFlight() throws Exception {
+    TestUpstream before = upstream("before");
+    TestUpstream after = upstream("after");
+    routes(route("r1", "{'uri': '/delay', 'upstream': {'nodes': " + nodes(before) + "}}"));
+
+    List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      inFlight.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(uri("/delay?ms=300")).build(), BodyHandlers.ofString()));
+    }
+    routes(route("r1", "{'uri': '/delay', 'upstream': {'nodes': " + nodes(after) + "}}"));
+
+    for (CompletableFuture<HttpResponse<String>> future : inFlight) {
+      HttpResponse<String> response = future.get();
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isIn("before", "after");
+    }
+    assertThat(before.requests.get() + after.requests.get()).isEqualTo(200);
+    assertThat(get("/delay?ms=0").body()).isEqualTo("after");
+  }
+}
