@@ -21,6 +21,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -87,7 +88,7 @@ public final class SnapshotBuilder implements AutoCloseable {
       throw new UncheckedIOException("cannot prepare snapshot folder " + workDir, e);
     }
     long instanceVersion = clock.millis();
-    publish(build(SnapshotKind.INSTANCE, instanceVersion, instanceSettings));
+    publish(build(SnapshotKind.INSTANCE, instanceVersion, instanceSettings.stream()));
 
     subscription =
         store
@@ -118,17 +119,20 @@ public final class SnapshotBuilder implements AutoCloseable {
     if (current.isPresent() && current.get().version() == view.revision()) {
       return current.get();
     }
-    return build(SnapshotKind.RESOURCES, view.revision(), view.entries());
+    return build(
+        SnapshotKind.RESOURCES,
+        view.revision(),
+        view.inCanonicalOrder()
+            .map(stored -> stored.resource())
+            .map(r -> new SnapshotEntry(r.type().plural(), r.id(), r.value())));
   }
 
-  private VerifiedSnapshot build(SnapshotKind kind, long version, Iterable<SnapshotEntry> entries) {
+  private VerifiedSnapshot build(SnapshotKind kind, long version, Stream<SnapshotEntry> entries) {
     Path body = workDir.resolve(kind.id() + "-" + version + ".ndjson.gz");
     BodyStats stats;
     try (OutputStream out = Files.newOutputStream(body);
         SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
-      for (SnapshotEntry entry : entries) {
-        writer.write(entry);
-      }
+      entries.forEachOrdered(writer::write);
       stats = writer.finish();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write snapshot " + body, e);

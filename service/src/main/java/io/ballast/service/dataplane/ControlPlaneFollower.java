@@ -81,7 +81,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
   private final HttpClient http;
   private final AtomicInteger hostIndex = new AtomicInteger();
   /** The newest version refused, so that the long poll waits for a newer one instead of spinning. */
-  private volatile long refused;
+  private volatile long refused = SnapshotApplier.NONE;
   private Disposable loop;
 
   public ControlPlaneFollower(
@@ -123,7 +123,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
                 base.resolve(ConfServerApi.PATH + "/" + kind.id() + "?wait=" + LONG_POLL.toSeconds() + "s"))
             .timeout(LONG_POLL.plusSeconds(10))
             .GET();
-    if (served > 0) {
+    if (served != SnapshotApplier.NONE) {
       request.header("If-None-Match", ConfServerApi.etagOf(served));
     }
     return Mono.fromFuture(() -> http.sendAsync(request.build(), BodyHandlers.ofByteArray()), true)

@@ -10,8 +10,6 @@ import io.ballast.snapshot.SnapshotManifest;
 import io.ballast.storage.ETag;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -27,7 +25,7 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotApplier {
 
   private static final Logger log = LoggerFactory.getLogger(SnapshotApplier.class);
-  private static final RouteTable EMPTY = RouteTable.compile(List.of(), Map.of(), Map.of());
+  private static final RouteTable EMPTY = RouteTable.empty();
 
   /** Where a snapshot came from, as the status endpoint names it. */
   public enum Source {
@@ -76,13 +74,16 @@ public final class SnapshotApplier {
     return Optional.ofNullable(lastRejection);
   }
 
-  /** The version served of {@code kind}, 0 when none. */
+  /** Served version of a kind when nothing is served yet; a CP's empty store is version 0. */
+  public static final long NONE = -1;
+
+  /** The version served of {@code kind}, {@link #NONE} when none. */
   public long version(SnapshotKind kind) {
     if (kind == SnapshotKind.INSTANCE) {
-      return instance == null ? 0 : instance.version();
+      return instance == null ? NONE : instance.version();
     }
     Serving current = serving.get();
-    return current == null ? 0 : current.manifest().version();
+    return current == null ? NONE : current.manifest().version();
   }
 
   /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class NodeConfigTest {
 
   private static NodeConfig parse(String yaml) {
-    return NodeConfig.parse(ConfigLoader.parse(yaml, "conf/config.yaml", Map.of()::get), "host");
+    return NodeConfig.parse(ConfigLoader.parse(yaml, "conf/config.yaml", Map.<String, String>of()::get), "host");
   }
 
   private static final String ADMIN =
