@@ -177,6 +177,16 @@ class ProxyServerTest {
     assertThat(response.body()).isEqualTo("hello upstream");
     assertThat(response.headers().firstValue("x-echo-method")).contains("POST");
     assertThat(response.headers().firstValue("x-echo-uri")).contains("/echo?q=1");
+
+    HttpResponse<String> continued =
+        http.send(
+            HttpRequest.newBuilder(uri("/echo"))
+                .expectContinue(true)
+                .POST(BodyPublishers.ofString("after 100-continue"))
+                .build(),
+            BodyHandlers.ofString());
+    assertThat(continued.statusCode()).isEqualTo(200);
+    assertThat(continued.body()).isEqualTo("after 100-continue");
   }
 
   @Test
