@@ -115,6 +115,7 @@ public final class ProxyServer implements Disposable {
     RouteTable table = currentTable.get();
     Optional<RouteMatch> match = table.match(method, host, path);
     Mono<Void> exchange;
+    String routeId = match.map(RouteMatch::routeId).orElse("-");
     String nodeName = "-";
     if (match.isEmpty()) {
       exchange = error(response, HttpResponseStatus.NOT_FOUND, "404 Route Not Found");
@@ -138,7 +139,7 @@ public final class ProxyServer implements Disposable {
     }
     String loggedNode = nodeName;
     return exchange.doFinally(
-        signal -> logAccess(method, path, response, signal, loggedNode, startNanos));
+        signal -> logAccess(method, path, response, signal, routeId, loggedNode, startNanos));
   }
 
   private Mono<Void> forward(
@@ -272,9 +273,6 @@ public final class ProxyServer implements Disposable {
           || t instanceof ConnectTimeoutException) {
         return true;
       }
-      if (t.getCause() == t) {
-        break;
-      }
     }
     return false;
   }
@@ -295,14 +293,21 @@ public final class ProxyServer implements Disposable {
       String path,
       HttpServerResponse response,
       SignalType signal,
+      String routeId,
       String node,
       long startNanos) {
     if (!ACCESS.isInfoEnabled()) {
       return;
     }
-    int status = signal == SignalType.CANCEL ? CLIENT_CLOSED : response.status().code();
+    // Like nginx: 499 only when the client left before the response started. Reactor Netty may
+    // also cancel an exchange whose response it has completed, so a cancel alone says nothing.
+    int status =
+        signal == SignalType.CANCEL && !response.hasSentHeaders()
+            ? CLIENT_CLOSED
+            : response.status().code();
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     // No query string, headers or bodies: they may carry credentials.
-    ACCESS.info("{} {} {} upstream={} {}ms", method, path, status, node, millis);
+    ACCESS.info(
+        "{} {} {} route={} upstream={} {}ms", method, path, status, routeId, node, millis);
   }
 }
