@@ -104,7 +104,8 @@ final class ClusterFixture implements AutoCloseable {
   /** Every file under the storage folder, for failure messages. */
   String describeStorage() {
     try (Stream<Path> files = Files.walk(storageDir)) {
-      return "storage " + storageDir + ":\n" + String.join("\n", files.map(Path::toString).toList());
+      List<String> paths = files.map(Path::toString).toList();
+      return "storage " + storageDir + ":\n" + String.join("\n", paths);
     } catch (IOException e) {
       return "(could not list " + storageDir + ": " + e + ")";
     }
@@ -146,7 +147,7 @@ final class ClusterFixture implements AutoCloseable {
           () -> {
             JsonNode status = node.status();
             long revision = requireLong(node, status, "store_revision");
-            JsonNode exported = status.path("storage").path("export").path("resources_exported_version");
+            JsonNode exported = status.at("/storage/export/resources_exported_version");
             return exported.isNumber() && exported.asLong() >= revision
                 ? Optional.of(exported.asLong())
                 : Optional.empty();
