@@ -1,0 +1,172 @@
+package io.ballast.chaos;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One Ballast node: the built service jar run with {@code java -jar} in its own folder, with its
+ * own {@code config.yaml} and {@code node.log}. {@link #restart()} starts it again with the same
+ * configuration and data directory.
+ */
+public final class BallastNode implements AutoCloseable {
+
+  /** Set by chaos-tests/pom.xml (surefire) to service/target/ballast.jar. */
+  public static final String JAR_PROPERTY = "ballast.jar";
+
+  private final String name;
+  private final Path jar;
+  private final Path dir;
+  private final int statusPort;
+  private final Path configFile;
+  private final Path log;
+  private JavaProcess process;
+
+  /**
+   * Writes {@code configYaml} to {@code <dir>/config.yaml}; does not start anything.
+   *
+   * @param statusPort the port of the node's {@code apisix.status} listener in {@code configYaml}
+   */
+  public BallastNode(String name, Path jar, Path dir, int statusPort, String configYaml) {
+    this.name = name;
+    this.jar = jar;
+    this.dir = dir;
+    this.statusPort = statusPort;
+    this.configFile = dir.resolve("config.yaml");
+    this.log = dir.resolve("node.log");
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(configFile, configYaml, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write " + configFile, e);
+    }
+  }
+
+  /** A node running the jar named by the {@value #JAR_PROPERTY} system property. */
+  public static BallastNode of(String name, Path dir, int statusPort, String configYaml) {
+    return new BallastNode(name, serviceJar(), dir, statusPort, configYaml);
+  }
+
+  static Path serviceJar() {
+    String jar = System.getProperty(JAR_PROPERTY);
+    if (jar == null || jar.isBlank()) {
+      throw new IllegalStateException(
+          "system property "
+              + JAR_PROPERTY
+              + " is not set; it names the service jar (chaos-tests/pom.xml sets it)");
+    }
+    return Path.of(jar);
+  }
+
+  public BallastNode start() {
+    if (process != null && process.isAlive()) {
+      throw new IllegalStateException(name + " is already running: " + process);
+    }
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "cannot start "
+              + name
+              + ": service jar "
+              + jar.toAbsolutePath().normalize()
+              + " does not exist (build it first: mvn -pl service -am package -DskipTests)");
+    }
+    process =
+        JavaProcess.start(
+            name,
+            dir,
+            log,
+            List.of("-Xmx256m", "-jar", jar.toString(), "-c", configFile.toString()));
+    return this;
+  }
+
+  /** kill -9: no shutdown hooks, no flush. */
+  public void kill() {
+    if (process != null) {
+      process.kill();
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 10 s. */
+  public void stop() {
+    if (process != null) {
+      process.stop();
+    }
+  }
+
+  /** Starts again with the same configuration file and data directory; the node must be down. */
+  public BallastNode restart() {
+    return start();
+  }
+
+  /** Waits until {@code GET /status/ready} answers 200. */
+  public BallastNode awaitReady(Duration timeout) {
+    requireStarted().awaitHttpOk(statusUrl() + "/ready", timeout);
+    return this;
+  }
+
+  /** The parsed {@code GET /status}; fails with the answer and the log tail unless it is 200. */
+  public JsonNode status() {
+    Http.Response response = Http.get(statusUrl());
+    if (response.status() != 200) {
+      throw new AssertionError(
+          name + ": GET " + statusUrl() + " answered " + response + "\n" + describeLog(40));
+    }
+    return response.json();
+  }
+
+  public List<String> logTail(int lines) {
+    return requireStarted().logTail(lines);
+  }
+
+  /** The log tail headed by the log's path and the process state, for failure messages. */
+  public String describeLog(int lines) {
+    return process == null
+        ? name + " was never started"
+        : process + "\n" + process.describeLog(lines);
+  }
+
+  public String statusUrl() {
+    return "http://127.0.0.1:" + statusPort + "/status";
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  /** When the current run's process was started. */
+  public Instant startedAt() {
+    return requireStarted().startedAt();
+  }
+
+  private JavaProcess requireStarted() {
+    if (process == null) {
+      throw new IllegalStateException(name + " was never started");
+    }
+    return process;
+  }
+
+  /** Kills the node; for try-with-resources and @AfterEach. */
+  @Override
+  public void close() {
+    kill();
+  }
+
+  @Override
+  public String toString() {
+    return process == null ? name + " (not started)" : process.toString();
+  }
+}

@@ -1,0 +1,191 @@
+package io.ballast.chaos;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The nodes of one test, on free ports, in folders under the test's temporary directory, sharing
+ * one storage folder. {@link #close()} kills every node it started and the upstream.
+ */
+final class ClusterFixture implements AutoCloseable {
+
+  static final String ADMIN_KEY = "chaos-admin-key-0123456789";
+  static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  static final Duration WAIT_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration POLL = Duration.ofMillis(50);
+
+  final Path root;
+  final Path storageDir;
+  private final List<BallastNode> nodes = new ArrayList<>();
+  private UpstreamServer upstream;
+
+  ClusterFixture(Path root) {
+    this.root = root;
+    this.storageDir = root.resolve("storage");
+    try {
+      Files.createDirectories(storageDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not create " + storageDir, e);
+    }
+  }
+
+  UpstreamServer upstream() {
+    if (upstream == null) {
+      upstream = UpstreamServer.start();
+    }
+    return upstream;
+  }
+
+  ControlPlane controlPlane(String name) {
+    int adminPort = FreePorts.next();
+    int confPort = FreePorts.next();
+    int statusPort = FreePorts.next();
+    Path dir = root.resolve(name);
+    BallastNode node =
+        track(
+            BallastNode.of(
+                name,
+                dir,
+                statusPort,
+                Configs.controlPlane(dir, storageDir, ADMIN_KEY, adminPort, confPort, statusPort)));
+    return new ControlPlane(node, new AdminApi(adminPort, ADMIN_KEY), confPort);
+  }
+
+  DataPlane dataPlane(String name, ControlPlane cp) {
+    int proxyPort = FreePorts.next();
+    int statusPort = FreePorts.next();
+    Path dir = root.resolve(name);
+    BallastNode node =
+        track(
+            BallastNode.of(
+                name,
+                dir,
+                statusPort,
+                Configs.dataPlane(dir, storageDir, cp.confPort(), proxyPort, statusPort)));
+    return new DataPlane(node, proxyPort);
+  }
+
+  DataPlane standaloneDataPlane(String name) {
+    int proxyPort = FreePorts.next();
+    int statusPort = FreePorts.next();
+    Path dir = root.resolve(name);
+    BallastNode node =
+        track(
+            BallastNode.of(
+                name,
+                dir,
+                statusPort,
+                Configs.standaloneDataPlane(dir, storageDir, proxyPort, statusPort)));
+    return new DataPlane(node, proxyPort);
+  }
+
+  private BallastNode track(BallastNode node) {
+    nodes.add(node);
+    return node;
+  }
+
+  /** The log tails of every node, for failure messages. */
+  String describeNodes() {
+    StringBuilder out = new StringBuilder();
+    for (BallastNode node : nodes) {
+      out.append(node.describeLog(30)).append('\n');
+    }
+    return out.toString();
+  }
+
+  /** Every file under the storage folder, for failure messages. */
+  String describeStorage() {
+    try (Stream<Path> files = Files.walk(storageDir)) {
+      List<String> paths = files.map(Path::toString).toList();
+      return "storage " + storageDir + ":\n" + String.join("\n", paths);
+    } catch (IOException e) {
+      return "(could not list " + storageDir + ": " + e + ")";
+    }
+  }
+
+  /** Kills every node (even when the test failed) and stops the upstream. */
+  @Override
+  public void close() {
+    AssertionError failure = null;
+    for (BallastNode node : nodes) {
+      try {
+        node.kill();
+      } catch (RuntimeException | AssertionError e) {
+        failure = failure == null ? new AssertionError("could not kill every node") : failure;
+        failure.addSuppressed(e);
+      }
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** A control plane node and its Admin API. */
+  record ControlPlane(BallastNode node, AdminApi admin, int confPort) {
+
+    long storeRevision() {
+      return requireLong(node, node.status(), "store_revision");
+    }
+
+    /** Waits until the export has written at least the store's current revision; returns it. */
+    long awaitExported() {
+      return Await.until(
+          node.name() + " to export its store revision to storage",
+          WAIT_TIMEOUT,
+          POLL,
+          () -> {
+            JsonNode status = node.status();
+            long revision = requireLong(node, status, "store_revision");
+            JsonNode exported = status.at("/storage/export/resources_exported_version");
+            return exported.isNumber() && exported.asLong() >= revision
+                ? Optional.of(exported.asLong())
+                : Optional.empty();
+          },
+          () -> node.describeLog(40));
+    }
+  }
+
+  /** A data plane node and its proxy port. */
+  record DataPlane(BallastNode node, int proxyPort) {
+
+    String url(String path) {
+      return "http://127.0.0.1:" + proxyPort + path;
+    }
+
+    /** Waits until the status has {@code expected} at {@code path}; returns the status. */
+    JsonNode awaitStatus(String jsonPointer, String expected, Duration timeout) {
+      return Await.until(
+          node.name() + " status " + jsonPointer + " == " + expected,
+          timeout,
+          POLL,
+          () -> {
+            JsonNode status = node.status();
+            String actual = status.at(jsonPointer).asString("");
+            if (!expected.equals(actual)) {
+              throw new AssertionError(jsonPointer + " is '" + actual + "' in " + status);
+            }
+            return Optional.of(status);
+          },
+          () -> node.describeLog(40));
+    }
+  }
+
+  static long requireLong(BallastNode node, JsonNode json, String field) {
+    JsonNode value = json.path(field);
+    if (!value.isNumber()) {
+      throw new AssertionError(node.name() + ": no number '" + field + "' in " + json);
+    }
+    return value.asLong();
+  }
+}

@@ -1,0 +1,112 @@
+package io.ballast.chaos;
+
+import java.nio.file.Path;
+
+/**
+ * The node configuration files, in the forms API7's documentation gives (with the embedded
+ * {@code filesystem} backend in place of {@code aws_s3}). The keys are the ones the service reads;
+ * only the values are parameters.
+ */
+public final class Configs {
+
+  public static final String CONFIG_BUCKET = "ballast-config";
+  public static final String RESOURCE_BUCKET = "ballast-resources";
+
+  private Configs() {}
+
+  /** API7 dashboard form: {@code fallback_cp} at the top level, exporting every second. */
+  public static String controlPlane(
+      Path nodeDir, Path storageDir, String adminKey, int adminPort, int confPort, int statusPort) {
+    return """
+        deployment:
+          role: control_plane
+          admin:
+            admin_key:
+              - name: admin
+                key: %s
+                role: admin
+            admin_listen:
+              ip: 127.0.0.1
+              port: %d
+          role_control_plane:
+            conf_server:
+              listen: 127.0.0.1:%d
+        apisix:
+          status:
+            ip: 127.0.0.1
+            port: %d
+        ballast:
+          data_dir: %s/data
+        fallback_cp:
+          filesystem:
+            path: %s
+            config_bucket: %s
+            resource_bucket: %s
+          cron_spec: '@every 1s'
+        """
+        .formatted(
+            adminKey, adminPort, confPort, statusPort, nodeDir, storageDir, CONFIG_BUCKET,
+            RESOURCE_BUCKET);
+  }
+
+  /** API7 gateway form: follows the CP, with storage as the fallback under {@code deployment}. */
+  public static String dataPlane(
+      Path nodeDir, Path storageDir, int confPort, int proxyPort, int statusPort) {
+    return """
+        deployment:
+          role: data_plane
+          role_data_plane:
+            config_provider: control_plane
+            control_plane:
+              host:
+                - http://127.0.0.1:%d
+          fallback_cp:
+            filesystem:
+              path: %s
+              config_bucket: %s
+              resource_bucket: %s
+            poll_interval: 1s
+        apisix:
+          node_listen:
+            - ip: 127.0.0.1
+              port: %d
+          status:
+            ip: 127.0.0.1
+            port: %d
+        ballast:
+          data_dir: %s/data
+        """
+        .formatted(
+            confPort, storageDir, CONFIG_BUCKET, RESOURCE_BUCKET, proxyPort, statusPort, nodeDir);
+  }
+
+  /**
+   * API7's data-plane configuration for control-plane outages: {@code config_provider: yaml} with
+   * {@code fallback_cp}, which means storage only.
+   */
+  public static String standaloneDataPlane(
+      Path nodeDir, Path storageDir, int proxyPort, int statusPort) {
+    return """
+        deployment:
+          role: data_plane
+          role_data_plane:
+            config_provider: yaml
+          fallback_cp:
+            filesystem:
+              path: %s
+              config_bucket: %s
+              resource_bucket: %s
+            poll_interval: 1s
+        apisix:
+          node_listen:
+            - ip: 127.0.0.1
+              port: %d
+          status:
+            ip: 127.0.0.1
+            port: %d
+        ballast:
+          data_dir: %s/data
+        """
+        .formatted(storageDir, CONFIG_BUCKET, RESOURCE_BUCKET, proxyPort, statusPort, nodeDir);
+  }
+}
