@@ -1,6 +1,7 @@
 package io.ballast.resource;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -13,6 +14,10 @@ import tools.jackson.databind.node.ObjectNode;
  * APISIX users can bring resources that carry more than Ballast understands.
  */
 public final class ResourceValidator {
+
+  /** APISIX route matchers the data plane does not evaluate yet. */
+  private static final List<String> UNSUPPORTED_ROUTE_MATCHERS =
+      List.of("vars", "remote_addr", "remote_addrs", "filter_func", "script", "plugin_config_id");
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]+");
@@ -120,7 +125,13 @@ public final class ResourceValidator {
     }
     checkOptionalBoolean(check, "enable_websocket", route.get("enable_websocket"));
     checkName(check, route);
-    checkOptionalObject(check, "plugins", route.get("plugins"));
+    checkNoTrafficPlugins(check, route.get("plugins"));
+    for (String field : UNSUPPORTED_ROUTE_MATCHERS) {
+      if (route.get(field) != null) {
+        throw check.fail(
+            field, "is not supported yet; the route would match more than it says, so it is refused");
+      }
+    }
     checkReference(check, "upstream_id", route.get("upstream_id"));
     checkReference(check, "service_id", route.get("service_id"));
     JsonNode upstream = route.get("upstream");
@@ -141,7 +152,7 @@ public final class ResourceValidator {
       checkInlineUpstream(check, upstream);
     }
     checkReference(check, "upstream_id", service.get("upstream_id"));
-    checkOptionalObject(check, "plugins", service.get("plugins"));
+    checkNoTrafficPlugins(check, service.get("plugins"));
     JsonNode hosts = service.get("hosts");
     if (hosts != null) {
       checkHostArray(check, hosts);
@@ -346,6 +357,21 @@ public final class ResourceValidator {
     JsonNode name = resource.get("name");
     if (name != null && !(name.isString() && name.stringValue().length() <= MAX_NAME)) {
       throw check.fail("name", "must be a string of at most " + MAX_NAME + " characters");
+    }
+  }
+
+  /**
+   * Routes and services may not name plugins until the data plane runs them: a route with
+   * key-auth that proxied without checking keys would be worse than a refusal.
+   */
+  private static void checkNoTrafficPlugins(Check check, JsonNode plugins) {
+    checkOptionalObject(check, "plugins", plugins);
+    if (plugins != null && !plugins.isEmpty()) {
+      String name = plugins.propertyNames().iterator().next();
+      throw check.fail(
+          "plugins." + name,
+          "plugin '" + name + "' is not supported yet; the request would skip it, so this is"
+              + " refused");
     }
   }
 

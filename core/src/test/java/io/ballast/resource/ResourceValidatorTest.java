@@ -157,6 +157,30 @@ class ResourceValidatorTest {
         Arguments.of(
             ResourceType.ROUTES,
             "7",
+            "{'uri':'/a','upstream_id':'1','plugins':{'key-auth':{}}}",
+            "plugins.key-auth",
+            "not supported yet"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream_id':'1','vars':[['arg_name','==','json']]}",
+            "vars",
+            "not supported yet"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
+            "{'uri':'/a','upstream_id':'1','remote_addrs':['10.0.0.0/8']}",
+            "remote_addrs",
+            "not supported yet"),
+        Arguments.of(
+            ResourceType.SERVICES,
+            "s1",
+            "{'upstream_id':'1','plugins':{'limit-count':{'count':1}}}",
+            "plugins.limit-count",
+            "not supported yet"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
             "{'uri':'/a','upstream_id':true}",
             "upstream_id",
             "resource id"),
