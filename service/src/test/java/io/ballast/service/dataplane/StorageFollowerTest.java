@@ -113,6 +113,10 @@ class StorageFollowerTest {
     if (follower != null) {
       follower.close();
     }
+    // An apply already under way still writes the local cache; let it end before the temp folder
+    // is deleted.
+    synchronized (applier) {
+    }
   }
 
   private ETag publish(long version, String uri) {
