@@ -105,6 +105,24 @@ class ConfServerApiTest {
   }
 
   @Test
+  void aVersionAheadOfTheCurrentOneIsNotModified() throws Exception {
+    write("u1");
+    awaitVersion(1);
+
+    EntityExchangeResult<byte[]> answer = get(RESOURCES + "?wait=0s", "\"5\"");
+
+    assertThat(answer.getStatus().value()).isEqualTo(304);
+  }
+
+  @Test
+  void aForeignEtagGetsTheCurrentManifest() throws Exception {
+    EntityExchangeResult<byte[]> answer = get(RESOURCES + "?wait=0s", "\"abc\"");
+
+    assertThat(answer.getStatus().value()).isEqualTo(200);
+    assertThat(answer.getResponseHeaders().getETag()).isEqualTo("\"0\"");
+  }
+
+  @Test
   void aLongPollAnswersAsSoonAsTheStoreChanges() throws Exception {
     delayedWrite = Mono.delay(Duration.ofMillis(300)).subscribe(tick -> write("u1"));
     long started = System.nanoTime();

@@ -274,4 +274,33 @@ class ControlPlaneFollowerTest {
     assertThat(bodyRequests).hasValue(1);
     assertThat(version()).isEqualTo(SnapshotApplier.NONE);
   }
+
+  @Test
+  void aDataPlaneAheadOfTheControlPlaneWaitsInsteadOfSpinning() throws InterruptedException {
+    // E.g. a CP whose store was lost and restarted empty, while DPs serve what they had.
+    applier.apply(
+        Snapshots.resources(dir, 10, Snapshots.routeTo("/ip")),
+        SnapshotApplier.Source.STORAGE,
+        java.util.Optional.empty());
+    startControlPlane();
+    put(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM);
+    AtomicInteger manifestRequests = new AtomicInteger();
+    serve(
+        new ConfServerApi(builder)
+            .routes()
+            .filter(
+                (request, next) -> {
+                  manifestRequests.incrementAndGet();
+                  return next.handle(request);
+                }));
+    startFollower();
+
+    await("the follower asks", LIMIT, () -> manifestRequests.get() > 0);
+    // Nothing to wait for: a spinning follower asks hundreds of times in this window.
+    Thread.sleep(1000);
+
+    assertThat(manifestRequests.get()).isLessThanOrEqualTo(2);
+    assertThat(version()).isEqualTo(10);
+    assertThat(routes("/ip")).isTrue();
+  }
 }
