@@ -17,7 +17,6 @@ import io.ballast.storage.ReadCondition;
 import io.ballast.storage.ReadResult;
 import io.ballast.storage.filesystem.FilesystemBackend;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,11 +53,15 @@ class ControlPlaneFollowerTest {
   private ControlPlaneFollower follower;
   private Sinks.Empty<Void> kill;
 
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
   @BeforeEach
   void create() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
+    port = freePort();
     applier = new SnapshotApplier(new LocalCache(dir.resolve("cache")), Clock.systemUTC());
     connection = new ControlPlaneFollower.Connection();
   }
@@ -135,9 +140,13 @@ class ControlPlaneFollowerTest {
   }
 
   private void startFollower() {
+    startFollower(List.of(URI.create("http://127.0.0.1:" + port)));
+  }
+
+  private void startFollower(List<URI> hosts) {
     follower =
         new ControlPlaneFollower(
-            List.of(URI.create("http://127.0.0.1:" + port)),
+            hosts,
             SnapshotKind.RESOURCES,
             applier,
             connection,
@@ -281,7 +290,7 @@ class ControlPlaneFollowerTest {
     applier.apply(
         Snapshots.resources(dir, 10, Snapshots.routeTo("/ip")),
         SnapshotApplier.Source.STORAGE,
-        java.util.Optional.empty());
+        Optional.empty());
     startControlPlane();
     put(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM);
     AtomicInteger manifestRequests = new AtomicInteger();
@@ -302,5 +311,23 @@ class ControlPlaneFollowerTest {
     assertThat(manifestRequests.get()).isLessThanOrEqualTo(2);
     assertThat(version()).isEqualTo(10);
     assertThat(routes("/ip")).isTrue();
+  }
+
+  @Test
+  void movesOnToTheNextHostWhenOneIsDown() throws IOException {
+    startControlPlane();
+    put(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM);
+    route("r1", "/ip");
+    serve(new ConfServerApi(builder).routes());
+    int nobodyListens = freePort();
+
+    startFollower(
+        List.of(
+            URI.create("http://127.0.0.1:" + nobodyListens),
+            URI.create("http://127.0.0.1:" + port)));
+
+    awaitServed(store.revision());
+    assertThat(routes("/ip")).isTrue();
+    assertThat(connection.connected()).isTrue();
   }
 }

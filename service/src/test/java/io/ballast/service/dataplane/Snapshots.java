@@ -51,11 +51,13 @@ final class Snapshots {
   /** A resources snapshot of {@code set} as version {@code version}, its body in {@code dir}. */
   static VerifiedSnapshot resources(Path dir, long version, ResourceSet set) {
     Path body = dir.resolve("resources-" + version + "-" + System.nanoTime() + ".ndjson.gz");
-    return snapshot(SnapshotKind.RESOURCES, version, body, SnapshotContent.writeResources(set, body));
+    BodyStats stats = SnapshotContent.writeResources(set, body);
+    return snapshot(SnapshotKind.RESOURCES, version, body, stats);
   }
 
   /** A snapshot of any entries, valid or not, in canonical order. */
-  static VerifiedSnapshot raw(Path dir, SnapshotKind kind, long version, List<SnapshotEntry> entries) {
+  static VerifiedSnapshot raw(
+      Path dir, SnapshotKind kind, long version, List<SnapshotEntry> entries) {
     Path body = dir.resolve(kind.id() + "-" + version + "-" + System.nanoTime() + ".ndjson.gz");
     BodyStats stats;
     try (OutputStream out = Files.newOutputStream(body);

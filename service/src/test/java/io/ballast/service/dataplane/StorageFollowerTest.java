@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.service.dataplane.SnapshotApplier.Source;
 import io.ballast.service.node.VerifiedSnapshot;
+import io.ballast.snapshot.BodyStats;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
 import io.ballast.snapshot.SnapshotPublisher;
-import io.ballast.snapshot.BodyStats;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
