@@ -63,9 +63,12 @@ public final class ConfServerApi {
       return error(HttpStatus.BAD_REQUEST, e.getMessage());
     }
     String known = request.headers().firstHeader(HttpHeaders.IF_NONE_MATCH);
+    long knownVersion = versionOf(known);
     return builder
         .updates(kind.get())
-        .filter(snapshot -> !etagOf(snapshot.version()).equals(known))
+        // Only newer: a DP ahead of this CP (e.g. one restarted with an empty store) would ignore
+        // an older snapshot and ask again at once, in a loop.
+        .filter(snapshot -> snapshot.version() > knownVersion)
         .next()
         .timeout(wait, Mono.empty())
         .flatMap(
@@ -98,6 +101,18 @@ public final class ConfServerApi {
         .contentType(MediaType.parseMediaType("application/gzip"))
         .eTag(etagOf(current.get().version()))
         .body(BodyInserters.fromResource(new FileSystemResource(current.get().body())));
+  }
+
+  /** The version an If-None-Match of {@link #etagOf} names; -1 (older than any) otherwise. */
+  private static long versionOf(String etag) {
+    if (etag == null || etag.length() < 3 || !etag.startsWith("\"") || !etag.endsWith("\"")) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(etag.substring(1, etag.length() - 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private static Optional<SnapshotKind> kind(ServerRequest request) {

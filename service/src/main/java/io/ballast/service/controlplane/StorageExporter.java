@@ -31,6 +31,9 @@ public final class StorageExporter implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(StorageExporter.class);
 
+  /** Lower than any version: an empty store's snapshot, version 0, is exported too. */
+  private static final long NOTHING_EXPORTED = -1;
+
   private final SnapshotBuilder builder;
   private final CronSpec cron;
   private final Clock clock;
@@ -61,7 +64,7 @@ public final class StorageExporter implements AutoCloseable {
               config.retention(),
               producer,
               clock));
-      exported.put(kind, 0L);
+      exported.put(kind, NOTHING_EXPORTED);
     }
   }
 

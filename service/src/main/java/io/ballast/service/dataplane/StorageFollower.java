@@ -70,8 +70,12 @@ public final class StorageFollower implements AutoCloseable {
     lastPoll = Instant.now();
     return Mono.fromCallable(() -> Files.createDirectories(downloadDir))
         .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
-        .doOnNext(this::handle)
-        .doOnSuccess(ignored -> lastError = null)
+        .doOnNext(
+            result -> {
+              // Cleared before handling, which may report a bucket that holds no snapshot yet.
+              lastError = null;
+              handle(result);
+            })
         .then()
         .onErrorResume(
             error -> {
