@@ -70,7 +70,7 @@ class SnapshotStreamingTest {
     route.putArray("methods").add("GET").add("POST");
     route.put("upstream_id", "u");
     route.put("name", "route number " + i);
-    route.putObject("plugins").putObject("proxy-rewrite").put("regex_uri", "^/api/(.*)");
+    route.putObject("labels").put("team", "team-" + (i % 10)).put("rewrite", "^/api/(.*)");
     return route;
   }
 }

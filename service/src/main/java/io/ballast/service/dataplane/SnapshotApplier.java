@@ -27,11 +27,14 @@ public final class SnapshotApplier {
   private static final Logger log = LoggerFactory.getLogger(SnapshotApplier.class);
   private static final RouteTable EMPTY = RouteTable.empty();
 
-  /** Where a snapshot came from, as the status endpoint names it. */
+  /**
+   * Where a snapshot came from, as the status endpoint names it; declared from the least to the
+   * most authoritative, which decides the label when two sources deliver the same version.
+   */
   public enum Source {
-    CONTROL_PLANE,
     CACHE,
-    STORAGE;
+    STORAGE,
+    CONTROL_PLANE;
 
     public String id() {
       return name().toLowerCase();
@@ -144,10 +147,12 @@ public final class SnapshotApplier {
     log.error("refused a snapshot from {}: {}", source.id(), reason);
   }
 
+  /** The same version arrived from a more authoritative source: say so, keep the table. */
   private void relabel(SnapshotKind kind, Source source) {
     Serving current = serving.get();
-    if (kind == SnapshotKind.RESOURCES && current != null && current.source() != source
-        && source != Source.CACHE) {
+    if (kind == SnapshotKind.RESOURCES
+        && current != null
+        && source.compareTo(current.source()) > 0) {
       serving.set(new Serving(current.table(), current.manifest(), source, current.appliedAt()));
     }
   }
