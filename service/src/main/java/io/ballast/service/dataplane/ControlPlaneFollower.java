@@ -118,9 +118,12 @@ public final class ControlPlaneFollower implements AutoCloseable {
   private Mono<Void> pollOnce() {
     URI base = hosts.get(Math.floorMod(hostIndex.get(), hosts.size()));
     long served = known();
+    // Until a CP has answered, ask without waiting: the answer itself is what tells the status
+    // (and the storage follower, which stands down) that the CP is back.
+    long wait = connection.connected() ? LONG_POLL.toSeconds() : 0;
     HttpRequest.Builder request =
         HttpRequest.newBuilder(
-                base.resolve(ConfServerApi.PATH + "/" + kind.id() + "?wait=" + LONG_POLL.toSeconds() + "s"))
+                base.resolve(ConfServerApi.PATH + "/" + kind.id() + "?wait=" + wait + "s"))
             .timeout(LONG_POLL.plusSeconds(10))
             .GET();
     if (served != SnapshotApplier.NONE) {
