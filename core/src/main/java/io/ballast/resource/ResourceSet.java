@@ -7,7 +7,6 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A complete, validated gateway configuration: every resource checked on its own and every
@@ -91,12 +90,10 @@ public final class ResourceSet {
      *     service refers to a resource that is not in the set
      */
     public ResourceSet build() {
-      for (Resource route : byType.get(ResourceType.ROUTES).values()) {
-        requireExists(route, "upstream_id", ResourceType.UPSTREAMS);
-        requireExists(route, "service_id", ResourceType.SERVICES);
-      }
-      for (Resource service : byType.get(ResourceType.SERVICES).values()) {
-        requireExists(service, "upstream_id", ResourceType.UPSTREAMS);
+      for (ResourceReference reference : ResourceReference.ALL) {
+        for (Resource resource : byType.get(reference.from()).values()) {
+          requireExists(resource, reference);
+        }
       }
       Map<ResourceType, SortedMap<String, Resource>> copy = new EnumMap<>(ResourceType.class);
       byType.forEach(
@@ -105,19 +102,18 @@ public final class ResourceSet {
       return new ResourceSet(Collections.unmodifiableMap(copy));
     }
 
-    private void requireExists(Resource resource, String field, ResourceType target) {
-      JsonNode reference = resource.value().get(field);
-      if (reference == null || reference.isNull()) {
-        return;
-      }
-      String targetId = reference.asString();
-      if (!byType.get(target).containsKey(targetId)) {
-        throw new InvalidResourceException(
-            resource.type(),
-            resource.id(),
-            field,
-            target.singular() + " '" + targetId + "' does not exist");
-      }
+    private void requireExists(Resource resource, ResourceReference reference) {
+      reference
+          .target(resource)
+          .filter(targetId -> !byType.get(reference.to()).containsKey(targetId))
+          .ifPresent(
+              targetId -> {
+                throw new InvalidResourceException(
+                    resource.type(),
+                    resource.id(),
+                    reference.field(),
+                    reference.to().singular() + " '" + targetId + "' does not exist");
+              });
     }
   }
 }

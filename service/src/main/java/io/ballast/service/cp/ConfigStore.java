@@ -2,6 +2,7 @@ package io.ballast.service.cp;
 
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceReference;
 import io.ballast.resource.ResourceType;
 import java.io.Closeable;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,15 +44,6 @@ public final class ConfigStore implements Closeable {
   static final int DEFAULT_COMPACT_AFTER = 10_000;
   private static final String LOCK_FILE = "store.lock";
   private static final Logger log = LoggerFactory.getLogger(ConfigStore.class);
-
-  /** A field naming another resource, as APISIX resolves it. */
-  private record Reference(ResourceType from, String field, ResourceType to) {}
-
-  private static final List<Reference> REFERENCES =
-      List.of(
-          new Reference(ResourceType.ROUTES, "upstream_id", ResourceType.UPSTREAMS),
-          new Reference(ResourceType.ROUTES, "service_id", ResourceType.SERVICES),
-          new Reference(ResourceType.SERVICES, "upstream_id", ResourceType.UPSTREAMS));
 
   private final Path dir;
   private final JsonMapper mapper;
@@ -293,11 +284,8 @@ public final class ConfigStore implements Closeable {
   }
 
   private static void checkReferencesExist(StoreView current, Resource resource) {
-    for (Reference reference : REFERENCES) {
-      if (reference.from() != resource.type()) {
-        continue;
-      }
-      Optional<String> target = referencedId(resource.value(), reference.field());
+    for (ResourceReference reference : ResourceReference.ALL) {
+      Optional<String> target = reference.target(resource);
       if (target.isPresent() && current.get(reference.to(), target.get()).isEmpty()) {
         throw new StoreConflictException(
             resource.type().singular() + " '" + resource.id() + "': " + reference.field() + " '"
@@ -308,12 +296,12 @@ public final class ConfigStore implements Closeable {
   }
 
   private static void checkNotReferenced(StoreView current, ResourceType type, String id) {
-    for (Reference reference : REFERENCES) {
+    for (ResourceReference reference : ResourceReference.ALL) {
       if (reference.to() != type) {
         continue;
       }
       for (StoredResource referrer : current.resources(reference.from()).values()) {
-        Optional<String> target = referencedId(referrer.resource().value(), reference.field());
+        Optional<String> target = reference.target(referrer.resource());
         if (target.isPresent() && target.get().equals(id)) {
           throw new StoreConflictException(
               "can not delete " + type.singular() + " '" + id + "': "
@@ -322,15 +310,6 @@ public final class ConfigStore implements Closeable {
         }
       }
     }
-  }
-
-  /** APISIX accepts ids as strings or integers. */
-  private static Optional<String> referencedId(ObjectNode value, String field) {
-    JsonNode node = value.get(field);
-    if (node == null || node.isNull()) {
-      return Optional.empty();
-    }
-    return Optional.of(node.isString() ? node.stringValue() : node.asString());
   }
 
   private record Replay(StoreView view, long entries) {}
