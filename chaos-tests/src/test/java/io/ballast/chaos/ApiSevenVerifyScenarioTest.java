@@ -18,10 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The "Verify" section of API7's data-plane resilience guide, played against real processes: a
- * data plane keeps serving when its control plane is killed, a new data plane starts from the
- * storage snapshot while the control plane is down, and everything follows the control plane
- * again once it is back.
+ * The "Verify" section of API7's data-plane resilience guide, played against real processes: a data
+ * plane keeps serving when its control plane is killed, a new data plane starts from the storage
+ * snapshot while the control plane is down, and everything follows the control plane again once it
+ * is back.
  */
 class ApiSevenVerifyScenarioTest {
 

@@ -3,9 +3,9 @@ package io.ballast.chaos;
 import java.nio.file.Path;
 
 /**
- * The node configuration files, in the forms API7's documentation gives (with the embedded
- * {@code filesystem} backend in place of {@code aws_s3}). The keys are the ones the service reads;
- * only the values are parameters.
+ * The node configuration files, in the forms API7's documentation gives (with the embedded {@code
+ * filesystem} backend in place of {@code aws_s3}). The keys are the ones the service reads; only
+ * the values are parameters.
  */
 public final class Configs {
 
@@ -45,7 +45,13 @@ public final class Configs {
           cron_spec: '@every 1s'
         """
         .formatted(
-            adminKey, adminPort, confPort, statusPort, nodeDir, storageDir, CONFIG_BUCKET,
+            adminKey,
+            adminPort,
+            confPort,
+            statusPort,
+            nodeDir,
+            storageDir,
+            CONFIG_BUCKET,
             RESOURCE_BUCKET);
   }
 

@@ -81,7 +81,9 @@ class CorruptSnapshotTest {
     assertThat(proxied.status()).as("proxy /ip: %s", proxied).isEqualTo(404);
   }
 
-  /** {@code <storage>/<resource bucket>/default/resources/snapshots/<20-digit version>.ndjson.gz} */
+  /**
+   * {@code <storage>/<resource bucket>/default/resources/snapshots/<20-digit version>.ndjson.gz}
+   */
   private Path snapshotBody(long version) {
     return cluster
         .storageDir

@@ -11,8 +11,8 @@ public final class FreePorts {
   private FreePorts() {}
 
   /**
-   * A port that was free a moment ago. Another process may take it before the node binds it;
-   * the node then fails to start and says so in its log, which awaitReady reports.
+   * A port that was free a moment ago. Another process may take it before the node binds it; the
+   * node then fails to start and says so in its log, which awaitReady reports.
    */
   public static int next() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -10,9 +10,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A tiny blocking HTTP client with short timeouts. A request that gets no answer at all
- * (connection refused, timeout) is a {@link Response} with status -1: during fault injection that
- * is an observation to count, not an error to propagate.
+ * A tiny blocking HTTP client with short timeouts. A request that gets no answer at all (connection
+ * refused, timeout) is a {@link Response} with status -1: during fault injection that is an
+ * observation to count, not an error to propagate.
  */
 public final class Http {
 

@@ -83,7 +83,13 @@ final class TrafficLoop implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "GET " + url + ": " + successes() + " ok, " + failures() + " failed, first failures "
+    return "GET "
+        + url
+        + ": "
+        + successes()
+        + " ok, "
+        + failures()
+        + " failed, first failures "
         + firstFailures();
   }
 

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The upstream behind the gateway: answers like httpbin's {@code GET /ip}, the endpoint API7's
- * data-plane resilience guide proxies to. {@code /ip2} answers the same, so that a second route
- * can point at this upstream without a path rewrite.
+ * data-plane resilience guide proxies to. {@code /ip2} answers the same, so that a second route can
+ * point at this upstream without a path rewrite.
  */
 public final class UpstreamServer implements AutoCloseable {
 

@@ -25,12 +25,12 @@ import org.yaml.snakeyaml.representer.Representer;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
- * Reads a node's YAML file into a {@link ConfigNode}, substituting APISIX-style {@code
- * ${{VAR}}} and {@code ${{VAR:=default}}} in every string value.
+ * Reads a node's YAML file into a {@link ConfigNode}, substituting APISIX-style {@code ${{VAR}}}
+ * and {@code ${{VAR:=default}}} in every string value.
  *
  * <p>Substitution runs on the parsed tree rather than the raw text so that a missing variable can
- * be reported with the key path of the value that needs it. APISIX substitutes before parsing, so
- * a value written entirely as {@code ${{PORT}}} becomes whatever YAML scalar its text is ({@code
+ * be reported with the key path of the value that needs it. APISIX substitutes before parsing, so a
+ * value written entirely as {@code ${{PORT}}} becomes whatever YAML scalar its text is ({@code
  * 9080} an integer, {@code true} a boolean); that case is re-resolved with snakeyaml's own
  * resolver. A value that only contains a variable ({@code http://${{HOST}}:9080}) stays text.
  */
@@ -62,8 +62,8 @@ public final class ConfigLoader {
   }
 
   /**
-   * Parses {@code yamlText} as if read from {@code fileName}, which names the source in errors.
-   * An empty document is an empty root mapping.
+   * Parses {@code yamlText} as if read from {@code fileName}, which names the source in errors. An
+   * empty document is an empty root mapping.
    */
   public static ConfigNode parse(String yamlText, String fileName, Function<String, String> env) {
     Object document;
@@ -196,7 +196,9 @@ public final class ConfigLoader {
         throw new ConfigException(
             file,
             path,
-            "'${{" + reference + "}}' is not a variable reference like ${{NAME}} or"
+            "'${{"
+                + reference
+                + "}}' is not a variable reference like ${{NAME}} or"
                 + " ${{NAME:=default}}");
       }
       String value = env.apply(name);

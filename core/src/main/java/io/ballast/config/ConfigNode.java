@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One mapping of a parsed YAML file together with where it came from, so that every typed read
- * can fail with the file and the full key path. Values are already env-substituted by {@link
+ * One mapping of a parsed YAML file together with where it came from, so that every typed read can
+ * fail with the file and the full key path. Values are already env-substituted by {@link
  * ConfigLoader}.
  */
 public final class ConfigNode {
@@ -134,7 +134,9 @@ public final class ConfigNode {
     throw error(key, "must be true or false, not '" + text + "'");
   }
 
-  /** A Go-style duration ({@code 500ms}, {@code 30s}, {@code 1h30m}); a bare integer means seconds. */
+  /**
+   * A Go-style duration ({@code 500ms}, {@code 30s}, {@code 1h30m}); a bare integer means seconds.
+   */
   public Duration duration(String key, Duration defaultValue) {
     Optional<String> value = string(key);
     if (value.isEmpty()) {

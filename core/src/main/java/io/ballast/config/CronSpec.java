@@ -16,10 +16,9 @@ import java.util.Objects;
  * {@code @every <duration>} ({@code @every 1m}), a descriptor ({@code @hourly}, {@code @daily} or
  * {@code @midnight}, {@code @weekly}, {@code @monthly}, {@code @yearly} or {@code @annually}), or
  * five fields: minute, hour, day of month, month, day of week. Fields take {@code *}, numbers,
- * ranges {@code a-b}, lists {@code a,b}, steps <code>&#42;/n</code>, {@code a-b/n} and {@code
- * a/n}, month names JAN-DEC and weekday names SUN-SAT (0 and 7 are both Sunday), and {@code ?}
- * for {@code *} in the day fields. When both day fields are restricted a day matches if either
- * one does.
+ * ranges {@code a-b}, lists {@code a,b}, steps <code>&#42;/n</code>, {@code a-b/n} and {@code a/n},
+ * month names JAN-DEC and weekday names SUN-SAT (0 and 7 are both Sunday), and {@code ?} for {@code
+ * *} in the day fields. When both day fields are restricted a day matches if either one does.
  */
 public final class CronSpec {
 

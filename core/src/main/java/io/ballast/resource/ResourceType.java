@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The kinds of gateway resources, named as APISIX's Admin API names them. The declaration order
- * is the canonical order of a snapshot body: referenced kinds before the kinds that reference them.
+ * The kinds of gateway resources, named as APISIX's Admin API names them. The declaration order is
+ * the canonical order of a snapshot body: referenced kinds before the kinds that reference them.
  */
 public enum ResourceType {
   UPSTREAMS("upstreams"),

@@ -129,7 +129,8 @@ public final class ResourceValidator {
     for (String field : UNSUPPORTED_ROUTE_MATCHERS) {
       if (route.get(field) != null) {
         throw check.fail(
-            field, "is not supported yet; the route would match more than it says, so it is refused");
+            field,
+            "is not supported yet; the route would match more than it says, so it is refused");
       }
     }
     checkReference(check, "upstream_id", route.get("upstream_id"));
@@ -361,8 +362,8 @@ public final class ResourceValidator {
   }
 
   /**
-   * Routes and services may not name plugins until the data plane runs them: a route with
-   * key-auth that proxied without checking keys would be worse than a refusal.
+   * Routes and services may not name plugins until the data plane runs them: a route with key-auth
+   * that proxied without checking keys would be worse than a refusal.
    */
   private static void checkNoTrafficPlugins(Check check, JsonNode plugins) {
     checkOptionalObject(check, "plugins", plugins);
@@ -370,7 +371,9 @@ public final class ResourceValidator {
       String name = plugins.propertyNames().iterator().next();
       throw check.fail(
           "plugins." + name,
-          "plugin '" + name + "' is not supported yet; the request would skip it, so this is"
+          "plugin '"
+              + name
+              + "' is not supported yet; the request would skip it, so this is"
               + " refused");
     }
   }

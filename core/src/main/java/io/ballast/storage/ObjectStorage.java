@@ -6,9 +6,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * One bucket (or container, or folder) of a blob store. Deliberately minimal: snapshot versioning,
- * checksums of content and retries live above it, in core, so that a backend is a thin
- * translation of its SDK. Keep this surface small; a new method must be implementable on every
- * backend.
+ * checksums of content and retries live above it, in core, so that a backend is a thin translation
+ * of its SDK. Keep this surface small; a new method must be implementable on every backend.
  *
  * <p>All methods are lazy: nothing happens until subscription. Failures arrive as error signals of
  * the {@link StorageException} family, never as exceptions thrown from the method.
@@ -39,7 +38,9 @@ public interface ObjectStorage {
   /** The object's metadata, or empty when it does not exist. */
   Mono<ObjectMeta> head(ObjectKey key);
 
-  /** Every object whose key starts with {@code prefix + "/"}, at any depth, in ascending key order. */
+  /**
+   * Every object whose key starts with {@code prefix + "/"}, at any depth, in ascending key order.
+   */
   Flux<ObjectMeta> list(ObjectKey prefix);
 
   /** Removes {@code key}; completes normally when it does not exist. */

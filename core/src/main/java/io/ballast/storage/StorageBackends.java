@@ -4,7 +4,9 @@ import io.ballast.config.ConfigNode;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
 
-/** Finds the {@link StorageProvider} named by a {@code fallback_cp} block and builds its backend. */
+/**
+ * Finds the {@link StorageProvider} named by a {@code fallback_cp} block and builds its backend.
+ */
 public final class StorageBackends {
 
   private StorageBackends() {}
@@ -24,7 +26,10 @@ public final class StorageBackends {
     }
     throw block.error(
         null,
-        "no storage backend named '" + name + "' is installed (installed: "
-            + String.join(", ", installed) + ")");
+        "no storage backend named '"
+            + name
+            + "' is installed (installed: "
+            + String.join(", ", installed)
+            + ")");
   }
 }

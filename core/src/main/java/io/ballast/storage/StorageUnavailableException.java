@@ -1,6 +1,9 @@
 package io.ballast.storage;
 
-/** The server could not be reached, timed out or answered 5xx after the client's own retries; retryable. */
+/**
+ * The server could not be reached, timed out or answered 5xx after the client's own retries;
+ * retryable.
+ */
 public final class StorageUnavailableException extends StorageException {
 
   public StorageUnavailableException(String message) {

@@ -56,8 +56,7 @@ class FallbackCpConfigTest {
     assertThat(config.block().path()).isEqualTo(blockPath);
     assertThat(config.block().file()).isEqualTo(FILE);
     assertThat(config.block().keys())
-        .containsExactly(
-            "access_key", "secret_key", "region", "config_bucket", "resource_bucket");
+        .containsExactly("access_key", "secret_key", "region", "config_bucket", "resource_bucket");
     assertThat(config.block().string("access_key")).contains("AKIAEXAMPLE");
     assertThat(config.block().string("secret_key")).contains("secretExample");
     assertThat(config.block().string("region")).contains("ap-south-1");
@@ -265,8 +264,7 @@ class FallbackCpConfigTest {
   void aBadCronSpecNamesItsKeyPath() {
     assertThatThrownBy(() -> parse(API7_DASHBOARD.replace("'@every 1m'", "'@every minute'")))
         .isInstanceOfSatisfying(
-            ConfigException.class,
-            e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.cron_spec"))
+            ConfigException.class, e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.cron_spec"))
         .hasMessageStartingWith(FILE + ": fallback_cp.cron_spec: '@every minute'");
   }
 

@@ -14,10 +14,10 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.context.annotation.Bean;
 
 /**
- * {@code java -jar ballast.jar [-c conf/config.yaml]}. The file is read and checked before
- * anything starts, so a bad file ends the process with one line naming the file, the key path and
- * the problem (exit code 2). Spring Boot runs the node's lifecycle and logging; no auto-configured
- * web server: the node binds its own ports (see {@link io.ballast.service.node.HttpEndpoints}).
+ * {@code java -jar ballast.jar [-c conf/config.yaml]}. The file is read and checked before anything
+ * starts, so a bad file ends the process with one line naming the file, the key path and the
+ * problem (exit code 2). Spring Boot runs the node's lifecycle and logging; no auto-configured web
+ * server: the node binds its own ports (see {@link io.ballast.service.node.HttpEndpoints}).
  */
 @SpringBootConfiguration(proxyBeanMethods = false)
 public class BallastApplication {

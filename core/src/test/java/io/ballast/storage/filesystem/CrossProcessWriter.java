@@ -37,8 +37,7 @@ final class CrossProcessWriter {
   }
 
   /** Tries to create every key; the indexes of those this writer created. */
-  static List<Integer> race(
-      ObjectStorage storage, ObjectKey prefix, int count, String writer) {
+  static List<Integer> race(ObjectStorage storage, ObjectKey prefix, int count, String writer) {
     List<Integer> won = new ArrayList<>();
     byte[] body = writer.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < count; i++) {

@@ -21,9 +21,9 @@ import reactor.core.publisher.Mono;
  * The endpoint data planes follow ({@code conf_server.listen}, 9280). Two calls per change:
  *
  * <ul>
- *   <li>{@code GET /ballast/v1/snapshots/{kind}} with {@code If-None-Match: "<version>"} and
- *       {@code ?wait=30s}: a long poll answering the manifest (ETag = its version) as soon as a
- *       newer snapshot exists, or 304 when {@code wait} runs out;
+ *   <li>{@code GET /ballast/v1/snapshots/{kind}} with {@code If-None-Match: "<version>"} and {@code
+ *       ?wait=30s}: a long poll answering the manifest (ETag = its version) as soon as a newer
+ *       snapshot exists, or 304 when {@code wait} runs out;
  *   <li>{@code GET /ballast/v1/snapshots/{kind}/{version}}: the gzip body those exact bytes name,
  *       verified by the DP against the manifest exactly as a body read from object storage.
  * </ul>
@@ -54,7 +54,8 @@ public final class ConfServerApi {
   private Mono<ServerResponse> manifest(ServerRequest request) {
     Optional<SnapshotKind> kind = kind(request);
     if (kind.isEmpty()) {
-      return error(HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
+      return error(
+          HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
     }
     Duration wait;
     try {
@@ -80,15 +81,24 @@ public final class ConfServerApi {
         .switchIfEmpty(
             Mono.defer(
                 () ->
-                    builder.current(kind.get()).isPresent()
-                        ? ServerResponse.status(HttpStatus.NOT_MODIFIED).eTag(known).build()
-                        : error(HttpStatus.SERVICE_UNAVAILABLE, "no snapshot built yet")));
+                    builder
+                        .current(kind.get())
+                        // The ETag of a 304 is the CP's own version, so that a DP holding the
+                        // same version (say, read from storage) knows the CP confirms it.
+                        .map(
+                            current ->
+                                ServerResponse.status(HttpStatus.NOT_MODIFIED)
+                                    .eTag(etagOf(current.version()))
+                                    .build())
+                        .orElseGet(
+                            () -> error(HttpStatus.SERVICE_UNAVAILABLE, "no snapshot built yet"))));
   }
 
   private Mono<ServerResponse> body(ServerRequest request) {
     Optional<SnapshotKind> kind = kind(request);
     if (kind.isEmpty()) {
-      return error(HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
+      return error(
+          HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
     }
     String version = request.pathVariable("version");
     Optional<VerifiedSnapshot> current = builder.current(kind.get());

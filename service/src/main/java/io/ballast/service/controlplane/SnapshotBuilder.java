@@ -39,6 +39,7 @@ import reactor.core.scheduler.Schedulers;
 public final class SnapshotBuilder implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SnapshotBuilder.class);
+
   /** Older files stay a while so that a DP still downloading one is not cut off. */
   private static final int FILES_KEPT = 3;
 
@@ -140,10 +141,18 @@ public final class SnapshotBuilder implements AutoCloseable {
     SnapshotLayout layout = new SnapshotLayout(prefix, gatewayGroup, kind);
     SnapshotManifest manifest =
         SnapshotManifest.of(
-            gatewayGroup, kind, version, clock.instant(), producer,
-            layout.bodyKey(version).value(), stats);
+            gatewayGroup,
+            kind,
+            version,
+            clock.instant(),
+            producer,
+            layout.bodyKey(version).value(),
+            stats);
     log.info(
-        "built {} snapshot version {} ({} bytes, {})", kind.id(), version, stats.size(),
+        "built {} snapshot version {} ({} bytes, {})",
+        kind.id(),
+        version,
+        stats.size(),
         stats.counts());
     return new VerifiedSnapshot(manifest, body);
   }

@@ -24,8 +24,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * Copies the newest snapshots to object storage on {@code cron_spec}, only when a kind has a
- * version newer than the last one exported. A failed export is logged and retried on the next
- * tick; nothing is lost because the store, not this class, holds the configuration.
+ * version newer than the last one exported. A failed export is logged and retried on the next tick;
+ * nothing is lost because the store, not this class, holds the configuration.
  */
 public final class StorageExporter implements AutoCloseable {
 

@@ -112,7 +112,9 @@ public final class AdminApi {
                 () ->
                     new AdminError(
                         HttpStatus.NOT_FOUND,
-                        "unknown resource type '" + segments[1] + "'; this API serves "
+                        "unknown resource type '"
+                            + segments[1]
+                            + "'; this API serves "
                             + Arrays.stream(ResourceType.values())
                                 .map(ResourceType::plural)
                                 .collect(Collectors.joining(", "))));
@@ -122,11 +124,15 @@ public final class AdminApi {
         return list(type);
       }
       if (HttpMethod.PUT.equals(method)) {
-        return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0])
+        return request
+            .bodyToMono(byte[].class)
+            .defaultIfEmpty(new byte[0])
             .flatMap(body -> putWithIdInBody(type, body));
       }
       if (HttpMethod.POST.equals(method) && type != ResourceType.CONSUMERS) {
-        return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0])
+        return request
+            .bodyToMono(byte[].class)
+            .defaultIfEmpty(new byte[0])
             .flatMap(body -> post(type, body));
       }
       return methodNotAllowed(
@@ -137,11 +143,15 @@ public final class AdminApi {
       return get(type, id);
     }
     if (HttpMethod.PUT.equals(method)) {
-      return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0])
+      return request
+          .bodyToMono(byte[].class)
+          .defaultIfEmpty(new byte[0])
           .flatMap(body -> put(type, id, parse(body)));
     }
     if (HttpMethod.PATCH.equals(method)) {
-      return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0])
+      return request
+          .bodyToMono(byte[].class)
+          .defaultIfEmpty(new byte[0])
           .flatMap(body -> patch(type, id, parse(body)));
     }
     if (HttpMethod.DELETE.equals(method)) {
@@ -180,9 +190,15 @@ public final class AdminApi {
     if (value.has(idField)) {
       throw new AdminError(
           HttpStatus.BAD_REQUEST,
-          "wrong " + type.singular() + " id: field '" + idField
+          "wrong "
+              + type.singular()
+              + " id: field '"
+              + idField
               + "' must not be given with POST, which generates it; use PUT "
-              + PREFIX + "/" + type.plural() + "/{id} to choose it");
+              + PREFIX
+              + "/"
+              + type.plural()
+              + "/{id} to choose it");
     }
     String id = ids.next();
     while (store.get(type, id).isPresent()) {
@@ -195,14 +211,13 @@ public final class AdminApi {
     Resource resource = ResourceValidator.validate(type, id, value);
     return write(() -> store.put(resource))
         .flatMap(
-            stored ->
-                json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
+            stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
   }
 
   /**
    * A JSON merge patch (RFC 7396) of the stored value, as APISIX's PATCH does: objects merge,
-   * {@code null} removes a field, anything else replaces it. Concurrent writes to the same
-   * resource between the read and the write are not detected: the last writer wins.
+   * {@code null} removes a field, anything else replaces it. Concurrent writes to the same resource
+   * between the read and the write are not detected: the last writer wins.
    */
   private Mono<ServerResponse> patch(ResourceType type, String id, ObjectNode patch) {
     StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
@@ -259,7 +274,8 @@ public final class AdminApi {
               + (where == null
                   ? ""
                   : " at line " + where.getLineNr() + ", column " + where.getColumnNr())
-              + ": " + e.getOriginalMessage());
+              + ": "
+              + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
       throw new AdminError(
@@ -292,8 +308,12 @@ public final class AdminApi {
     ObjectNode body = mapper.createObjectNode();
     body.put(
         "error_msg",
-        "method " + request.method().name() + " is not supported on " + request.path()
-            + "; allowed: " + allowed);
+        "method "
+            + request.method().name()
+            + " is not supported on "
+            + request.path()
+            + "; allowed: "
+            + allowed);
     return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
         .header(HttpHeaders.ALLOW, allowed)
         .contentType(MediaType.APPLICATION_JSON)

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Ids for resources created with POST. APISIX hands out 20-digit numeric strings that sort by
- * creation; these are the creation time in milliseconds followed by six digits of sequence, so
- * they are unique and increasing within a process and ordered by time across restarts.
+ * creation; these are the creation time in milliseconds followed by six digits of sequence, so they
+ * are unique and increasing within a process and ordered by time across restarts.
  */
 final class AdminIds {
 

@@ -60,7 +60,9 @@ final class Checkpoint {
       channel.force(true);
     }
     Files.move(
-        temp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE,
+        temp,
+        dir.resolve(FILE),
+        StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
     WriteAheadLog.syncDirectory(dir);
   }
@@ -101,8 +103,12 @@ final class Checkpoint {
     long resources = result.lines() - 1;
     if (result.lines() == 0 || result.tornTail() || resources != header[1]) {
       throw new IllegalStateException(
-          "corrupt store file " + file + ": incomplete, header says " + header[1]
-              + " resources, found " + Math.max(resources, 0)
+          "corrupt store file "
+              + file
+              + ": incomplete, header says "
+              + header[1]
+              + " resources, found "
+              + Math.max(resources, 0)
               + (result.tornTail() ? " and an unterminated last line" : ""));
     }
     return StoreView.of(header[0], maps);

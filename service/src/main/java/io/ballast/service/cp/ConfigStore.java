@@ -31,8 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The control plane's source of truth: gateway resources in a local folder.
  *
- * <p>Every write is appended to {@code wal.ndjson} and forced to disk before the method returns,
- * so an acknowledged write survives the process being killed. On open the store reads {@code
+ * <p>Every write is appended to {@code wal.ndjson} and forced to disk before the method returns, so
+ * an acknowledged write survives the process being killed. On open the store reads {@code
  * checkpoint.ndjson}, replays the log over it, and folds a long log into a new checkpoint. The
  * revision counts every write and keeps counting across restarts and compactions.
  *
@@ -103,7 +103,9 @@ public final class ConfigStore implements Closeable {
       }
       log.info(
           "Opened config store {} at revision {} with {} resources",
-          dir, replay.view().revision(), replay.view().size());
+          dir,
+          replay.view().revision(),
+          replay.view().size());
       return store;
     } catch (IOException e) {
       closeQuietly(lockChannel);
@@ -214,8 +216,11 @@ public final class ConfigStore implements Closeable {
     }
     if (failure != null) {
       throw new IllegalStateException(
-          "config store " + dir + " refuses writes after a failed disk write ("
-              + failure.getMessage() + "); restart to recover from its log",
+          "config store "
+              + dir
+              + " refuses writes after a failed disk write ("
+              + failure.getMessage()
+              + "); restart to recover from its log",
           failure);
     }
   }
@@ -226,8 +231,14 @@ public final class ConfigStore implements Closeable {
     } catch (IOException e) {
       failure = e;
       throw new UncheckedIOException(
-          "cannot write " + entry.type().singular() + " '" + entry.id() + "' to "
-              + dir.resolve(WriteAheadLog.FILE) + ": " + e.getMessage(),
+          "cannot write "
+              + entry.type().singular()
+              + " '"
+              + entry.id()
+              + "' to "
+              + dir.resolve(WriteAheadLog.FILE)
+              + ": "
+              + e.getMessage(),
           e);
     }
   }
@@ -259,9 +270,7 @@ public final class ConfigStore implements Closeable {
     long now = clock.instant().getEpochSecond();
     ObjectNode stamped = value.deepCopy();
     JsonNode createTime =
-        previous
-            .map(p -> p.resource().value().get("create_time"))
-            .orElse(value.get("create_time"));
+        previous.map(p -> p.resource().value().get("create_time")).orElse(value.get("create_time"));
     if (createTime != null && createTime.isIntegralNumber()) {
       stamped.set("create_time", createTime);
     } else {
@@ -272,8 +281,8 @@ public final class ConfigStore implements Closeable {
   }
 
   /**
-   * Stores seconds as the node type a reader of the log will build (an int node while it fits),
-   * so that a value equals itself after a restart.
+   * Stores seconds as the node type a reader of the log will build (an int node while it fits), so
+   * that a value equals itself after a restart.
    */
   private static void putSeconds(ObjectNode value, String field, long seconds) {
     if (seconds == (int) seconds) {
@@ -288,9 +297,20 @@ public final class ConfigStore implements Closeable {
       Optional<String> target = reference.target(resource);
       if (target.isPresent() && current.get(reference.to(), target.get()).isEmpty()) {
         throw new StoreConflictException(
-            resource.type().singular() + " '" + resource.id() + "': " + reference.field() + " '"
-                + target.get() + "' does not exist (failed to fetch " + reference.to().singular()
-                + " info by " + reference.to().singular() + " id [" + target.get() + "])");
+            resource.type().singular()
+                + " '"
+                + resource.id()
+                + "': "
+                + reference.field()
+                + " '"
+                + target.get()
+                + "' does not exist (failed to fetch "
+                + reference.to().singular()
+                + " info by "
+                + reference.to().singular()
+                + " id ["
+                + target.get()
+                + "])");
       }
     }
   }
@@ -304,9 +324,17 @@ public final class ConfigStore implements Closeable {
         Optional<String> target = reference.target(referrer.resource());
         if (target.isPresent() && target.get().equals(id)) {
           throw new StoreConflictException(
-              "can not delete " + type.singular() + " '" + id + "': "
-                  + reference.from().singular() + " '" + referrer.resource().id()
-                  + "' is still using it (" + reference.field() + ")");
+              "can not delete "
+                  + type.singular()
+                  + " '"
+                  + id
+                  + "': "
+                  + reference.from().singular()
+                  + " '"
+                  + referrer.resource().id()
+                  + "' is still using it ("
+                  + reference.field()
+                  + ")");
         }
       }
     }
@@ -352,7 +380,8 @@ public final class ConfigStore implements Closeable {
       log.warn(
           "Config store log {} ends with an incomplete line after line {} (a write cut short);"
               + " dropping it",
-          file, result.lines());
+          file,
+          result.lines());
       WriteAheadLog.truncate(dir, result.completeBytes());
     }
     return new Replay(StoreView.of(revision[0], maps), result.lines());

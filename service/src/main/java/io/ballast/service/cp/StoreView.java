@@ -11,8 +11,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The store's content at one revision. Immutable: writes made after it was taken never show in
- * it, so a snapshot exporter can iterate it while the store keeps changing.
+ * The store's content at one revision. Immutable: writes made after it was taken never show in it,
+ * so a snapshot exporter can iterate it while the store keeps changing.
  */
 public final class StoreView {
 

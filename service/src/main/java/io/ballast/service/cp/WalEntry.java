@@ -9,8 +9,8 @@ import tools.jackson.databind.node.ObjectNode;
  * One line of the write-ahead log: {@code {"rev":N,"op":"put"|"delete","type":"routes","id":"1",
  * "value":{...},"created_index":M}}; a delete has neither value nor created_index.
  */
-record WalEntry(long rev, boolean isPut, ResourceType type, String id, ObjectNode value,
-    long createdIndex) {
+record WalEntry(
+    long rev, boolean isPut, ResourceType type, String id, ObjectNode value, long createdIndex) {
 
   static WalEntry put(long rev, ResourceType type, String id, ObjectNode value, long createdIndex) {
     return new WalEntry(rev, true, type, id, value, createdIndex);
@@ -45,8 +45,8 @@ record WalEntry(long rev, boolean isPut, ResourceType type, String id, ObjectNod
     String op = StoreFields.string(node, "op");
     switch (op) {
       case "put":
-        return put(rev, type, id, StoreFields.object(node, "value"),
-            positiveLong(node, "created_index"));
+        return put(
+            rev, type, id, StoreFields.object(node, "value"), positiveLong(node, "created_index"));
       case "delete":
         return delete(rev, type, id);
       default:

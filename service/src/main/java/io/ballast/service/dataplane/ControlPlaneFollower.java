@@ -29,8 +29,8 @@ import reactor.util.retry.Retry;
 /**
  * Follows the control plane's conf server for one snapshot kind: long polls for a newer manifest,
  * downloads the body it names to a temp file, verifies it and hands it to the applier. When the CP
- * cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
- * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers.
+ * cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff (200
+ * ms to 5 s) over the configured CP hosts and follows again as soon as one answers.
  */
 public final class ControlPlaneFollower implements AutoCloseable {
 
@@ -80,8 +80,12 @@ public final class ControlPlaneFollower implements AutoCloseable {
   private final Path downloadDir;
   private final HttpClient http;
   private final AtomicInteger hostIndex = new AtomicInteger();
-  /** The newest version refused, so that the long poll waits for a newer one instead of spinning. */
+
+  /**
+   * The newest version refused, so that the long poll waits for a newer one instead of spinning.
+   */
   private volatile long refused = SnapshotApplier.NONE;
+
   private Disposable loop;
 
   public ControlPlaneFollower(
@@ -101,10 +105,11 @@ public final class ControlPlaneFollower implements AutoCloseable {
   public void start() {
     loop =
         Mono.defer(this::pollOnce)
-            .doOnError(error -> {
-              connection.down(error);
-              hostIndex.incrementAndGet();
-            })
+            .doOnError(
+                error -> {
+                  connection.down(error);
+                  hostIndex.incrementAndGet();
+                })
             .retryWhen(
                 Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                     .maxBackoff(Duration.ofSeconds(5))
@@ -134,11 +139,21 @@ public final class ControlPlaneFollower implements AutoCloseable {
             response -> {
               connection.up();
               return switch (response.statusCode()) {
-                case 304 -> Mono.<Void>empty();
+                case 304 -> {
+                  response
+                      .headers()
+                      .firstValue("ETag")
+                      .filter(etag -> etag.equals(ConfServerApi.etagOf(applier.version(kind))))
+                      .ifPresent(
+                          etag ->
+                              applier.confirm(kind, applier.version(kind), Source.CONTROL_PLANE));
+                  yield Mono.<Void>empty();
+                }
                 case 200 -> fetchBody(base, SnapshotManifest.fromJson(response.body()));
-                default -> Mono.error(
-                    new IOException(
-                        "control plane " + base + " answered " + response.statusCode()));
+                default ->
+                    Mono.error(
+                        new IOException(
+                            "control plane " + base + " answered " + response.statusCode()));
               };
             });
   }
@@ -148,16 +163,21 @@ public final class ControlPlaneFollower implements AutoCloseable {
       return Mono.empty();
     }
     URI url = base.resolve(ConfServerApi.PATH + "/" + kind.id() + "/" + manifest.version());
-    return Mono.fromCallable(() -> {
-          Files.createDirectories(downloadDir);
-          return Files.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
-        })
+    return Mono.fromCallable(
+            () -> {
+              Files.createDirectories(downloadDir);
+              return Files.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
+            })
         .flatMap(
             temp ->
                 Mono.fromFuture(
-                        () -> http.sendAsync(
-                            HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(60)).GET().build(),
-                            BodyHandlers.ofFile(temp)),
+                        () ->
+                            http.sendAsync(
+                                HttpRequest.newBuilder(url)
+                                    .timeout(Duration.ofSeconds(60))
+                                    .GET()
+                                    .build(),
+                                BodyHandlers.ofFile(temp)),
                         true)
                     .publishOn(Schedulers.boundedElastic())
                     .flatMap(response -> applyDownloaded(response, manifest, temp))
@@ -172,7 +192,8 @@ public final class ControlPlaneFollower implements AutoCloseable {
     }
     if (response.statusCode() != 200) {
       return Mono.error(
-          new IOException("control plane answered " + response.statusCode() + " for " + response.uri()));
+          new IOException(
+              "control plane answered " + response.statusCode() + " for " + response.uri()));
     }
     try {
       SnapshotFiles.verify(body, manifest);
@@ -181,7 +202,8 @@ public final class ControlPlaneFollower implements AutoCloseable {
       applier.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
       return Mono.empty();
     }
-    if (!applier.apply(new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
+    if (!applier.apply(
+        new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
       refused = manifest.version();
     }
     return Mono.empty();

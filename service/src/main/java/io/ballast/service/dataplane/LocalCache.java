@@ -69,16 +69,17 @@ public final class LocalCache {
     try {
       Files.createDirectories(folder);
       Files.deleteIfExists(folder.resolve("manifest.json"));
-      replace(folder.resolve("body.ndjson.gz"), tmp -> Files.copy(snapshot.body(), tmp,
-          StandardCopyOption.REPLACE_EXISTING));
+      replace(
+          folder.resolve("body.ndjson.gz"),
+          tmp -> Files.copy(snapshot.body(), tmp, StandardCopyOption.REPLACE_EXISTING));
       Path etagFile = folder.resolve("storage-etag");
       if (storageEtag.isPresent()) {
         replace(etagFile, tmp -> Files.writeString(tmp, storageEtag.get().value()));
       } else {
         Files.deleteIfExists(etagFile);
       }
-      replace(folder.resolve("manifest.json"),
-          tmp -> Files.write(tmp, snapshot.manifest().toJson()));
+      replace(
+          folder.resolve("manifest.json"), tmp -> Files.write(tmp, snapshot.manifest().toJson()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the snapshot cache in " + folder, e);
     }

@@ -101,12 +101,15 @@ public final class SnapshotApplier {
     long current = version(manifest.kind());
     if (manifest.version() < current) {
       log.info(
-          "not applying {} snapshot {} from {}: version {} is served", manifest.kind().id(),
-          manifest.version(), source.id(), current);
+          "not applying {} snapshot {} from {}: version {} is served",
+          manifest.kind().id(),
+          manifest.version(),
+          source.id(),
+          current);
       return false;
     }
     if (manifest.version() == current) {
-      relabel(manifest.kind(), source);
+      confirm(manifest.kind(), manifest.version(), source);
       return true;
     }
     try {
@@ -124,13 +127,20 @@ public final class SnapshotApplier {
     } catch (RuntimeException e) {
       lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
       log.error(
-          "refused {} snapshot {} from {}; still serving version {}: {}", manifest.kind().id(),
-          manifest.version(), source.id(), current, e.getMessage());
+          "refused {} snapshot {} from {}; still serving version {}: {}",
+          manifest.kind().id(),
+          manifest.version(),
+          source.id(),
+          current,
+          e.getMessage());
       return false;
     }
     log.info(
-        "now serving {} snapshot {} from {} ({})", manifest.kind().id(), manifest.version(),
-        source.id(), manifest.counts());
+        "now serving {} snapshot {} from {} ({})",
+        manifest.kind().id(),
+        manifest.version(),
+        source.id(),
+        manifest.counts());
     if (source != Source.CACHE) {
       try {
         cache.save(snapshot, storageEtag);
@@ -147,11 +157,15 @@ public final class SnapshotApplier {
     log.error("refused a snapshot from {}: {}", source.id(), reason);
   }
 
-  /** The same version arrived from a more authoritative source: say so, keep the table. */
-  private void relabel(SnapshotKind kind, Source source) {
+  /**
+   * {@code source} holds the same version as the one served: when it is more authoritative than
+   * where that version came from, say so in the status; the table stays.
+   */
+  public synchronized void confirm(SnapshotKind kind, long version, Source source) {
     Serving current = serving.get();
     if (kind == SnapshotKind.RESOURCES
         && current != null
+        && current.manifest().version() == version
         && source.compareTo(current.source()) > 0) {
       serving.set(new Serving(current.table(), current.manifest(), source, current.appliedAt()));
     }

@@ -22,9 +22,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an
- * unchanged pointer costs no body) and applies what is newer. Runs while {@code wanted} says so:
- * always for API7's standalone mode, only while the CP is unreachable otherwise.
+ * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
+ * pointer costs no body) and applies what is newer. Runs while {@code wanted} says so: always for
+ * API7's standalone mode, only while the CP is unreachable otherwise.
  */
 public final class StorageFollower implements AutoCloseable {
 
@@ -84,7 +84,8 @@ public final class StorageFollower implements AutoCloseable {
                   || error instanceof SnapshotFormatException) {
                 applier.reject(0, Source.STORAGE, error.getMessage());
               }
-              log.warn("polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
+              log.warn(
+                  "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
               return Mono.empty();
             });
   }

@@ -45,6 +45,7 @@ import reactor.netty.DisposableServer;
 public final class Node implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
+
   /** Top-level sections of the CP's file that make up the instance snapshot. */
   private static final List<String> INSTANCE_SECTIONS =
       List.of("plugins", "plugin_attr", "discovery", "stream_plugins");
@@ -94,10 +95,14 @@ public final class Node implements AutoCloseable {
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
       started.push(builder);
       builder.start(instanceSettings(root));
-      serve("deployment.admin.admin_listen", config.adminListen(),
+      serve(
+          "deployment.admin.admin_listen",
+          config.adminListen(),
           AdminApi.routes(store, java.util.Set.copyOf(config.adminKeys())));
       if (config.role() == Role.CONTROL_PLANE) {
-        serve("deployment.role_control_plane.conf_server.listen", config.confServerListen(),
+        serve(
+            "deployment.role_control_plane.conf_server.listen",
+            config.confServerListen(),
             new ConfServerApi(builder).routes());
       }
       if (backend != null) {
@@ -118,7 +123,8 @@ public final class Node implements AutoCloseable {
       started.push(proxy::dispose);
       for (Listen listen : config.proxyListen()) {
         try {
-          DisposableServer server = proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
+          DisposableServer server =
+              proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
           started.push(server::disposeNow);
         } catch (RuntimeException e) {
           throw new IllegalStateException(
@@ -154,7 +160,10 @@ public final class Node implements AutoCloseable {
       for (SnapshotKind kind : SnapshotKind.values()) {
         ControlPlaneFollower follower =
             new ControlPlaneFollower(
-                config.controlPlaneHosts(), kind, applier, connection,
+                config.controlPlaneHosts(),
+                kind,
+                applier,
+                connection,
                 config.dataDir().resolve("dp-downloads"));
         started.push(follower);
         follower.start();
@@ -168,7 +177,8 @@ public final class Node implements AutoCloseable {
                 : fallback.get().configBucket();
         StorageFollower follower =
             new StorageFollower(
-                new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)),
+                new SnapshotFetcher(
+                    backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)),
                 kind,
                 applier,
                 fallback.get().pollInterval(),
@@ -182,7 +192,12 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void serve(String what, Listen listen, org.springframework.web.reactive.function.server.RouterFunction<org.springframework.web.reactive.function.server.ServerResponse> routes) {
+  private void serve(
+      String what,
+      Listen listen,
+      org.springframework.web.reactive.function.server.RouterFunction<
+              org.springframework.web.reactive.function.server.ServerResponse>
+          routes) {
     DisposableServer server = HttpEndpoints.serve(what, listen, routes);
     started.push(server::disposeNow);
     log.info("{} listening on {}", what, server.address());
@@ -240,9 +255,18 @@ public final class Node implements AutoCloseable {
       applier
           .lastRejection()
           .ifPresent(
-              r -> status.put("last_rejection", Map.of(
-                  "version", r.version(), "source", r.source().id(),
-                  "reason", String.valueOf(r.reason()), "at", r.at().toString())));
+              r ->
+                  status.put(
+                      "last_rejection",
+                      Map.of(
+                          "version",
+                          r.version(),
+                          "source",
+                          r.source().id(),
+                          "reason",
+                          String.valueOf(r.reason()),
+                          "at",
+                          r.at().toString())));
     }
     if (config.role() == Role.DATA_PLANE) {
       Map<String, Object> cp = new LinkedHashMap<>();
@@ -255,18 +279,21 @@ public final class Node implements AutoCloseable {
       }
       status.put("control_plane", cp);
     }
-    config.fallback().ifPresent(fb -> {
-      Map<String, Object> storage = new LinkedHashMap<>();
-      storage.put("backend", fb.backend());
-      for (StorageFollower follower : storageFollowers) {
-        follower.lastPoll().ifPresent(t -> storage.put("last_poll", t.toString()));
-        follower.lastError().ifPresent(e -> storage.put("last_error", e));
-      }
-      if (exporter != null) {
-        storage.put("export", exporter.status());
-      }
-      status.put("storage", storage);
-    });
+    config
+        .fallback()
+        .ifPresent(
+            fb -> {
+              Map<String, Object> storage = new LinkedHashMap<>();
+              storage.put("backend", fb.backend());
+              for (StorageFollower follower : storageFollowers) {
+                follower.lastPoll().ifPresent(t -> storage.put("last_poll", t.toString()));
+                follower.lastError().ifPresent(e -> storage.put("last_error", e));
+              }
+              if (exporter != null) {
+                storage.put("export", exporter.status());
+              }
+              status.put("storage", storage);
+            });
     return status;
   }
 

@@ -81,8 +81,10 @@ public record NodeConfig(
           case "traditional" -> Role.TRADITIONAL;
           case "control_plane" -> Role.CONTROL_PLANE;
           case "data_plane" -> Role.DATA_PLANE;
-          default -> throw deployment.error(
-              "role", "must be traditional, control_plane or data_plane, not '" + roleText + "'");
+          default ->
+              throw deployment.error(
+                  "role",
+                  "must be traditional, control_plane or data_plane, not '" + roleText + "'");
         };
 
     List<Listen> proxyListen = nodeListen(apisix);
@@ -107,8 +109,9 @@ public record NodeConfig(
         switch (providerText) {
           case "control_plane" -> ConfigProvider.CONTROL_PLANE;
           case "yaml" -> ConfigProvider.YAML;
-          default -> throw dataPlane.error(
-              "config_provider", "must be control_plane or yaml, not '" + providerText + "'");
+          default ->
+              throw dataPlane.error(
+                  "config_provider", "must be control_plane or yaml, not '" + providerText + "'");
         };
 
     FallbackCpConfig fallback = FallbackCpConfig.find(root).orElse(null);
@@ -250,9 +253,26 @@ public record NodeConfig(
   /** Never prints admin keys or storage credentials. */
   @Override
   public String toString() {
-    return "NodeConfig[file=" + file + ", role=" + role.id() + ", proxy=" + proxyListen
-        + ", status=" + statusListen + ", admin=" + adminListen + ", conf_server="
-        + confServerListen + ", config_provider=" + configProvider + ", control_plane="
-        + controlPlaneHosts + ", fallback_cp=" + fallbackCp + ", data_dir=" + dataDir + "]";
+    return "NodeConfig[file="
+        + file
+        + ", role="
+        + role.id()
+        + ", proxy="
+        + proxyListen
+        + ", status="
+        + statusListen
+        + ", admin="
+        + adminListen
+        + ", conf_server="
+        + confServerListen
+        + ", config_provider="
+        + configProvider
+        + ", control_plane="
+        + controlPlaneHosts
+        + ", fallback_cp="
+        + fallbackCp
+        + ", data_dir="
+        + dataDir
+        + "]";
   }
 }

@@ -5,8 +5,8 @@ import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Reads typed fields out of a resource's JSON and fails with a message naming the resource and
- * the field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}.
+ * Reads typed fields out of a resource's JSON and fails with a message naming the resource and the
+ * field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}.
  */
 final class Fields {
 

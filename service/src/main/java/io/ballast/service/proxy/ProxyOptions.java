@@ -6,8 +6,8 @@ import java.util.Objects;
 /**
  * Tuning of the proxy's upstream connection pool.
  *
- * @param maxConnectionsPerNode keep-alive connections per upstream address (APISIX's keepalive
- *     pool size is 320)
+ * @param maxConnectionsPerNode keep-alive connections per upstream address (APISIX's keepalive pool
+ *     size is 320)
  * @param maxIdleTime how long an idle connection stays in the pool (APISIX: 60 s)
  * @param pendingAcquireTimeout how long a request waits for a pooled connection when all are busy
  *     before it fails with 504

@@ -30,13 +30,13 @@ import reactor.netty.resources.ConnectionProvider;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The data-plane HTTP proxy: Reactor Netty server in front, one pooled Reactor Netty client
- * behind. Each request reads the current {@link RouteTable} once, so a configuration swap never
- * changes the route of a request in flight. Bodies are streamed both ways, never aggregated.
+ * The data-plane HTTP proxy: Reactor Netty server in front, one pooled Reactor Netty client behind.
+ * Each request reads the current {@link RouteTable} once, so a configuration swap never changes the
+ * route of a request in flight. Bodies are streamed both ways, never aggregated.
  *
  * <p>Errors are APISIX-style JSON: 404 without a route, 503 without an upstream, 502 when the
- * upstream cannot be reached or fails before its response starts, 504 on a connect or read
- * timeout. One access-log line per request goes to the {@code ballast.access} logger.
+ * upstream cannot be reached or fails before its response starts, 504 on a connect or read timeout.
+ * One access-log line per request goes to the {@code ballast.access} logger.
  */
 public final class ProxyServer implements Disposable {
 
@@ -44,12 +44,14 @@ public final class ProxyServer implements Disposable {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String SEND_TIMEOUT_HANDLER = "ballast.sendTimeout";
+
   /** nginx's code for a client that went away before the response was complete. */
   private static final int CLIENT_CLOSED = 499;
 
   private final Supplier<RouteTable> currentTable;
   private final ConnectionProvider connections;
   private final HttpClient client;
+
   /**
    * The connect timeout is a channel option, fixed per client; derived clients share the pool.
    * Keyed by the few distinct timeouts configured, so the map stays small.
@@ -129,7 +131,9 @@ public final class ProxyServer implements Disposable {
       Upstream upstream = match.get().upstream().get();
       Optional<UpstreamNode> node = upstream.pick();
       if (node.isEmpty()) {
-        LOG.warn("route '{}': {} has no node with a positive weight", match.get().routeId(),
+        LOG.warn(
+            "route '{}': {} has no node with a positive weight",
+            match.get().routeId(),
             upstream.name());
         exchange = error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
       } else {
@@ -191,13 +195,20 @@ public final class ProxyServer implements Disposable {
             failure -> {
               if (response.hasSentHeaders()) {
                 // Too late for an error page: failing the exchange closes the client connection.
-                LOG.warn("route '{}': upstream {} failed mid-response: {}", routeId,
-                    node.authority(), failure.toString());
+                LOG.warn(
+                    "route '{}': upstream {} failed mid-response: {}",
+                    routeId,
+                    node.authority(),
+                    failure.toString());
                 return Mono.error(failure);
               }
               boolean timedOut = isTimeout(failure);
-              LOG.warn("route '{}': upstream {} {}: {}", routeId, node.authority(),
-                  timedOut ? "timed out" : "failed", failure.toString());
+              LOG.warn(
+                  "route '{}': upstream {} {}: {}",
+                  routeId,
+                  node.authority(),
+                  timedOut ? "timed out" : "failed",
+                  failure.toString());
               return timedOut
                   ? error(response, HttpResponseStatus.GATEWAY_TIMEOUT, "504 Gateway Timeout")
                   : error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
@@ -307,7 +318,6 @@ public final class ProxyServer implements Disposable {
             : response.status().code();
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     // No query string, headers or bodies: they may carry credentials.
-    ACCESS.info(
-        "{} {} {} route={} upstream={} {}ms", method, path, status, routeId, node, millis);
+    ACCESS.info("{} {} {} route={} upstream={} {}ms", method, path, status, routeId, node, millis);
   }
 }

@@ -20,11 +20,11 @@ import tools.jackson.databind.node.ObjectNode;
  * path, into an immutable table. A new configuration builds a new table; requests in flight keep
  * the table they started with.
  *
- * <p>Matching follows APISIX for {@code uri}/{@code uris} (exact, or prefix when ending in
- * {@code *}), {@code methods}, {@code host}/{@code hosts} (with {@code *.} wildcards; the service's
- * hosts when the route has none), {@code priority} and {@code status}. Among matching routes the
- * winner has the higher priority, then an exact uri over a prefix, then the longer prefix, then a
- * host condition over none, then the smaller route id.
+ * <p>Matching follows APISIX for {@code uri}/{@code uris} (exact, or prefix when ending in {@code
+ * *}), {@code methods}, {@code host}/{@code hosts} (with {@code *.} wildcards; the service's hosts
+ * when the route has none), {@code priority} and {@code status}. Among matching routes the winner
+ * has the higher priority, then an exact uri over a prefix, then the longer prefix, then a host
+ * condition over none, then the smaller route id.
  */
 public final class RouteTable {
 
@@ -53,7 +53,9 @@ public final class RouteTable {
    *     that cannot be compiled; nothing is built then
    */
   public static RouteTable compile(
-      Collection<Resource> routes, Map<String, Resource> services, Map<String, Resource> upstreams) {
+      Collection<Resource> routes,
+      Map<String, Resource> services,
+      Map<String, Resource> upstreams) {
     Map<String, Upstream> compiledUpstreams = new HashMap<>();
     upstreams.forEach(
         (id, resource) -> {
@@ -177,8 +179,8 @@ public final class RouteTable {
   /**
    * Resolves {@code upstream} (inline) or else {@code upstream_id}. Returns {@code null} when
    * neither is set, so the caller falls back to the service. An {@code upstream_id} naming no
-   * upstream resolves to empty rather than falling back: a broken reference answers 503 instead
-   * of quietly reaching another upstream.
+   * upstream resolves to empty rather than falling back: a broken reference answers 503 instead of
+   * quietly reaching another upstream.
    */
   private static Optional<Upstream> ownUpstream(
       ObjectNode value, Fields fields, Map<String, Upstream> upstreams) {

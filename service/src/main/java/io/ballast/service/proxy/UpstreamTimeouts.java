@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * APISIX's {@code upstream.timeout}: connect, send (between two writes) and read (between two
- * reads of the response).
+ * APISIX's {@code upstream.timeout}: connect, send (between two writes) and read (between two reads
+ * of the response).
  */
 public record UpstreamTimeouts(Duration connect, Duration send, Duration read) {
 

@@ -136,8 +136,7 @@ class AdminApiTest {
 
   @Test
   void consumersArePutByUsername() {
-    Answer created =
-        call(HttpMethod.PUT, "/consumers", "{\"username\":\"jack\",\"plugins\":{}}");
+    Answer created = call(HttpMethod.PUT, "/consumers", "{\"username\":\"jack\",\"plugins\":{}}");
     assertThat(created.status()).isEqualTo(201);
     assertThat(created.body().get("key").asString()).isEqualTo("/apisix/consumers/jack");
     assertThat(call(HttpMethod.GET, "/consumers/jack", null).status()).isEqualTo(200);
@@ -179,12 +178,7 @@ class AdminApiTest {
     assertThat(store.revision()).isZero();
 
     assertThat(call(HttpMethod.GET, "/upstreams", null, "other").status()).isEqualTo(200);
-    client
-        .get()
-        .uri("/apisix/admin/upstreams?api_key=" + KEY)
-        .exchange()
-        .expectStatus()
-        .isOk();
+    client.get().uri("/apisix/admin/upstreams?api_key=" + KEY).exchange().expectStatus().isOk();
   }
 
   @Test

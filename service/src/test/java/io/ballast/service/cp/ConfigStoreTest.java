@@ -130,8 +130,7 @@ class ConfigStoreTest {
     }
     Path wal = dir.resolve(WriteAheadLog.FILE);
     long goodSize = Files.size(wal);
-    Files.writeString(
-        wal, "{\"rev\":3,\"op\":\"put\",\"type\":\"upst", StandardOpenOption.APPEND);
+    Files.writeString(wal, "{\"rev\":3,\"op\":\"put\",\"type\":\"upst", StandardOpenOption.APPEND);
 
     try (ConfigStore store = open()) {
       assertThat(store.revision()).isEqualTo(2);
@@ -346,7 +345,9 @@ class ConfigStoreTest {
       store.put(resource(ResourceType.CONSUMERS, "jack", "{\"username\":\"jack\"}"));
       store.put(resource(ResourceType.SERVICES, "s1", "{\"id\":\"s1\"}"));
       assertThat(
-              store.view().inCanonicalOrder()
+              store
+                  .view()
+                  .inCanonicalOrder()
                   .map(s -> s.resource().type().plural() + "/" + s.resource().id()))
           .containsExactly(
               "upstreams/u1", "upstreams/u2", "services/s1", "consumers/jack", "routes/r1");
@@ -394,5 +395,4 @@ class ConfigStoreTest {
       assertThat(actual.resources(type)).isEqualTo(expected.resources(type));
     }
   }
-
 }

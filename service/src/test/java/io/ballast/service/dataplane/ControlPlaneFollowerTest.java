@@ -110,10 +110,10 @@ class ControlPlaneFollowerTest {
   }
 
   /**
-   * The conf server of the store, able to die as a CP process does. Disposing an in-JVM server
-   * only closes its port: a pending long poll and idle keep-alive connections stay open and keep
-   * being served, while a stopped process closes every socket. So after {@link #kill()} each
-   * request on an old connection, pending or new, is answered with {@code Connection: close}.
+   * The conf server of the store, able to die as a CP process does. Disposing an in-JVM server only
+   * closes its port: a pending long poll and idle keep-alive connections stay open and keep being
+   * served, while a stopped process closes every socket. So after {@link #kill()} each request on
+   * an old connection, pending or new, is answered with {@code Connection: close}.
    */
   private RouterFunction<ServerResponse> killableConfServer() {
     Sinks.Empty<Void> killed = Sinks.empty();
@@ -146,11 +146,7 @@ class ControlPlaneFollowerTest {
   private void startFollower(List<URI> hosts) {
     follower =
         new ControlPlaneFollower(
-            hosts,
-            SnapshotKind.RESOURCES,
-            applier,
-            connection,
-            dir.resolve("downloads"));
+            hosts, SnapshotKind.RESOURCES, applier, connection, dir.resolve("downloads"));
     follower.start();
   }
 
@@ -159,10 +155,7 @@ class ControlPlaneFollowerTest {
   }
 
   private void route(String id, String uri) {
-    put(
-        ResourceType.ROUTES,
-        id,
-        "{\"uri\":\"" + uri + "\",\"host\":\"h\",\"upstream_id\":\"u1\"}");
+    put(ResourceType.ROUTES, id, "{\"uri\":\"" + uri + "\",\"host\":\"h\",\"upstream_id\":\"u1\"}");
   }
 
   private long version() {
@@ -215,7 +208,9 @@ class ControlPlaneFollowerTest {
    * names it) and {@code body} for its body, counting the body requests.
    */
   private RouterFunction<ServerResponse> fakeServer(
-      VerifiedSnapshot snapshot, byte[] body, AtomicInteger manifestRequests,
+      VerifiedSnapshot snapshot,
+      byte[] body,
+      AtomicInteger manifestRequests,
       AtomicInteger bodyRequests) {
     String etag = ConfServerApi.etagOf(snapshot.version());
     return RouterFunctions.route()

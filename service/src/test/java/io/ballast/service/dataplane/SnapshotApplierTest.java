@@ -155,7 +155,9 @@ class SnapshotApplierTest {
     applier.apply(routeTo(4, "/ip"), Source.CONTROL_PLANE, Optional.empty());
     VerifiedSnapshot instance =
         Snapshots.raw(
-            dir, SnapshotKind.INSTANCE, 1_700_000_000_000L,
+            dir,
+            SnapshotKind.INSTANCE,
+            1_700_000_000_000L,
             List.of(entry("settings", "node", "{\"log_level\":\"info\"}")));
 
     assertThat(applier.apply(instance, Source.CONTROL_PLANE, Optional.empty())).isTrue();

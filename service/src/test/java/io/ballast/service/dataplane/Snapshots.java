@@ -43,7 +43,9 @@ final class Snapshots {
             resource(
                 ResourceType.ROUTES,
                 "r1",
-                "{\"uri\":\"" + uri + "\",\"host\":\"h\",\"methods\":[\"GET\"],"
+                "{\"uri\":\""
+                    + uri
+                    + "\",\"host\":\"h\",\"methods\":[\"GET\"],"
                     + "\"upstream_id\":\"u1\"}"))
         .build();
   }

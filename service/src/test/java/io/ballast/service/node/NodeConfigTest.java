@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class NodeConfigTest {
 
   private static NodeConfig parse(String yaml) {
-    return NodeConfig.parse(ConfigLoader.parse(yaml, "conf/config.yaml", Map.<String, String>of()::get), "host");
+    return NodeConfig.parse(
+        ConfigLoader.parse(yaml, "conf/config.yaml", Map.<String, String>of()::get), "host");
   }
 
   private static final String ADMIN =
@@ -137,7 +138,8 @@ class NodeConfigTest {
 
   @Test
   void ignoresApisixSectionsBallastDoesNotImplement() {
-    NodeConfig config = parse(ADMIN + "nginx_config:\n  worker_processes: auto\nplugins: [key-auth]\n");
+    NodeConfig config =
+        parse(ADMIN + "nginx_config:\n  worker_processes: auto\nplugins: [key-auth]\n");
 
     assertThat(config.role()).isEqualTo(Role.TRADITIONAL);
     assertThat(List.of(config.adminKeys())).hasSize(1);

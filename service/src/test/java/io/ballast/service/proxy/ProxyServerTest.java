@@ -109,7 +109,8 @@ class ProxyServerTest {
     assertThat(headers.get("x-forwarded-for").asString()).isEqualTo("10.0.0.7, 127.0.0.1");
     assertThat(headers.get("x-forwarded-proto").asString()).isEqualTo("http");
     assertThat(headers.get("x-forwarded-host").asString()).isEqualTo("127.0.0.1");
-    assertThat(headers.get("x-forwarded-port").asString()).isEqualTo(Integer.toString(bound.port()));
+    assertThat(headers.get("x-forwarded-port").asString())
+        .isEqualTo(Integer.toString(bound.port()));
     assertThat(headers.has("user-agent")).isTrue();
   }
 
@@ -137,13 +138,17 @@ class ProxyServerTest {
     assertThat(head).startsWith("http/1.1 200");
     assertThat(head).contains("x-upstream: one");
     assertThat(head).doesNotContain("x-upstream-hop").doesNotContain("keep-alive: timeout");
-    JsonNode headers =
-        TestUpstream.JSON.readTree(raw.substring(raw.indexOf('{'))).get("headers");
+    JsonNode headers = TestUpstream.JSON.readTree(raw.substring(raw.indexOf('{'))).get("headers");
     assertThat(headers.get("x-end-to-end").asString()).isEqualTo("yes");
     assertThat(headers.get("host").asString()).isEqualTo("gateway.test");
     for (String hop :
         List.of(
-            "x-client-hop", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+            "x-client-hop",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "trailer",
+            "upgrade",
             "transfer-encoding")) {
       assertThat(headers.has(hop)).as(hop).isFalse();
     }
@@ -201,7 +206,9 @@ class ProxyServerTest {
 
     HttpResponse<String> upload =
         http.send(
-            HttpRequest.newBuilder(uri("/sha256")).POST(BodyPublishers.ofByteArray(payload)).build(),
+            HttpRequest.newBuilder(uri("/sha256"))
+                .POST(BodyPublishers.ofByteArray(payload))
+                .build(),
             BodyHandlers.ofString());
     assertThat(upload.statusCode()).isEqualTo(200);
     assertThat(upload.body()).isEqualTo(expected);
@@ -210,8 +217,7 @@ class ProxyServerTest {
     HttpResponse<String> chunkedUpload =
         http.send(
             HttpRequest.newBuilder(uri("/sha256"))
-                .POST(
-                    BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(payload)))
+                .POST(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(payload)))
                 .build(),
             BodyHandlers.ofString());
     assertThat(chunkedUpload.statusCode()).isEqualTo(200);
@@ -222,29 +228,31 @@ class ProxyServerTest {
             HttpRequest.newBuilder(uri("/download?bytes=" + EIGHT_MIB)).build(),
             BodyHandlers.ofByteArray());
     assertThat(download.statusCode()).isEqualTo(200);
-    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(download.body())))
-        .isEqualTo(expected);
+    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(download.body()))).isEqualTo(expected);
 
     HttpResponse<byte[]> echoed =
         http.send(
             HttpRequest.newBuilder(uri("/echo")).POST(BodyPublishers.ofByteArray(payload)).build(),
             BodyHandlers.ofByteArray());
     assertThat(echoed.statusCode()).isEqualTo(200);
-    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(echoed.body())))
-        .isEqualTo(expected);
+    assertThat(TestUpstream.hex(TestUpstream.sha256().digest(echoed.body()))).isEqualTo(expected);
   }
 
   @Test
   void passHostNodeAndRewrite() throws Exception {
     TestUpstream up = upstream("one");
     routes(
-        route("node", "{'uri': '/node', 'upstream': {'pass_host': 'node', 'nodes': " + nodes(up)
-            + "}}"),
-        route("rewrite", "{'uri': '/rewrite', 'upstream': {'pass_host': 'rewrite',"
-            + " 'upstream_host': 'backend.internal', 'nodes': " + nodes(up) + "}}"));
+        route(
+            "node",
+            "{'uri': '/node', 'upstream': {'pass_host': 'node', 'nodes': " + nodes(up) + "}}"),
+        route(
+            "rewrite",
+            "{'uri': '/rewrite', 'upstream': {'pass_host': 'rewrite',"
+                + " 'upstream_host': 'backend.internal', 'nodes': "
+                + nodes(up)
+                + "}}"));
 
-    assertThat(json(get("/node")).get("headers").get("host").asString())
-        .isEqualTo(up.address());
+    assertThat(json(get("/node")).get("headers").get("host").asString()).isEqualTo(up.address());
     assertThat(json(get("/rewrite")).get("headers").get("host").asString())
         .isEqualTo("backend.internal");
   }
@@ -292,7 +300,8 @@ class ProxyServerTest {
     }
 
     List<String> messages =
-        lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        lines.list.stream()
+            .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
             .toList();
     assertThat(messages).hasSize(2);
     assertThat(messages.get(0))
@@ -327,8 +336,9 @@ class ProxyServerTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    routes(route("r1", "{'uri': '/down', 'upstream': {'nodes': {'127.0.0.1:" + closedPort
-        + "': 1}}}"));
+    routes(
+        route(
+            "r1", "{'uri': '/down', 'upstream': {'nodes': {'127.0.0.1:" + closedPort + "': 1}}}"));
 
     HttpResponse<String> response = get("/down");
 
@@ -340,8 +350,13 @@ class ProxyServerTest {
   @Test
   void slowUpstreamIs504JsonAfterReadTimeout() throws Exception {
     TestUpstream up = upstream("slow");
-    routes(route("r1", "{'uri': '/delay', 'upstream': {'timeout': {'connect': 5, 'send': 5,"
-        + " 'read': 1}, 'nodes': " + nodes(up) + "}}"));
+    routes(
+        route(
+            "r1",
+            "{'uri': '/delay', 'upstream': {'timeout': {'connect': 5, 'send': 5,"
+                + " 'read': 1}, 'nodes': "
+                + nodes(up)
+                + "}}"));
 
     HttpResponse<String> response = get("/delay?ms=3000");
 
@@ -354,8 +369,14 @@ class ProxyServerTest {
   void weightsThreeToOneSplitFourHundredRequests() throws Exception {
     TestUpstream heavy = upstream("heavy");
     TestUpstream light = upstream("light");
-    routes(route("r1", "{'uri': '/w', 'upstream': {'nodes': {'" + heavy.address() + "': 3, '"
-        + light.address() + "': 1}}}"));
+    routes(
+        route(
+            "r1",
+            "{'uri': '/w', 'upstream': {'nodes': {'"
+                + heavy.address()
+                + "': 3, '"
+                + light.address()
+                + "': 1}}}"));
 
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < 400; i++) {

@@ -183,13 +183,19 @@ class RouteTableTest {
   }
 
   private static Optional<String> firstNodeHost(RouteTable table, String path) {
-    return table.match("GET", null, path).orElseThrow().upstream().map(u -> u.nodes().get(0).host());
+    return table
+        .match("GET", null, path)
+        .orElseThrow()
+        .upstream()
+        .map(u -> u.nodes().get(0).host());
   }
 
   @Test
   void routesSharingAnUpstreamShareItsBalancer() {
-    upstream("u1", "{'nodes': [{'host': 'a', 'port': 80, 'weight': 1},"
-        + " {'host': 'b', 'port': 80, 'weight': 1}]}");
+    upstream(
+        "u1",
+        "{'nodes': [{'host': 'a', 'port': 80, 'weight': 1},"
+            + " {'host': 'b', 'port': 80, 'weight': 1}]}");
     route("r1", "{'uri': '/1', 'upstream_id': 'u1'}");
     route("r2", "{'uri': '/2', 'upstream_id': 'u1'}");
     RouteTable table = table();
@@ -282,7 +288,8 @@ class RouteTableTest {
     assertInvalid(
         "{'uri': '/', 'upstream': {'nodes': {}, 'timeout': {'read': 0}}}", "upstream.timeout.read");
     assertInvalid(
-        "{'uri': '/', 'upstream': {'nodes': {}, 'pass_host': 'rewrite'}}", "upstream.upstream_host");
+        "{'uri': '/', 'upstream': {'nodes': {}, 'pass_host': 'rewrite'}}",
+        "upstream.upstream_host");
   }
 
   private void assertInvalid(String routeJson, String field) {

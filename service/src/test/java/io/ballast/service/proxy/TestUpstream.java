@@ -98,8 +98,7 @@ final class TestUpstream implements AutoCloseable {
         json.put("uri", req.uri());
         ObjectNode headers = json.putObject("headers");
         for (String header : req.requestHeaders().names()) {
-          headers.put(
-              header.toLowerCase(), String.join(", ", req.requestHeaders().getAll(header)));
+          headers.put(header.toLowerCase(), String.join(", ", req.requestHeaders().getAll(header)));
         }
         return req.receive()
             .then(
