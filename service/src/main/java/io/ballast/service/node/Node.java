@@ -21,6 +21,7 @@ import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.storage.ETag;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import java.nio.file.Path;
@@ -29,12 +30,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 
@@ -59,6 +64,9 @@ public final class Node implements AutoCloseable {
   private SnapshotApplier applier;
   private ControlPlaneFollower.Connection connection;
   private final List<StorageFollower> storageFollowers = new ArrayList<>();
+
+  /** Storage pointer ETags of the cached snapshots: the first storage poll can be a 304. */
+  private final Map<SnapshotKind, ETag> cachedPointers = new EnumMap<>(SnapshotKind.class);
 
   private Node(NodeConfig config) {
     this.config = config;
@@ -98,7 +106,7 @@ public final class Node implements AutoCloseable {
       serve(
           "deployment.admin.admin_listen",
           config.adminListen(),
-          AdminApi.routes(store, java.util.Set.copyOf(config.adminKeys())));
+          AdminApi.routes(store, Set.copyOf(config.adminKeys())));
       if (config.role() == Role.CONTROL_PLANE) {
         serve(
             "deployment.role_control_plane.conf_server.listen",
@@ -116,9 +124,15 @@ public final class Node implements AutoCloseable {
       LocalCache cache = new LocalCache(data.resolve("dp-cache"));
       applier = new SnapshotApplier(cache, clock);
       for (SnapshotKind kind : SnapshotKind.values()) {
-        cache.load(kind).ifPresent(e -> applier.apply(e.snapshot(), Source.CACHE, e.storageEtag()));
+        cache
+            .load(kind)
+            .ifPresent(
+                entry -> {
+                  applier.apply(entry.snapshot(), Source.CACHE, entry.storageEtag());
+                  entry.storageEtag().ifPresent(etag -> cachedPointers.put(kind, etag));
+                });
       }
-      followSources(cache, backend, fallback, prefix, group);
+      followSources(backend, fallback, prefix, group);
       ProxyServer proxy = new ProxyServer(applier::table, ProxyOptions.defaults());
       started.push(proxy::dispose);
       for (Listen listen : config.proxyListen()) {
@@ -137,11 +151,7 @@ public final class Node implements AutoCloseable {
   }
 
   private void followSources(
-      LocalCache cache,
-      StorageBackend backend,
-      Optional<FallbackCpConfig> fallback,
-      String prefix,
-      String group) {
+      StorageBackend backend, Optional<FallbackCpConfig> fallback, String prefix, String group) {
     if (config.role() == Role.TRADITIONAL) {
       // Both roles in one process: the DP takes the CP's snapshots in memory, same checks.
       for (SnapshotKind kind : SnapshotKind.values()) {
@@ -184,7 +194,7 @@ public final class Node implements AutoCloseable {
                 fallback.get().pollInterval(),
                 standalone ? () -> true : () -> !connection.connected(),
                 config.dataDir().resolve("dp-downloads"),
-                cache.load(kind).flatMap(LocalCache.Entry::storageEtag));
+                Optional.ofNullable(cachedPointers.get(kind)));
         storageFollowers.add(follower);
         started.push(follower);
         follower.start();
@@ -192,12 +202,7 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void serve(
-      String what,
-      Listen listen,
-      org.springframework.web.reactive.function.server.RouterFunction<
-              org.springframework.web.reactive.function.server.ServerResponse>
-          routes) {
+  private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
     DisposableServer server = HttpEndpoints.serve(what, listen, routes);
     started.push(server::disposeNow);
     log.info("{} listening on {}", what, server.address());
