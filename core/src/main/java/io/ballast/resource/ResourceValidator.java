@@ -117,7 +117,10 @@ public final class ResourceValidator {
     }
 
     checkHosts(check, route);
-    checkOptionalInteger(check, "priority", route.get("priority"), Long.MIN_VALUE);
+    JsonNode priority = route.get("priority");
+    if (priority != null && !(priority.isIntegralNumber() && priority.canConvertToInt())) {
+      throw check.fail("priority", "must be an integer that fits in 32 bits");
+    }
     JsonNode status = route.get("status");
     if (status != null
         && !(status.isIntegralNumber() && (status.asLong() == 0 || status.asLong() == 1))) {
@@ -303,8 +306,11 @@ public final class ResourceValidator {
   }
 
   private static void checkWeight(Check check, String field, JsonNode weight) {
-    if (weight == null || !weight.isIntegralNumber() || weight.asLong() < 0) {
-      throw check.fail(field, "weight must be an integer >= 0");
+    if (weight == null
+        || !weight.isIntegralNumber()
+        || weight.asLong() < 0
+        || weight.asLong() > Integer.MAX_VALUE) {
+      throw check.fail(field, "weight must be an integer from 0 to " + Integer.MAX_VALUE);
     }
   }
 

@@ -163,6 +163,18 @@ class ResourceValidatorTest {
         Arguments.of(
             ResourceType.ROUTES,
             "7",
+            "{'uri':'/a','priority':4294967296,'upstream_id':'1'}",
+            "priority",
+            "32 bits"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "u",
+            "{'nodes':{'127.0.0.1:80':4294967296}}",
+            "nodes.127.0.0.1:80",
+            "weight must be an integer from 0 to 2147483647"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "7",
             "{'uri':'/a','upstream_id':'1','vars':[['arg_name','==','json']]}",
             "vars",
             "not supported yet"),

@@ -347,8 +347,12 @@ public final class AdminApi {
     if (error instanceof DataBufferLimitException) {
       return error(HttpStatus.PAYLOAD_TOO_LARGE, "invalid request body: " + error.getMessage());
     }
-    log.error("Admin API request failed", error);
-    return error(HttpStatus.INTERNAL_SERVER_ERROR, "internal error: " + error.getMessage());
+    // Details (paths, I/O errors) stay in the log; the client gets an id to quote.
+    String incident = Long.toString(System.nanoTime(), 36);
+    log.error("Admin API request failed (incident {})", incident, error);
+    return error(
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        "internal error; incident " + incident + " in the CP log");
   }
 
   private Mono<ServerResponse> error(HttpStatus status, String message) {

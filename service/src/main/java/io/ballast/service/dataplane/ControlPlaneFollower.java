@@ -74,6 +74,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
   }
 
   private final List<URI> hosts;
+  private final String gatewayGroup;
   private final SnapshotKind kind;
   private final SnapshotApplier applier;
   private final Connection connection;
@@ -86,15 +87,20 @@ public final class ControlPlaneFollower implements AutoCloseable {
    */
   private volatile long refused = SnapshotApplier.NONE;
 
+  /** Whether the last poll got a 304 or 200 (and so the next may wait for a change). */
+  private volatile boolean answered;
+
   private Disposable loop;
 
   public ControlPlaneFollower(
       List<URI> hosts,
+      String gatewayGroup,
       SnapshotKind kind,
       SnapshotApplier applier,
       Connection connection,
       Path downloadDir) {
     this.hosts = hosts;
+    this.gatewayGroup = gatewayGroup;
     this.kind = kind;
     this.applier = applier;
     this.connection = connection;
@@ -107,6 +113,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
         Mono.defer(this::pollOnce)
             .doOnError(
                 error -> {
+                  answered = false;
                   connection.down(error);
                   hostIndex.incrementAndGet();
                 })
@@ -123,9 +130,10 @@ public final class ControlPlaneFollower implements AutoCloseable {
   private Mono<Void> pollOnce() {
     URI base = hosts.get(Math.floorMod(hostIndex.get(), hosts.size()));
     long served = known();
-    // Until a CP has answered, ask without waiting: the answer itself is what tells the status
-    // (and the storage follower, which stands down) that the CP is back.
-    long wait = connection.connected() ? LONG_POLL.toSeconds() : 0;
+    // Until this follower's last poll was answered, ask without waiting: the answer is what tells
+    // the status (and the storage follower, which stands down) that the CP is back, and a 304
+    // confirms a version this DP took from storage meanwhile.
+    long wait = answered ? LONG_POLL.toSeconds() : 0;
     HttpRequest.Builder request =
         HttpRequest.newBuilder(
                 base.resolve(ConfServerApi.PATH + "/" + kind.id() + "?wait=" + wait + "s"))
@@ -140,6 +148,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
               connection.up();
               return switch (response.statusCode()) {
                 case 304 -> {
+                  answered = true;
                   response
                       .headers()
                       .firstValue("ETag")
@@ -149,7 +158,10 @@ public final class ControlPlaneFollower implements AutoCloseable {
                               applier.confirm(kind, applier.version(kind), Source.CONTROL_PLANE));
                   yield Mono.<Void>empty();
                 }
-                case 200 -> fetchBody(base, SnapshotManifest.fromJson(response.body()));
+                case 200 -> {
+                  answered = true;
+                  yield fetchBody(base, SnapshotManifest.fromJson(response.body()));
+                }
                 default ->
                     Mono.error(
                         new IOException(
@@ -160,6 +172,23 @@ public final class ControlPlaneFollower implements AutoCloseable {
 
   private Mono<Void> fetchBody(URI base, SnapshotManifest manifest) {
     if (manifest.version() <= known()) {
+      return Mono.empty();
+    }
+    if (!manifest.gatewayGroup().equals(gatewayGroup) || manifest.kind() != kind) {
+      // A CP of another gateway group (or a misrouted answer): never serve it.
+      refused = manifest.version();
+      applier.reject(
+          manifest.version(),
+          Source.CONTROL_PLANE,
+          "control plane "
+              + base
+              + " sent a "
+              + manifest.kind().id()
+              + " snapshot of gateway group '"
+              + manifest.gatewayGroup()
+              + "'; this node serves '"
+              + gatewayGroup
+              + "'");
       return Mono.empty();
     }
     URI url = base.resolve(ConfServerApi.PATH + "/" + kind.id() + "/" + manifest.version());

@@ -20,11 +20,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The data plane's last-known-good snapshot of each kind on local disk, so that a DP restarting
  * while both the CP and storage are unreachable still serves. Layout per kind: {@code
- * <dir>/<kind>/body.ndjson.gz}, {@code manifest.json} (written last: a cache entry exists only once
- * its manifest does) and {@code storage-etag} (the ETag of storage's pointer when the snapshot came
- * from there, for the next If-None-Match).
+ * <dir>/<kind>/manifest.json} naming the version, {@code body-<version>.ndjson.gz} and, when the
+ * snapshot came from storage, {@code storage-etag-<version>} (the pointer's ETag, for the next
+ * If-None-Match).
  */
 public final class LocalCache {
+
+  private static final String MANIFEST = "manifest.json";
 
   private static final Logger log = LoggerFactory.getLogger(LocalCache.class);
 
@@ -40,15 +42,15 @@ public final class LocalCache {
   /** The cached snapshot of {@code kind}, verified again; empty when none or when it is damaged. */
   public Optional<Entry> load(SnapshotKind kind) {
     Path folder = dir.resolve(kind.id());
-    Path manifestFile = folder.resolve("manifest.json");
+    Path manifestFile = folder.resolve(MANIFEST);
     if (!Files.exists(manifestFile)) {
       return Optional.empty();
     }
     try {
       SnapshotManifest manifest = SnapshotManifest.fromJson(Files.readAllBytes(manifestFile));
-      Path body = folder.resolve("body.ndjson.gz");
+      Path body = folder.resolve(bodyName(manifest.version()));
       SnapshotFiles.verify(body, manifest);
-      Path etagFile = folder.resolve("storage-etag");
+      Path etagFile = folder.resolve(etagName(manifest.version()));
       Optional<ETag> etag =
           Files.exists(etagFile)
               ? Optional.of(ETag.of(Files.readString(etagFile, StandardCharsets.UTF_8)))
@@ -61,40 +63,69 @@ public final class LocalCache {
   }
 
   /**
-   * Replaces the cached snapshot of its kind. The body is copied (the source file belongs to
-   * whoever downloaded it) and each file is written to a temp name, fsynced and renamed.
+   * Replaces the cached snapshot of its kind. The new body (copied: the source file belongs to
+   * whoever downloaded it) and ETag go to files named by version; replacing {@code manifest.json}
+   * is the one step that switches entries, so a failure or crash before it leaves the previous
+   * entry whole. Files of other versions are removed afterwards.
    */
   public void save(VerifiedSnapshot snapshot, Optional<ETag> storageEtag) {
+    long version = snapshot.version();
     Path folder = dir.resolve(snapshot.manifest().kind().id());
     try {
       Files.createDirectories(folder);
-      Files.deleteIfExists(folder.resolve("manifest.json"));
-      replace(
-          folder.resolve("body.ndjson.gz"),
+      writeDurably(
+          folder.resolve(bodyName(version)),
           tmp -> Files.copy(snapshot.body(), tmp, StandardCopyOption.REPLACE_EXISTING));
-      Path etagFile = folder.resolve("storage-etag");
+      Path etagFile = folder.resolve(etagName(version));
       if (storageEtag.isPresent()) {
-        replace(etagFile, tmp -> Files.writeString(tmp, storageEtag.get().value()));
+        writeDurably(etagFile, tmp -> Files.writeString(tmp, storageEtag.get().value()));
       } else {
         Files.deleteIfExists(etagFile);
       }
-      replace(
-          folder.resolve("manifest.json"), tmp -> Files.write(tmp, snapshot.manifest().toJson()));
+      writeDurably(folder.resolve(MANIFEST), tmp -> Files.write(tmp, snapshot.manifest().toJson()));
+      syncDirectory(folder);
+      try (var files = Files.list(folder)) {
+        for (Path file : files.toList()) {
+          String name = file.getFileName().toString();
+          if (!name.equals(MANIFEST)
+              && !name.equals(bodyName(version))
+              && !name.equals(etagName(version))) {
+            Files.deleteIfExists(file);
+          }
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the snapshot cache in " + folder, e);
     }
+  }
+
+  private static String bodyName(long version) {
+    return "body-" + version + ".ndjson.gz";
+  }
+
+  private static String etagName(long version) {
+    return "storage-etag-" + version;
   }
 
   private interface Writer {
     void write(Path tmp) throws IOException;
   }
 
-  private static void replace(Path target, Writer writer) throws IOException {
+  private static void writeDurably(Path target, Writer writer) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     writer.write(tmp);
     try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       channel.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static void syncDirectory(Path folder) {
+    try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some platforms refuse to open a directory; the renames are still atomic there.
+      log.debug("cannot fsync {}: {}", folder, e.toString());
+    }
   }
 }

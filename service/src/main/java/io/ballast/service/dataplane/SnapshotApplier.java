@@ -1,10 +1,12 @@
 package io.ballast.service.dataplane;
 
+import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.service.node.VerifiedSnapshot;
 import io.ballast.service.proxy.RouteTable;
 import io.ballast.snapshot.SnapshotContent;
+import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
 import io.ballast.storage.ETag;
@@ -93,7 +95,9 @@ public final class SnapshotApplier {
    * Applies {@code snapshot} if it is newer than what is served.
    *
    * @param storageEtag the storage pointer's ETag when the snapshot came from storage
-   * @return true when it is now served (newly, or it was the same version already)
+   * @return true when it is now served (newly, or it was the same version already); false when it
+   *     is older than the one served or its content is refused
+   * @throws java.io.UncheckedIOException when the body cannot be read: worth another try
    */
   public synchronized boolean apply(
       VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
@@ -124,7 +128,9 @@ public final class SnapshotApplier {
                 resources.of(ResourceType.UPSTREAMS));
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }
-    } catch (RuntimeException e) {
+    } catch (SnapshotFormatException | InvalidResourceException | IllegalArgumentException e) {
+      // Content the DP will never accept. An I/O failure reading the body is not caught: the
+      // caller retries it instead of marking the version refused.
       lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
       log.error(
           "refused {} snapshot {} from {}; still serving version {}: {}",

@@ -158,8 +158,10 @@ public final class Node implements AutoCloseable {
         var subscription =
             builder
                 .updates(kind)
-                .publishOn(Schedulers.boundedElastic())
-                .subscribe(s -> applier.apply(s, Source.CONTROL_PLANE, Optional.empty()));
+                // Only the newest matters; an older file may already be pruned by the builder.
+                .onBackpressureLatest()
+                .publishOn(Schedulers.boundedElastic(), 1)
+                .subscribe(this::applyLocal);
         started.push(subscription::dispose);
       }
       return;
@@ -171,6 +173,7 @@ public final class Node implements AutoCloseable {
         ControlPlaneFollower follower =
             new ControlPlaneFollower(
                 config.controlPlaneHosts(),
+                group,
                 kind,
                 applier,
                 connection,
@@ -199,6 +202,15 @@ public final class Node implements AutoCloseable {
         started.push(follower);
         follower.start();
       }
+    }
+  }
+
+  private void applyLocal(VerifiedSnapshot snapshot) {
+    try {
+      applier.apply(snapshot, Source.CONTROL_PLANE, Optional.empty());
+    } catch (RuntimeException e) {
+      // Keep following: the next build supersedes this one.
+      log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
     }
   }
 

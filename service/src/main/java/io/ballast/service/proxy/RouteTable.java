@@ -206,10 +206,11 @@ public final class RouteTable {
       List<String> suffixes = new ArrayList<>();
       for (String name : names) {
         String host = name.toLowerCase(Locale.ROOT);
-        if (host.startsWith("*.") && host.length() > 2) {
+        // APISIX's host_def: a leading '*' matches any prefix, so '*foo.com' takes 'barfoo.com'.
+        if (host.startsWith("*") && host.length() > 1 && host.indexOf('*', 1) < 0) {
           suffixes.add(host.substring(1));
         } else if (host.isEmpty() || host.indexOf('*') >= 0) {
-          throw fields.invalid(field, "'" + name + "' is not a host name or *.wildcard");
+          throw fields.invalid(field, "'" + name + "' is not a host name or *wildcard");
         } else {
           exact.add(host);
         }

@@ -13,16 +13,17 @@ import java.util.List;
 final class SmoothWeightedRoundRobin {
 
   private final UpstreamNode[] nodes;
-  private final int[] current;
-  private final int totalWeight;
+  // long: a sum of int weights cannot overflow it, whatever the validator let through.
+  private final long[] current;
+  private final long totalWeight;
 
   /** Nodes of weight 0 are dropped: nginx never picks them. */
   SmoothWeightedRoundRobin(List<UpstreamNode> candidates) {
     this.nodes = candidates.stream().filter(n -> n.weight() > 0).toArray(UpstreamNode[]::new);
-    this.current = new int[nodes.length];
-    int total = 0;
+    this.current = new long[nodes.length];
+    long total = 0;
     for (UpstreamNode node : nodes) {
-      total = Math.addExact(total, node.weight());
+      total += node.weight();
     }
     this.totalWeight = total;
   }

@@ -146,7 +146,12 @@ class ControlPlaneFollowerTest {
   private void startFollower(List<URI> hosts) {
     follower =
         new ControlPlaneFollower(
-            hosts, SnapshotKind.RESOURCES, applier, connection, dir.resolve("downloads"));
+            hosts,
+            Snapshots.GROUP,
+            SnapshotKind.RESOURCES,
+            applier,
+            connection,
+            dir.resolve("downloads"));
     follower.start();
   }
 

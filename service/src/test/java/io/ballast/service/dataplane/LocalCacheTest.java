@@ -1,11 +1,13 @@
 package io.ballast.service.dataplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.service.node.VerifiedSnapshot;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.storage.ETag;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -101,5 +103,19 @@ class LocalCacheTest {
     assertThat(loaded.storageEtag()).isEmpty();
     assertThat(Files.readAllBytes(loaded.snapshot().body()))
         .isEqualTo(Files.readAllBytes(newer.body()));
+  }
+
+  @Test
+  void aFailedSaveLeavesThePreviousEntryWhole() throws IOException {
+    cache.save(snapshot(3), Optional.of(ETag.of("old")));
+    VerifiedSnapshot vanished = snapshot(4);
+    Files.delete(vanished.body());
+
+    assertThatThrownBy(() -> cache.save(vanished, Optional.empty()))
+        .isInstanceOf(UncheckedIOException.class);
+
+    LocalCache.Entry loaded = cache.load(SnapshotKind.RESOURCES).orElseThrow();
+    assertThat(loaded.snapshot().version()).isEqualTo(3);
+    assertThat(loaded.storageEtag()).contains(ETag.of("old"));
   }
 }
