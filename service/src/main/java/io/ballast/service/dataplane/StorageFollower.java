@@ -82,7 +82,9 @@ public final class StorageFollower implements AutoCloseable {
               lastError = error.getMessage();
               if (error instanceof SnapshotIntegrityException
                   || error instanceof SnapshotFormatException) {
-                applier.reject(0, Source.STORAGE, error.getMessage());
+                // The version is in the message (the body key); the manifest itself may be what
+                // failed.
+                applier.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
               }
               log.warn(
                   "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
@@ -110,6 +112,10 @@ public final class StorageFollower implements AutoCloseable {
     } else if (result instanceof FetchResult.Missing) {
       lastError = "no " + kind.id() + " snapshot in storage yet";
     }
+  }
+
+  public SnapshotKind kind() {
+    return kind;
   }
 
   public Optional<Instant> lastPoll() {

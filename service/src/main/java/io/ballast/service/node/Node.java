@@ -303,8 +303,10 @@ public final class Node implements AutoCloseable {
               Map<String, Object> storage = new LinkedHashMap<>();
               storage.put("backend", fb.backend());
               for (StorageFollower follower : storageFollowers) {
-                follower.lastPoll().ifPresent(t -> storage.put("last_poll", t.toString()));
-                follower.lastError().ifPresent(e -> storage.put("last_error", e));
+                Map<String, Object> poll = new LinkedHashMap<>();
+                follower.lastPoll().ifPresent(t -> poll.put("last_poll", t.toString()));
+                follower.lastError().ifPresent(e -> poll.put("last_error", e));
+                storage.put(follower.kind().id(), poll);
               }
               if (exporter != null) {
                 storage.put("export", exporter.status());
