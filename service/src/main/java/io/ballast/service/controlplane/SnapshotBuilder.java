@@ -21,6 +21,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,10 @@ public final class SnapshotBuilder implements AutoCloseable {
   private final String prefix;
   private final String producer;
   private final Clock clock;
+
+  /** The newest of each kind, for callers that want it now rather than as a stream. */
+  private final Map<SnapshotKind, VerifiedSnapshot> current = new ConcurrentHashMap<>();
+
   private final Map<SnapshotKind, Sinks.Many<VerifiedSnapshot>> latest =
       new EnumMap<>(SnapshotKind.class);
   private final Deque<Path> builtFiles = new ArrayDeque<>();
@@ -111,14 +116,14 @@ public final class SnapshotBuilder implements AutoCloseable {
   }
 
   public Optional<VerifiedSnapshot> current(SnapshotKind kind) {
-    return Optional.ofNullable(latest.get(kind).asFlux().next().toFuture().getNow(null));
+    return Optional.ofNullable(current.get(kind));
   }
 
   private VerifiedSnapshot buildResources() {
     StoreView view = store.view();
-    Optional<VerifiedSnapshot> current = current(SnapshotKind.RESOURCES);
-    if (current.isPresent() && current.get().version() == view.revision()) {
-      return current.get();
+    Optional<VerifiedSnapshot> newest = current(SnapshotKind.RESOURCES);
+    if (newest.isPresent() && newest.get().version() == view.revision()) {
+      return newest.get();
     }
     return build(
         SnapshotKind.RESOURCES,
@@ -158,6 +163,7 @@ public final class SnapshotBuilder implements AutoCloseable {
   }
 
   private synchronized void publish(VerifiedSnapshot snapshot) {
+    current.put(snapshot.manifest().kind(), snapshot);
     latest.get(snapshot.manifest().kind()).tryEmitNext(snapshot);
     if (snapshot.manifest().kind() == SnapshotKind.RESOURCES) {
       if (!builtFiles.contains(snapshot.body())) {
