@@ -1,5 +1,6 @@
 package io.ballast.storage.filesystem;
 
+import io.ballast.fs.DurableFiles;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
@@ -524,8 +525,8 @@ final class FilesystemObjectStorage implements ObjectStorage {
   }
 
   private static void fsyncDirectory(Path directory) {
-    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-      channel.force(true);
+    try {
+      DurableFiles.syncDirectory(directory);
     } catch (IOException e) {
       // Some platforms (Windows) refuse to open or sync a directory; the rename is still atomic.
     }

@@ -1,16 +1,12 @@
 package io.ballast.service.cp;
 
+import io.ballast.fs.DurableFiles;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,45 +22,31 @@ import tools.jackson.databind.node.ObjectNode;
 final class Checkpoint {
 
   static final String FILE = "checkpoint.ndjson";
-  static final String TEMP_FILE = FILE + ".tmp";
   private static final int FORMAT = 1;
 
   private Checkpoint() {}
 
   static void write(Path dir, StoreView view, JsonMapper mapper) throws IOException {
-    Path temp = dir.resolve(TEMP_FILE);
-    try (FileChannel channel =
-            FileChannel.open(
-                temp,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
-        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024)) {
-      ObjectNode header = mapper.createObjectNode();
-      header.put("format", FORMAT);
-      header.put("revision", view.revision());
-      header.put("count", view.size());
-      writeLine(out, mapper, header);
-      for (ResourceType type : ResourceType.values()) {
-        for (StoredResource stored : view.resources(type).values()) {
-          ObjectNode line = mapper.createObjectNode();
-          line.put("type", type.plural());
-          line.put("id", stored.resource().id());
-          line.set("value", stored.resource().value());
-          line.put("created_index", stored.createdIndex());
-          line.put("modified_index", stored.modifiedIndex());
-          writeLine(out, mapper, line);
-        }
-      }
-      out.flush();
-      channel.force(true);
-    }
-    Files.move(
-        temp,
+    DurableFiles.replace(
         dir.resolve(FILE),
-        StandardCopyOption.ATOMIC_MOVE,
-        StandardCopyOption.REPLACE_EXISTING);
-    WriteAheadLog.syncDirectory(dir);
+        out -> {
+          ObjectNode header = mapper.createObjectNode();
+          header.put("format", FORMAT);
+          header.put("revision", view.revision());
+          header.put("count", view.size());
+          writeLine(out, mapper, header);
+          for (ResourceType type : ResourceType.values()) {
+            for (StoredResource stored : view.resources(type).values()) {
+              ObjectNode line = mapper.createObjectNode();
+              line.put("type", type.plural());
+              line.put("id", stored.resource().id());
+              line.set("value", stored.resource().value());
+              line.put("created_index", stored.createdIndex());
+              line.put("modified_index", stored.modifiedIndex());
+              writeLine(out, mapper, line);
+            }
+          }
+        });
   }
 
   /** Reads the checkpoint in {@code dir}, or an empty view when there is none. */

@@ -1,5 +1,6 @@
 package io.ballast.service.cp;
 
+import io.ballast.fs.DurableFiles;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceReference;
@@ -87,7 +88,7 @@ public final class ConfigStore implements Closeable {
     try {
       Files.createDirectories(dir);
       lockChannel = lock(dir);
-      Files.deleteIfExists(dir.resolve(Checkpoint.TEMP_FILE));
+      Files.deleteIfExists(DurableFiles.tempOf(dir.resolve(Checkpoint.FILE)));
       StoreView loaded = Checkpoint.read(dir, mapper);
       Replay replay = replay(dir, mapper, loaded);
       WriteAheadLog wal = WriteAheadLog.open(dir, replay.entries());

@@ -1,5 +1,6 @@
 package io.ballast.service.cp;
 
+import io.ballast.fs.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,7 +31,7 @@ final class WriteAheadLog implements Closeable {
             file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     if (created) {
       // The file's directory entry must be durable too, or a crash could lose the whole log.
-      syncDirectory(dir);
+      DurableFiles.syncDirectory(dir);
     }
     return new WriteAheadLog(channel, entries);
   }
@@ -66,11 +67,5 @@ final class WriteAheadLog implements Closeable {
   @Override
   public void close() throws IOException {
     channel.close();
-  }
-
-  static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
   }
 }

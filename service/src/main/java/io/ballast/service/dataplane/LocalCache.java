@@ -1,5 +1,6 @@
 package io.ballast.service.dataplane;
 
+import io.ballast.fs.DurableFiles;
 import io.ballast.service.node.VerifiedSnapshot;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
@@ -7,12 +8,9 @@ import io.ballast.snapshot.SnapshotManifest;
 import io.ballast.storage.ETag;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,17 +71,17 @@ public final class LocalCache {
     Path folder = dir.resolve(snapshot.manifest().kind().id());
     try {
       Files.createDirectories(folder);
-      writeDurably(
-          folder.resolve(bodyName(version)),
-          tmp -> Files.copy(snapshot.body(), tmp, StandardCopyOption.REPLACE_EXISTING));
+      DurableFiles.replace(
+          folder.resolve(bodyName(version)), out -> Files.copy(snapshot.body(), out));
       Path etagFile = folder.resolve(etagName(version));
       if (storageEtag.isPresent()) {
-        writeDurably(etagFile, tmp -> Files.writeString(tmp, storageEtag.get().value()));
+        DurableFiles.replace(
+            etagFile, out -> out.write(storageEtag.get().value().getBytes(StandardCharsets.UTF_8)));
       } else {
         Files.deleteIfExists(etagFile);
       }
-      writeDurably(folder.resolve(MANIFEST), tmp -> Files.write(tmp, snapshot.manifest().toJson()));
-      syncDirectory(folder);
+      DurableFiles.replace(
+          folder.resolve(MANIFEST), out -> out.write(snapshot.manifest().toJson()));
       try (var files = Files.list(folder)) {
         for (Path file : files.toList()) {
           String name = file.getFileName().toString();
@@ -105,27 +103,5 @@ public final class LocalCache {
 
   private static String etagName(long version) {
     return "storage-etag-" + version;
-  }
-
-  private interface Writer {
-    void write(Path tmp) throws IOException;
-  }
-
-  private static void writeDurably(Path target, Writer writer) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    writer.write(tmp);
-    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      channel.force(true);
-    }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void syncDirectory(Path folder) {
-    try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // Some platforms refuse to open a directory; the renames are still atomic there.
-      log.debug("cannot fsync {}: {}", folder, e.toString());
-    }
   }
 }
