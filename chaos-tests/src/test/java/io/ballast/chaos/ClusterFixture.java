@@ -1,19 +1,16 @@
 package io.ballast.chaos;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.ballast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The nodes of one test, on free ports, in folders under the test's temporary directory, sharing
- * one storage folder. {@link #close()} kills every node it started and the upstream.
+ * one storage. {@link #close()} kills every node it started, the upstream and the storage server.
  */
 final class ClusterFixture implements AutoCloseable {
 
@@ -23,18 +20,23 @@ final class ClusterFixture implements AutoCloseable {
   static final Duration POLL = Duration.ofMillis(50);
 
   final Path root;
-  final Path storageDir;
+  private final ClusterStorage storage;
   private final List<BallastNode> nodes = new ArrayList<>();
   private UpstreamServer upstream;
 
+  /** A cluster on the embedded default, a storage folder under {@code root}. */
   ClusterFixture(Path root) {
+    this(root, FilesystemStorage.create(root.resolve("storage")));
+  }
+
+  /** A cluster on {@code storage}, which {@link #close()} closes. */
+  ClusterFixture(Path root, ClusterStorage storage) {
     this.root = root;
-    this.storageDir = root.resolve("storage");
-    try {
-      Files.createDirectories(storageDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not create " + storageDir, e);
-    }
+    this.storage = storage;
+  }
+
+  ClusterStorage storage() {
+    return storage;
   }
 
   UpstreamServer upstream() {
@@ -55,7 +57,7 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.controlPlane(dir, storageDir, ADMIN_KEY, adminPort, confPort, statusPort)));
+                Configs.controlPlane(dir, storage, ADMIN_KEY, adminPort, confPort, statusPort)));
     return new ControlPlane(node, new AdminApi(adminPort, ADMIN_KEY), confPort);
   }
 
@@ -69,7 +71,7 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.dataPlane(dir, storageDir, cp.confPort(), proxyPort, statusPort)));
+                Configs.dataPlane(dir, storage, cp.confPort(), proxyPort, statusPort)));
     return new DataPlane(node, proxyPort);
   }
 
@@ -83,7 +85,7 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.standaloneDataPlane(dir, storageDir, proxyPort, statusPort)));
+                Configs.standaloneDataPlane(dir, storage, proxyPort, statusPort)));
     return new DataPlane(node, proxyPort);
   }
 
@@ -101,17 +103,12 @@ final class ClusterFixture implements AutoCloseable {
     return out.toString();
   }
 
-  /** Every file under the storage folder, for failure messages. */
+  /** What the storage holds, for failure messages. */
   String describeStorage() {
-    try (Stream<Path> files = Files.walk(storageDir)) {
-      List<String> paths = files.map(Path::toString).toList();
-      return "storage " + storageDir + ":\n" + String.join("\n", paths);
-    } catch (IOException e) {
-      return "(could not list " + storageDir + ": " + e + ")";
-    }
+    return storage.describe();
   }
 
-  /** Kills every node (even when the test failed) and stops the upstream. */
+  /** Kills every node (even when the test failed), stops the upstream and the storage. */
   @Override
   public void close() {
     AssertionError failure = null;
@@ -126,6 +123,7 @@ final class ClusterFixture implements AutoCloseable {
     if (upstream != null) {
       upstream.close();
     }
+    storage.close();
     if (failure != null) {
       throw failure;
     }

@@ -3,9 +3,9 @@ package io.ballast.chaos;
 import java.nio.file.Path;
 
 /**
- * The node configuration files, in the forms API7's documentation gives (with the embedded {@code
- * filesystem} backend in place of {@code aws_s3}). The keys are the ones the service reads; only
- * the values are parameters.
+ * The node configuration files, in the forms API7's documentation gives, with the storage block of
+ * the cluster's {@link ClusterStorage}. The keys are the ones the service reads; only the values
+ * are parameters.
  */
 public final class Configs {
 
@@ -16,7 +16,12 @@ public final class Configs {
 
   /** API7 dashboard form: {@code fallback_cp} at the top level, exporting every second. */
   public static String controlPlane(
-      Path nodeDir, Path storageDir, String adminKey, int adminPort, int confPort, int statusPort) {
+      Path nodeDir,
+      ClusterStorage storage,
+      String adminKey,
+      int adminPort,
+      int confPort,
+      int statusPort) {
     return """
         deployment:
           role: control_plane
@@ -38,26 +43,15 @@ public final class Configs {
         ballast:
           data_dir: %s/data
         fallback_cp:
-          filesystem:
-            path: %s
-            config_bucket: %s
-            resource_bucket: %s
-          cron_spec: '@every 1s'
+        %s  cron_spec: '@every 1s'
         """
         .formatted(
-            adminKey,
-            adminPort,
-            confPort,
-            statusPort,
-            nodeDir,
-            storageDir,
-            CONFIG_BUCKET,
-            RESOURCE_BUCKET);
+            adminKey, adminPort, confPort, statusPort, nodeDir, indent(storage.block(), "  "));
   }
 
   /** API7 gateway form: follows the CP, with storage as the fallback under {@code deployment}. */
   public static String dataPlane(
-      Path nodeDir, Path storageDir, int confPort, int proxyPort, int statusPort) {
+      Path nodeDir, ClusterStorage storage, int confPort, int proxyPort, int statusPort) {
     return """
         deployment:
           role: data_plane
@@ -67,11 +61,7 @@ public final class Configs {
               host:
                 - http://127.0.0.1:%d
           fallback_cp:
-            filesystem:
-              path: %s
-              config_bucket: %s
-              resource_bucket: %s
-            poll_interval: 1s
+        %s    poll_interval: 1s
         apisix:
           node_listen:
             - ip: 127.0.0.1
@@ -82,8 +72,7 @@ public final class Configs {
         ballast:
           data_dir: %s/data
         """
-        .formatted(
-            confPort, storageDir, CONFIG_BUCKET, RESOURCE_BUCKET, proxyPort, statusPort, nodeDir);
+        .formatted(confPort, indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
   }
 
   /**
@@ -91,18 +80,14 @@ public final class Configs {
    * {@code fallback_cp}, which means storage only.
    */
   public static String standaloneDataPlane(
-      Path nodeDir, Path storageDir, int proxyPort, int statusPort) {
+      Path nodeDir, ClusterStorage storage, int proxyPort, int statusPort) {
     return """
         deployment:
           role: data_plane
           role_data_plane:
             config_provider: yaml
           fallback_cp:
-            filesystem:
-              path: %s
-              config_bucket: %s
-              resource_bucket: %s
-            poll_interval: 1s
+        %s    poll_interval: 1s
         apisix:
           node_listen:
             - ip: 127.0.0.1
@@ -113,6 +98,11 @@ public final class Configs {
         ballast:
           data_dir: %s/data
         """
-        .formatted(storageDir, CONFIG_BUCKET, RESOURCE_BUCKET, proxyPort, statusPort, nodeDir);
+        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
+  }
+
+  /** {@code block} with every line indented by {@code indent}, ending in a newline. */
+  private static String indent(String block, String indent) {
+    return indent + block.strip().replace("\n", "\n" + indent) + "\n";
   }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class ConfigsTest {
 
   private final Path node = Path.of("/tmp/chaos/node");
-  private final Path storage = Path.of("/tmp/chaos/storage");
+  private final ClusterStorage storage = new FilesystemStorage(Path.of("/tmp/chaos/storage"));
 
   @Test
   void controlPlaneExportsEverySecondToTheFilesystem() {

@@ -3,6 +3,7 @@ package io.ballast.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.chaos.ClusterFixture.ControlPlane;
+import io.ballast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

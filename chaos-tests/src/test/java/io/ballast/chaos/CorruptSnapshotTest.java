@@ -23,6 +23,7 @@ class CorruptSnapshotTest {
 
   @TempDir Path tmp;
 
+  private FilesystemStorage storage;
   private ClusterFixture cluster;
 
   @AfterEach
@@ -34,7 +35,8 @@ class CorruptSnapshotTest {
 
   @Test
   void standaloneDataPlaneRefusesCorruptSnapshotBody() throws IOException {
-    cluster = new ClusterFixture(tmp);
+    storage = FilesystemStorage.create(tmp.resolve("storage"));
+    cluster = new ClusterFixture(tmp, storage);
     ControlPlane cp = cluster.controlPlane("cp");
     cp.node().start().awaitReady(ClusterFixture.START_TIMEOUT);
     Http.Response created = cp.admin().putRoute("ip", "/ip", cluster.upstream().hostPort());
@@ -85,8 +87,8 @@ class CorruptSnapshotTest {
    * {@code <storage>/<resource bucket>/default/resources/snapshots/<20-digit version>.ndjson.gz}
    */
   private Path snapshotBody(long version) {
-    return cluster
-        .storageDir
+    return storage
+        .dir()
         .resolve(Configs.RESOURCE_BUCKET)
         .resolve("default/resources/snapshots")
         .resolve("%020d.ndjson.gz".formatted(version));

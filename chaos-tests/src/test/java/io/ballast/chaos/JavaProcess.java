@@ -1,5 +1,6 @@
 package io.ballast.chaos;
 
+import io.ballast.testkit.ProcessRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
