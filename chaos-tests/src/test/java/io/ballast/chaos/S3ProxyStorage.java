@@ -1,5 +1,6 @@
 package io.ballast.chaos;
 
+import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.S3ProxyServer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletionException;
@@ -11,14 +12,20 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** S3 through S3Proxy, configured with API7's {@code aws_s3} block plus {@code endpoint}. */
+/**
+ * S3 through S3Proxy, configured with API7's {@code aws_s3} block plus {@code endpoint}. With a
+ * {@link FaultProxy}, nodes reach the server through it (and give up on a request after 2 s), so a
+ * test can make storage fail, hang or reset while the test's own client still reads directly.
+ */
 final class S3ProxyStorage implements ClusterStorage {
 
   private final S3ProxyServer server;
+  private final FaultProxy faults;
   private final S3AsyncClient client;
 
-  private S3ProxyStorage(S3ProxyServer server) {
+  private S3ProxyStorage(S3ProxyServer server, FaultProxy faults) {
     this.server = server;
+    this.faults = faults;
     this.client =
         S3AsyncClient.builder()
             .endpointOverride(server.endpoint())
@@ -31,10 +38,31 @@ final class S3ProxyStorage implements ClusterStorage {
   }
 
   static S3ProxyStorage start(Path dir) {
+    return new S3ProxyStorage(startServer(dir), null);
+  }
+
+  static S3ProxyStorage startBehindFaultProxy(Path dir) {
+    S3ProxyServer server = startServer(dir);
+    return new S3ProxyStorage(server, FaultProxy.start(server.port()));
+  }
+
+  private static S3ProxyServer startServer(Path dir) {
     S3ProxyServer server = S3ProxyServer.start(dir);
     server.createBucket(Configs.CONFIG_BUCKET);
     server.createBucket(Configs.RESOURCE_BUCKET);
-    return new S3ProxyStorage(server);
+    return server;
+  }
+
+  /** The proxy between the nodes and the server. */
+  FaultProxy faults() {
+    if (faults == null) {
+      throw new IllegalStateException("this storage was started without a fault proxy");
+    }
+    return faults;
+  }
+
+  S3ProxyServer server() {
+    return server;
   }
 
   @Override
@@ -48,12 +76,13 @@ final class S3ProxyStorage implements ClusterStorage {
           resource_bucket: %s
           endpoint: %s
         """
-        .formatted(
-            S3ProxyServer.ACCESS_KEY,
-            S3ProxyServer.SECRET_KEY,
-            Configs.CONFIG_BUCKET,
-            Configs.RESOURCE_BUCKET,
-            server.endpoint());
+            .formatted(
+                S3ProxyServer.ACCESS_KEY,
+                S3ProxyServer.SECRET_KEY,
+                Configs.CONFIG_BUCKET,
+                Configs.RESOURCE_BUCKET,
+                faults == null ? server.endpoint() : faults.endpoint())
+        + (faults == null ? "" : "  timeout: 2s\n");
   }
 
   @Override
@@ -88,6 +117,9 @@ final class S3ProxyStorage implements ClusterStorage {
   @Override
   public void close() {
     client.close();
+    if (faults != null) {
+      faults.close();
+    }
     server.close();
   }
 }
