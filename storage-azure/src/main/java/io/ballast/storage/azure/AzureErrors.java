@@ -11,6 +11,7 @@ import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.ObjectNotFoundException;
 import io.ballast.storage.StorageException;
 import io.ballast.storage.StorageUnavailableException;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +54,13 @@ final class AzureErrors {
     if (cause instanceof ClientAuthenticationException) {
       return new AccessDeniedException(where + "could not obtain or use credentials", cause);
     }
+    if (!(cause instanceof HttpResponseException) && causedBy(cause, IllegalArgumentException.class)) {
+      // The SDK could not build or sign the request, e.g. an account_key that is not base64 (it
+      // wraps that in a RuntimeException; neither message quotes the key).
+      return new InvalidStorageConfigException(
+          where + "the request could not be built from the configuration (" + cause.getMessage() + ")",
+          cause);
+    }
     if (!(cause instanceof HttpResponseException http) || http.getResponse() == null) {
       return new StorageUnavailableException(
           where + "storage unreachable or too slow (" + cause.getClass().getSimpleName() + ")",
@@ -64,7 +72,7 @@ final class AzureErrors {
     if (status == 412 || code == BlobErrorCode.BLOB_ALREADY_EXISTS) {
       return new ConditionFailedException(where + "the write condition does not hold" + detail, cause);
     }
-    if (code != null && CHECKSUM_CODES.contains(code)) {
+    if (status == 400 && (CHECKSUM_CODES.contains(code) || mentionsMd5(cause))) {
       return new ChecksumMismatchException(
           where + "the server received bytes that do not match their checksum" + detail, cause);
     }
@@ -82,6 +90,25 @@ final class AzureErrors {
       return new StorageUnavailableException(where + "the server failed" + detail, cause);
     }
     return new InvalidStorageConfigException(where + "the server refused the request" + detail, cause);
+  }
+
+  /**
+   * Azurite answers a wrong transactional Content-MD5 with 400 InvalidOperation "Provided contentMD5
+   * doesn't match." where Azure says Md5Mismatch.
+   */
+  private static boolean mentionsMd5(Throwable error) {
+    return error instanceof BlobStorageException e
+        && e.getServiceMessage() != null
+        && e.getServiceMessage().toLowerCase(Locale.ROOT).contains("md5");
+  }
+
+  private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Throwable unwrap(Throwable error) {
