@@ -30,12 +30,11 @@ public final class AzureBlobBackend implements StorageBackend {
   private static final Pattern CONTAINER_NAME =
       Pattern.compile("(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*");
 
-  private final AzureBlobConfig config;
   private final ConnectionProvider connections;
   private final BlobServiceAsyncClient client;
 
   public AzureBlobBackend(AzureBlobConfig config) {
-    this.config = Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(config, "config");
     this.connections =
         ConnectionProvider.builder("ballast-azure-blob")
             .maxConnections(64)
@@ -51,7 +50,7 @@ public final class AzureBlobBackend implements StorageBackend {
     HttpClient http =
         new NettyAsyncHttpClientBuilder()
             .connectionProvider(connections)
-            .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10))
+            .connectTimeout(timeout)
             .responseTimeout(timeout)
             .readTimeout(timeout)
             .writeTimeout(timeout)
@@ -111,9 +110,5 @@ public final class AzureBlobBackend implements StorageBackend {
   @Override
   public String toString() {
     return "azure_blob:" + client.getAccountUrl();
-  }
-
-  AzureBlobConfig config() {
-    return config;
   }
 }

@@ -8,7 +8,8 @@ import java.util.Objects;
  * The provider's own keys of a {@code fallback_cp.azure_blob} block (the container and prefix keys
  * are read by {@link io.ballast.config.FallbackCpConfig}).
  *
- * @param accountName the storage account; {@code null} only with a connection string, which names it
+ * @param accountName the storage account; {@code null} only with a connection string, which names
+ *     it
  * @param endpoint the blob service endpoint; {@code null} only with a connection string, which
  *     names it
  * @param credentials how requests are authorised

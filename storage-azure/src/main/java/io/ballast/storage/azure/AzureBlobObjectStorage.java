@@ -58,8 +58,7 @@ final class AzureBlobObjectStorage implements ObjectStorage {
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     BlockBlobAsyncClient blob = blob(key).getBlockBlobAsyncClient();
     Steps steps = new Steps(key, blob, options);
-    return PartedUpload.upload(
-            describe(key), body, options, PartedUpload.DEFAULT_PART_SIZE, steps)
+    return PartedUpload.upload(describe(key), body, options, PartedUpload.DEFAULT_PART_SIZE, steps)
         .onErrorMap(e -> translatePut(e, key, options.condition()));
   }
 

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * <pre>
  * azure_blob:
  *   account_name: api7fallback
- *   account_key: base64key==            # or connection_string, or sas_token; none: DefaultAzureCredential
+ *   account_key: base64key==   # or connection_string or sas_token; none: DefaultAzureCredential
  *   config_container: api7-fallback-config
  *   resource_container: api7-fallback-resource
  *   endpoint: https://api7fallback.blob.core.windows.net   # the default for account_name
@@ -64,7 +64,8 @@ public final class AzureBlobStorageProvider implements StorageProvider {
       accountName = block.requireString("account_name");
       if (!ACCOUNT_NAME.matcher(accountName).matches()) {
         throw block.error(
-            "account_name", "must be 3 to 24 lower-case letters and digits, not '" + accountName + "'");
+            "account_name",
+            "must be 3 to 24 lower-case letters and digits, not '" + accountName + "'");
       }
     }
     URI endpoint = endpoint(block, accountName, connectionString);

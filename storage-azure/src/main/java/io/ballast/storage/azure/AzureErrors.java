@@ -25,7 +25,10 @@ import reactor.core.Exceptions;
 final class AzureErrors {
 
   private static final Set<BlobErrorCode> CHECKSUM_CODES =
-      Set.of(BlobErrorCode.MD5MISMATCH, BlobErrorCode.INVALID_MD5, BlobErrorCode.fromString("Crc64Mismatch"));
+      Set.of(
+          BlobErrorCode.MD5MISMATCH,
+          BlobErrorCode.INVALID_MD5,
+          BlobErrorCode.fromString("Crc64Mismatch"));
 
   private AzureErrors() {}
 
@@ -54,11 +57,15 @@ final class AzureErrors {
     if (cause instanceof ClientAuthenticationException) {
       return new AccessDeniedException(where + "could not obtain or use credentials", cause);
     }
-    if (!(cause instanceof HttpResponseException) && causedBy(cause, IllegalArgumentException.class)) {
+    if (!(cause instanceof HttpResponseException)
+        && causedBy(cause, IllegalArgumentException.class)) {
       // The SDK could not build or sign the request, e.g. an account_key that is not base64 (it
       // wraps that in a RuntimeException; neither message quotes the key).
       return new InvalidStorageConfigException(
-          where + "the request could not be built from the configuration (" + cause.getMessage() + ")",
+          where
+              + "the request could not be built from the configuration ("
+              + cause.getMessage()
+              + ")",
           cause);
     }
     if (!(cause instanceof HttpResponseException http) || http.getResponse() == null) {
@@ -70,7 +77,8 @@ final class AzureErrors {
     BlobErrorCode code = code(cause);
     String detail = " (HTTP " + status + (code == null ? "" : " " + code) + ")";
     if (status == 412 || code == BlobErrorCode.BLOB_ALREADY_EXISTS) {
-      return new ConditionFailedException(where + "the write condition does not hold" + detail, cause);
+      return new ConditionFailedException(
+          where + "the write condition does not hold" + detail, cause);
     }
     if (status == 400 && (CHECKSUM_CODES.contains(code) || mentionsMd5(cause))) {
       return new ChecksumMismatchException(
@@ -89,12 +97,13 @@ final class AzureErrors {
     if (status >= 500 || status == 408 || status == 429) {
       return new StorageUnavailableException(where + "the server failed" + detail, cause);
     }
-    return new InvalidStorageConfigException(where + "the server refused the request" + detail, cause);
+    return new InvalidStorageConfigException(
+        where + "the server refused the request" + detail, cause);
   }
 
   /**
-   * Azurite answers a wrong transactional Content-MD5 with 400 InvalidOperation "Provided contentMD5
-   * doesn't match." where Azure says Md5Mismatch.
+   * Azurite answers a wrong transactional Content-MD5 with 400 InvalidOperation "Provided
+   * contentMD5 doesn't match." where Azure says Md5Mismatch.
    */
   private static boolean mentionsMd5(Throwable error) {
     return error instanceof BlobStorageException e

@@ -203,7 +203,9 @@ class AzureBlobFaultTest {
                   .bucket(CONTAINER)
                   .put(key, body(bytes), PutOptions.of(WriteCondition.IF_ABSENT)));
 
-      assertThat(error).isInstanceOf(ChecksumMismatchException.class).hasMessageContaining(key.value());
+      assertThat(error)
+          .isInstanceOf(ChecksumMismatchException.class)
+          .hasMessageContaining(key.value());
       assertThat(direct.bucket(CONTAINER).head(key).block(BLOCK)).isNull();
     }
   }
@@ -225,7 +227,8 @@ class AzureBlobFaultTest {
       proxy.corruptNextRequestBody();
 
       Throwable error =
-          failure(backend.bucket(CONTAINER).put(key, large, PutOptions.of(WriteCondition.IF_ABSENT)));
+          failure(
+              backend.bucket(CONTAINER).put(key, large, PutOptions.of(WriteCondition.IF_ABSENT)));
 
       assertThat(error).isInstanceOf(StorageException.class).hasMessageContaining(key.value());
       assertThat(error).isInstanceOf(ChecksumMismatchException.class);

@@ -40,7 +40,10 @@ class AzureBlobStorageProviderTest {
   private static FallbackCpConfig block(String body) {
     return AzureTestSupport.fallbackCp(
         "fallback_cp:\n  azure_blob:\n"
-            + body.stripIndent().lines().map(line -> "    " + line + "\n").reduce("", String::concat));
+            + body.stripIndent()
+                .lines()
+                .map(line -> "    " + line + "\n")
+                .reduce("", String::concat));
   }
 
   private static AzureBlobConfig parse(String body) {
@@ -77,7 +80,8 @@ class AzureBlobStorageProviderTest {
             """
                 .formatted(KEY));
 
-    assertThat(config.endpoint()).isEqualTo(URI.create("https://api7fallback.blob.core.windows.net"));
+    assertThat(config.endpoint())
+        .isEqualTo(URI.create("https://api7fallback.blob.core.windows.net"));
     assertThat(config.timeout()).isEqualTo(Duration.ofSeconds(5));
   }
 
@@ -93,7 +97,10 @@ class AzureBlobStorageProviderTest {
   void everyCredentialKindBuildsABackendWithoutIo() {
     for (String credential :
         new String[] {
-          "account_key: " + KEY, "sas_token: '" + SAS + "'", "connection_string: '" + CONNECTION_STRING + "'", ""
+          "account_key: " + KEY,
+          "sas_token: '" + SAS + "'",
+          "connection_string: '" + CONNECTION_STRING + "'",
+          ""
         }) {
       FallbackCpConfig fallback =
           block(
@@ -151,7 +158,8 @@ class AzureBlobStorageProviderTest {
 
   @Test
   void missingAccountNameIsRefused() {
-    assertThatThrownBy(() -> parse("account_key: " + KEY + "\nconfig_container: c\nresource_container: r\n"))
+    assertThatThrownBy(
+            () -> parse("account_key: " + KEY + "\nconfig_container: c\nresource_container: r\n"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(AzureTestSupport.FILE)
         .hasMessageContaining("fallback_cp.azure_blob.account_name")
