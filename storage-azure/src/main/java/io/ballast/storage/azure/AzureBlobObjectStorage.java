@@ -44,9 +44,19 @@ import reactor.core.publisher.Mono;
 final class AzureBlobObjectStorage implements ObjectStorage {
 
   private final BlobContainerAsyncClient container;
+  private final Integer listPageSize;
 
   AzureBlobObjectStorage(BlobContainerAsyncClient container) {
+    this(container, null);
+  }
+
+  /**
+   * @param listPageSize names per listing page, or {@code null} for the service's default (5000);
+   *     small only in tests, to exercise paging
+   */
+  AzureBlobObjectStorage(BlobContainerAsyncClient container, Integer listPageSize) {
     this.container = container;
+    this.listPageSize = listPageSize;
   }
 
   @Override
@@ -115,6 +125,7 @@ final class AzureBlobObjectStorage implements ObjectStorage {
     ListBlobsOptions options =
         new ListBlobsOptions()
             .setPrefix(prefix.value() + "/")
+            .setMaxResultsPerPage(listPageSize)
             .setDetails(new BlobListDetails().setRetrieveMetadata(true));
     // The service lists blob names in ascending order, page after page.
     return Flux.defer(() -> container.listBlobs(options))
