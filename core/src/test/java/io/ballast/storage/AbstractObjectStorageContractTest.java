@@ -2,6 +2,7 @@ package io.ballast.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +47,18 @@ public abstract class AbstractObjectStorageContractTest {
 
   /** The bucket under test; see the class comment on isolation. */
   protected abstract ObjectStorage storage();
+
+  /**
+   * Whether the server checks a write condition of this kind and writes in one atomic step. AWS S3,
+   * MinIO, Azure and the filesystem backend do. Some test servers check first and write afterwards,
+   * so that two racing writers can both win: S3Proxy 4.1 (filesystem store) for If-Match, S3Mock
+   * 5.2 for both kinds. A backend tested on such a server returns false for that kind; its race
+   * test is then reported as skipped with the reason, instead of failing on the server's behalf.
+   * The sequential behaviour of both conditions is tested on every server.
+   */
+  protected boolean serverIsAtomicUnder(WriteCondition condition) {
+    return true;
+  }
 
   /** This test's own key prefix. */
   protected final ObjectKey root() {
@@ -209,6 +222,7 @@ public abstract class AbstractObjectStorageContractTest {
 
   @Test
   void ofConcurrentIfMatchWritersExactlyOneWins() {
+    assumeAtomic(WriteCondition.ifMatch(ETag.of("\"any\"")));
     ObjectKey key = root.resolve("latest.json");
     ObjectMeta base = put(key, "base", WriteCondition.NONE);
 
@@ -219,6 +233,7 @@ public abstract class AbstractObjectStorageContractTest {
 
   @Test
   void ofConcurrentIfAbsentCreatorsExactlyOneWins() {
+    assumeAtomic(WriteCondition.IF_ABSENT);
     ObjectKey key = root.resolve("snapshots/0001.ndjson.gz");
 
     List<Outcome> outcomes = race(key, i -> WriteCondition.IF_ABSENT);
@@ -338,6 +353,15 @@ public abstract class AbstractObjectStorageContractTest {
 
   // ---------------------------------------------------------------------------------------------
   // helpers
+
+  private void assumeAtomic(WriteCondition condition) {
+    assumeTrue(
+        serverIsAtomicUnder(condition),
+        "the test server checks "
+            + condition.getClass().getSimpleName()
+            + " before it writes, not atomically, so racing writers can both win there; see"
+            + " serverIsAtomicUnder");
+  }
 
   private record Outcome(int writer, ObjectMeta meta, Throwable error) {}
 

@@ -160,6 +160,9 @@ public final class FaultProxy implements AutoCloseable {
       server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
       Thread up = daemon("fault-proxy-up-" + client.getPort(), () -> pumpRequests(client, server));
       pump(server.getInputStream(), client.getOutputStream(), fromServer);
+      // The server closed (e.g. after a "Connection: close" answer with no length): pass the end
+      // on, or the client would wait for more of the answer until it times out.
+      client.shutdownOutput();
       joinQuietly(up);
     } finally {
       open.remove(server);

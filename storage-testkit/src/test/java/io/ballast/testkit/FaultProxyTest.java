@@ -7,6 +7,8 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,6 +16,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,6 +124,40 @@ class FaultProxyTest {
     proxy.mode(FaultProxy.Mode.PASS);
 
     assertThat(send(get()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void answerEndedByTheServerClosingReachesTheClient() throws Exception {
+    // Like S3Proxy refusing a corrupt body: "Connection: close", no length, then the close.
+    try (ServerSocket raw = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        FaultProxy closing = FaultProxy.start(raw.getLocalPort())) {
+      Thread serverThread =
+          new Thread(
+              () -> {
+                try (Socket socket = raw.accept()) {
+                  socket.getInputStream().read(new byte[4096]);
+                  socket
+                      .getOutputStream()
+                      .write(
+                          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nrefused"
+                              .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                  // the test fails on the client side
+                }
+              });
+      serverThread.start();
+
+      // The request timeout ends at the headers; a body that never ends must fail the wait too.
+      HttpResponse<byte[]> answer =
+          http.sendAsync(
+                  HttpRequest.newBuilder(closing.endpoint().resolve("/x")).build(),
+                  HttpResponse.BodyHandlers.ofByteArray())
+              .get(10, TimeUnit.SECONDS);
+
+      assertThat(answer.statusCode()).isEqualTo(400);
+      assertThat(new String(answer.body(), StandardCharsets.US_ASCII)).isEqualTo("refused");
+      serverThread.join();
+    }
   }
 
   private HttpRequest.Builder get() {
