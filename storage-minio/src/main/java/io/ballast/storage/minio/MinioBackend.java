@@ -1,0 +1,68 @@
+package io.ballast.storage.minio;
+
+import io.ballast.storage.ObjectStorage;
+import io.ballast.storage.StorageBackend;
+import io.minio.MinioAsyncClient;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One minio-java client for one MinIO (or other S3-compatible) endpoint. Requests are bounded by
+ * {@code timeout} (connect, and every write and read of the socket), so a hung server fails a call
+ * instead of hanging it; minio-java itself does not retry, and OkHttp retries a failed connection
+ * at most once per route.
+ */
+public final class MinioBackend implements StorageBackend {
+
+  private final String endpoint;
+  private final String region;
+  private final MinioClient client;
+
+  /** Builds the client; no request is made until a bucket is used. */
+  public MinioBackend(
+      URI endpoint, String region, String accessKey, String secretKey, Duration timeout) {
+    Objects.requireNonNull(endpoint, "endpoint");
+    this.region = Objects.requireNonNull(region, "region");
+    this.endpoint =
+        endpoint.getScheme()
+            + "://"
+            + endpoint.getHost()
+            + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort());
+    MinioAsyncClient built =
+        MinioAsyncClient.builder()
+            .endpoint(this.endpoint)
+            .region(region)
+            .credentials(accessKey, secretKey)
+            .build();
+    this.client = new MinioClient(built);
+    long millis = timeout.toMillis();
+    client.setTimeout(millis, millis, millis);
+  }
+
+  @Override
+  public String name() {
+    return MinioStorageProvider.NAME;
+  }
+
+  @Override
+  public ObjectStorage bucket(String bucket) {
+    Objects.requireNonNull(bucket, "bucket");
+    return new MinioObjectStorage(client, endpoint, region, bucket);
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing the minio client of " + endpoint + " failed", e);
+    }
+  }
+
+  /** Names the endpoint only: the client holds the credentials. */
+  @Override
+  public String toString() {
+    return "minio:" + endpoint;
+  }
+}
