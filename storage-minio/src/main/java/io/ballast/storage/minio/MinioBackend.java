@@ -22,22 +22,35 @@ public final class MinioBackend implements StorageBackend {
   /** Builds the client; no request is made until a bucket is used. */
   public MinioBackend(
       URI endpoint, String region, String accessKey, String secretKey, Duration timeout) {
-    Objects.requireNonNull(endpoint, "endpoint");
+    this(client(baseUrl(endpoint), region, accessKey, secretKey, timeout), baseUrl(endpoint), region);
+  }
+
+  /** Over a client built elsewhere (tests wrap one to corrupt a request in flight). */
+  MinioBackend(MinioClient client, String endpoint, String region) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
     this.region = Objects.requireNonNull(region, "region");
-    this.endpoint =
-        endpoint.getScheme()
-            + "://"
-            + endpoint.getHost()
-            + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort());
-    MinioAsyncClient built =
-        MinioAsyncClient.builder()
-            .endpoint(this.endpoint)
-            .region(region)
-            .credentials(accessKey, secretKey)
-            .build();
-    this.client = new MinioClient(built);
+  }
+
+  private static String baseUrl(URI endpoint) {
+    return endpoint.getScheme()
+        + "://"
+        + endpoint.getHost()
+        + (endpoint.getPort() < 0 ? "" : ":" + endpoint.getPort());
+  }
+
+  private static MinioClient client(
+      String endpoint, String region, String accessKey, String secretKey, Duration timeout) {
+    MinioClient client =
+        new MinioClient(
+            MinioAsyncClient.builder()
+                .endpoint(endpoint)
+                .region(region)
+                .credentials(accessKey, secretKey)
+                .build());
     long millis = timeout.toMillis();
     client.setTimeout(millis, millis, millis);
+    return client;
   }
 
   @Override
