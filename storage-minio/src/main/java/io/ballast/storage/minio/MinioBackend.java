@@ -22,7 +22,10 @@ public final class MinioBackend implements StorageBackend {
   /** Builds the client; no request is made until a bucket is used. */
   public MinioBackend(
       URI endpoint, String region, String accessKey, String secretKey, Duration timeout) {
-    this(client(baseUrl(endpoint), region, accessKey, secretKey, timeout), baseUrl(endpoint), region);
+    this(
+        client(baseUrl(endpoint), region, accessKey, secretKey, timeout),
+        baseUrl(endpoint),
+        region);
   }
 
   /** Over a client built elsewhere (tests wrap one to corrupt a request in flight). */

@@ -67,15 +67,14 @@ final class MinioErrors {
       Throwable error, String bucket, String object, WriteCondition condition) {
     if (condition instanceof WriteCondition.IfMatch && isNoSuchKey(error)) {
       return new ConditionFailedException(
-          object + ": the write condition does not hold: the object does not exist",
-          unwrap(error));
+          object + ": the write condition does not hold: the object does not exist", unwrap(error));
     }
     return map(error, bucket, object);
   }
 
   /**
-   * Maps a failed request on {@code object} (e.g. {@code minio bucket 'b' key 'k'}) whose bucket
-   * is {@code bucket}.
+   * Maps a failed request on {@code object} (e.g. {@code minio bucket 'b' key 'k'}) whose bucket is
+   * {@code bucket}.
    */
   static StorageException map(Throwable error, String bucket, String object) {
     Throwable cause = unwrap(error);
@@ -95,11 +94,25 @@ final class MinioErrors {
     }
     if (cause instanceof IOException e) {
       return new StorageUnavailableException(
-          object + ": " + e.getClass().getSimpleName() + " talking to the server: " + e.getMessage(),
+          object
+              + ": "
+              + e.getClass().getSimpleName()
+              + " talking to the server: "
+              + e.getMessage(),
           e);
     }
     return new StorageUnavailableException(
         object + ": the request failed: " + cause.getClass().getSimpleName(), cause);
+  }
+
+  /**
+   * {@code object} names what was asked for; the bucket it lives in does not exist. {@code answer}
+   * is the server's status and code, or empty.
+   */
+  static InvalidStorageConfigException noSuchBucket(
+      String bucket, String object, String answer, Throwable cause) {
+    return new InvalidStorageConfigException(
+        object + ": bucket '" + bucket + "' does not exist" + answer, cause);
   }
 
   private static StorageException fromResponse(
@@ -108,8 +121,7 @@ final class MinioErrors {
     int status = e.response().code();
     String answer = " (HTTP " + status + " " + code + ")";
     if ("NoSuchBucket".equals(code)) {
-      return new InvalidStorageConfigException(
-          object + ": bucket '" + bucket + "' does not exist" + answer, e);
+      return noSuchBucket(bucket, object, answer, e);
     }
     if (status == 412 || "PreconditionFailed".equals(code)) {
       return new ConditionFailedException(

@@ -10,7 +10,9 @@ import io.ballast.storage.PartedUpload;
 import io.ballast.storage.PutOptions;
 import io.ballast.storage.ReadCondition;
 import io.ballast.storage.ReadResult;
+import io.ballast.storage.StorageUnavailableException;
 import io.ballast.storage.WriteCondition;
+import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetObjectResponse;
 import io.minio.ListObjectsV2Response;
@@ -181,8 +183,7 @@ final class MinioObjectStorage implements ObjectStorage {
 
     private <T> Mono<T> write(SdkCall<T> call) {
       return request(call)
-          .onErrorMap(
-              e -> MinioErrors.mapWrite(e, bucket, object(key), options.condition()));
+          .onErrorMap(e -> MinioErrors.mapWrite(e, bucket, object(key), options.condition()));
     }
 
     private ObjectMeta written(ObjectWriteResponse response, long size) {
@@ -217,8 +218,7 @@ final class MinioObjectStorage implements ObjectStorage {
       args.notMatchETag(quoted(ifNoneMatch.etag().value()).value());
     }
     return request(() -> client.getObject(args.build()))
-        .<ReadResult>map(
-            response -> new ReadResult.Found(meta(key, response.headers()), body(key, response)))
+        .<ReadResult>map(response -> found(key, response))
         .onErrorResume(
             e -> {
               if (MinioErrors.isNotModified(e)
@@ -230,6 +230,17 @@ final class MinioObjectStorage implements ObjectStorage {
               }
               return Mono.error(MinioErrors.map(e, bucket, object(key)));
             });
+  }
+
+  private ReadResult found(ObjectKey key, GetObjectResponse response) {
+    try {
+      return new ReadResult.Found(meta(key, response.headers()), body(key, response));
+    } catch (RuntimeException e) {
+      // Headers we cannot read (no ETag, say): the body will never be read, so free the connection.
+      closeQuietly(response);
+      throw new StorageUnavailableException(
+          object(key) + ": the server's answer lacks what S3 sends: " + e.getMessage(), e);
+    }
   }
 
   /** Streams the response in chunks as they are requested; closing it releases the connection. */
@@ -270,8 +281,25 @@ final class MinioObjectStorage implements ObjectStorage {
         .onErrorResume(
             e ->
                 MinioErrors.isNoSuchKey(e)
-                    ? Mono.empty()
+                    ? missingUnlessBucketIsMissing(key)
                     : Mono.error(MinioErrors.map(e, bucket, object(key))));
+  }
+
+  /**
+   * A HEAD answer has no body, so a missing bucket looks like a missing object (minio-java calls
+   * both NoSuchKey); asking for the bucket tells them apart.
+   */
+  private Mono<ObjectMeta> missingUnlessBucketIsMissing(ObjectKey key) {
+    return request(
+            () ->
+                client.bucketExists(
+                    BucketExistsArgs.builder().bucket(bucket).region(region).build()))
+        .onErrorMap(e -> MinioErrors.map(e, bucket, object(key)))
+        .flatMap(
+            exists ->
+                exists
+                    ? Mono.empty()
+                    : Mono.error(MinioErrors.noSuchBucket(bucket, object(key), "", null)));
   }
 
   private ObjectMeta meta(ObjectKey key, Headers headers) {
@@ -281,11 +309,7 @@ final class MinioObjectStorage implements ObjectStorage {
     stat.userMetadata()
         .forEach((name, value) -> metadata.put(name.toLowerCase(Locale.ROOT), value));
     return new ObjectMeta(
-        key,
-        quoted(headers.get("ETag")),
-        stat.size(),
-        stat.lastModified().toInstant(),
-        metadata);
+        key, quoted(headers.get("ETag")), stat.size(), stat.lastModified().toInstant(), metadata);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -378,9 +402,10 @@ final class MinioObjectStorage implements ObjectStorage {
     if (etag == null || etag.isBlank()) {
       throw new IllegalStateException("the server sent no ETag");
     }
-    String bare = etag.startsWith("\"") && etag.endsWith("\"") && etag.length() >= 2
-        ? etag.substring(1, etag.length() - 1)
-        : etag;
+    String bare =
+        etag.startsWith("\"") && etag.endsWith("\"") && etag.length() >= 2
+            ? etag.substring(1, etag.length() - 1)
+            : etag;
     return ETag.of("\"" + bare + "\"");
   }
 

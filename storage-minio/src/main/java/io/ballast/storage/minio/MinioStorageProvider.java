@@ -93,7 +93,9 @@ public final class MinioStorageProvider implements StorageProvider {
         || uri.getRawFragment() != null) {
       throw block.error(
           "endpoint",
-          "'" + text + "' must be scheme, host and port only; buckets are named by config_bucket"
+          "'"
+              + text
+              + "' must be scheme, host and port only; buckets are named by config_bucket"
               + " and resource_bucket");
     }
     return uri;

@@ -39,7 +39,8 @@ class MinioContainerContractTest extends AbstractObjectStorageContractTest {
             .build()) {
       admin.makeBucket(MakeBucketArgs.builder().bucket(BUCKET).build()).get(1, TimeUnit.MINUTES);
     }
-    backend = MinioBlocks.open(URI.create(MINIO.getS3URL()), MINIO.getUserName(), MINIO.getPassword());
+    backend =
+        MinioBlocks.open(URI.create(MINIO.getS3URL()), MINIO.getUserName(), MINIO.getPassword());
     storage = backend.bucket(BUCKET);
   }
 

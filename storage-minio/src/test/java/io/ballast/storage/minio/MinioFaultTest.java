@@ -123,6 +123,7 @@ class MinioFaultTest {
         .hasMessageContaining("bucket 'no-such-bucket' does not exist");
     assertThat(failure(missing.list(root).then()))
         .isInstanceOf(InvalidStorageConfigException.class);
+    assertThat(failure(missing.head(key))).isInstanceOf(InvalidStorageConfigException.class);
   }
 
   @Test

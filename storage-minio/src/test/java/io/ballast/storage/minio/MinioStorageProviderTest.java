@@ -69,19 +69,22 @@ class MinioStorageProviderTest {
 
   @Test
   void missingEndpointIsRefusedNamingTheKey() {
-    assertRefused(DOCUMENTED.replace("    endpoint: http://minio.internal:9000\n", ""),
+    assertRefused(
+        DOCUMENTED.replace("    endpoint: http://minio.internal:9000\n", ""),
         "conf/config.yaml: fallback_cp.minio.endpoint: is required");
   }
 
   @Test
   void missingAccessKeyIsRefusedNamingTheKey() {
-    assertRefused(DOCUMENTED.replace("    access_key: minioadmin\n", ""),
+    assertRefused(
+        DOCUMENTED.replace("    access_key: minioadmin\n", ""),
         "fallback_cp.minio.access_key: is required");
   }
 
   @Test
   void missingSecretKeyIsRefusedNamingTheKey() {
-    assertRefused(DOCUMENTED.replace("    secret_key: minio-secret-key\n", ""),
+    assertRefused(
+        DOCUMENTED.replace("    secret_key: minio-secret-key\n", ""),
         "fallback_cp.minio.secret_key: is required");
   }
 

@@ -45,7 +45,9 @@ class OneGibibyteStreamTest {
       MessageDigest written = MessageDigest.getInstance("SHA-256");
 
       ObjectMeta meta =
-          storage.put(key, generated(written), PutOptions.of(WriteCondition.IF_ABSENT)).block(BLOCK);
+          storage
+              .put(key, generated(written), PutOptions.of(WriteCondition.IF_ABSENT))
+              .block(BLOCK);
 
       assertThat(meta.size()).isEqualTo((long) CHUNKS * MIB);
       ReadResult result = storage.get(key, ReadCondition.NONE).block(BLOCK);
