@@ -9,9 +9,11 @@ import java.util.Objects;
 
 /**
  * One minio-java client for one MinIO (or other S3-compatible) endpoint. Requests are bounded by
- * {@code timeout} (connect, and every write and read of the socket), so a hung server fails a call
- * instead of hanging it; minio-java itself does not retry, and OkHttp retries a failed connection
- * at most once per route.
+ * {@code timeout}: connecting, and every wait to write to or read from the socket, so a hung server
+ * fails a call instead of hanging it. A server that trickles bytes more often than that is not cut
+ * off: a whole-call limit would also cut off a long download of a large snapshot. minio-java itself
+ * does not retry; OkHttp retries a failed connection only while the endpoint has addresses left to
+ * try (minio-java turns even that off for streamed bodies), so an unreachable server fails at once.
  */
 public final class MinioBackend implements StorageBackend {
 

@@ -92,6 +92,10 @@ final class MinioErrors {
       return new StorageUnavailableException(
           object + ": the server's answer is not an S3 response (a proxy in the way?)", e);
     }
+    if (cause instanceof IllegalArgumentException e) {
+      // minio-java checks names before it sends anything, e.g. a bucket name S3 would refuse.
+      return new InvalidStorageConfigException(object + ": " + e.getMessage(), e);
+    }
     if (cause instanceof IOException e) {
       return new StorageUnavailableException(
           object

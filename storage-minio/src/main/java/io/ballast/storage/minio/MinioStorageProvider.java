@@ -64,7 +64,12 @@ public final class MinioStorageProvider implements StorageProvider {
     if (timeout.isNegative() || timeout.isZero()) {
       throw block.error("timeout", "must be longer than zero");
     }
-    return new MinioBackend(endpoint, region, accessKey, secretKey, timeout);
+    try {
+      return new MinioBackend(endpoint, region, accessKey, secretKey, timeout);
+    } catch (IllegalArgumentException e) {
+      // minio-java's own checks of endpoint and region; its messages carry no credentials.
+      throw block.error(null, "minio-java refuses these settings: " + e.getMessage());
+    }
   }
 
   private static URI endpoint(ConfigNode block) {

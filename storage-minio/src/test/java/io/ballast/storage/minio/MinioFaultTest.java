@@ -127,6 +127,13 @@ class MinioFaultTest {
   }
 
   @Test
+  void bucketNameS3RefusesIsInvalidConfiguration() {
+    assertThat(failure(backend.bucket("No_Such_Bucket").head(root.resolve("x"))))
+        .isInstanceOf(InvalidStorageConfigException.class)
+        .hasMessageContaining("No_Such_Bucket");
+  }
+
+  @Test
   void unreachableEndpointIsUnavailable() {
     URI nobody = URI.create("http://127.0.0.1:" + FreePorts.next());
     try (StorageBackend unreachable =
