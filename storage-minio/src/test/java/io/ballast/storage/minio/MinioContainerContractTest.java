@@ -25,7 +25,7 @@ class MinioContainerContractTest extends AbstractObjectStorageContractTest {
 
   @Container
   private static final MinIOContainer MINIO =
-      new MinIOContainer("minio/minio:RELEASE.2025-09-07T16-13-09Z");
+      new MinIOContainer("minio/minio:RELEASE.2023-09-04T19-57-37Z");
 
   private static StorageBackend backend;
   private static ObjectStorage storage;
