@@ -1,0 +1,297 @@
+package io.ballast.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A loopback TCP proxy in front of one server, for network faults and for counting the bytes a
+ * client moves. Clients are pointed at {@link #endpoint()} instead of the server's.
+ *
+ * <p>Changing the {@link Mode} closes every connection open so far, so pooled keep-alive
+ * connections meet the new mode on their next request.
+ */
+public final class FaultProxy implements AutoCloseable {
+
+  public enum Mode {
+    /** Forward both ways. */
+    PASS,
+    /** Accept and read, never answer: a hung server. */
+    HANG,
+    /** Reset every connection at once: a crashing server. */
+    RESET,
+    /** Answer every request with 500 and close: a failing server. */
+    HTTP_500
+  }
+
+  private static final String ERROR_BODY =
+      "<Error><Code>InternalError</Code><Message>injected by FaultProxy</Message></Error>";
+  private static final byte[] ERROR_500 =
+      ("HTTP/1.1 500 Internal Server Error\r\n"
+              + "Content-Type: application/xml\r\n"
+              + "Content-Length: "
+              + ERROR_BODY.length()
+              + "\r\nConnection: close\r\n\r\n"
+              + ERROR_BODY)
+          .getBytes(StandardCharsets.US_ASCII);
+
+  private final int targetPort;
+  private final ServerSocket listener;
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final AtomicLong toServer = new AtomicLong();
+  private final AtomicLong fromServer = new AtomicLong();
+  private final AtomicBoolean corruptNext = new AtomicBoolean();
+  private volatile Mode mode = Mode.PASS;
+  private volatile boolean closed;
+
+  private FaultProxy(int targetPort, ServerSocket listener) {
+    this.targetPort = targetPort;
+    this.listener = listener;
+  }
+
+  /** A proxy on a free loopback port forwarding to {@code 127.0.0.1:targetPort}. */
+  public static FaultProxy start(int targetPort) {
+    try {
+      ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      FaultProxy proxy = new FaultProxy(targetPort, listener);
+      daemon("fault-proxy-accept-" + listener.getLocalPort(), proxy::acceptLoop);
+      return proxy;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start a fault proxy", e);
+    }
+  }
+
+  public int port() {
+    return listener.getLocalPort();
+  }
+
+  public URI endpoint() {
+    return URI.create("http://127.0.0.1:" + port());
+  }
+
+  public void mode(Mode mode) {
+    this.mode = mode;
+    closeOpenConnections();
+  }
+
+  /** Flips one byte in the middle of the body of the next request with a Content-Length body. */
+  public void corruptNextRequestBody() {
+    corruptNext.set(true);
+  }
+
+  /** Whether an armed corruption has not happened yet. */
+  public boolean corruptionPending() {
+    return corruptNext.get();
+  }
+
+  public long bytesToServer() {
+    return toServer.get();
+  }
+
+  public long bytesFromServer() {
+    return fromServer.get();
+  }
+
+  public void resetCounters() {
+    toServer.set(0);
+    fromServer.set(0);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    closeQuietly(listener);
+    closeOpenConnections();
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      Socket client;
+      try {
+        client = listener.accept();
+      } catch (IOException e) {
+        return; // closed
+      }
+      open.add(client);
+      daemon("fault-proxy-" + client.getPort(), () -> serve(client));
+    }
+  }
+
+  private void serve(Socket client) {
+    try {
+      switch (mode) {
+        case PASS -> forward(client);
+        case HANG -> client.getInputStream().transferTo(OutputStream.nullOutputStream());
+        case RESET -> {
+          client.setSoLinger(true, 0);
+          client.close();
+        }
+        case HTTP_500 -> {
+          readHead(client.getInputStream());
+          client.getOutputStream().write(ERROR_500);
+          client.getOutputStream().flush();
+        }
+      }
+    } catch (IOException e) {
+      // The client or the proxy closed the connection: nothing to report.
+    } finally {
+      open.remove(client);
+      closeQuietly(client);
+    }
+  }
+
+  private void forward(Socket client) throws IOException {
+    Socket server = new Socket();
+    open.add(server);
+    try {
+      server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+      Thread up = daemon("fault-proxy-up-" + client.getPort(), () -> pumpRequests(client, server));
+      pump(server.getInputStream(), client.getOutputStream(), fromServer);
+      joinQuietly(up);
+    } finally {
+      open.remove(server);
+      closeQuietly(server);
+    }
+  }
+
+  /** Client to server, watching request heads so that a body byte can be flipped on demand. */
+  private void pumpRequests(Socket client, Socket server) {
+    try (InputStream in = client.getInputStream();
+        OutputStream out = server.getOutputStream()) {
+      RequestScanner scanner = new RequestScanner();
+      byte[] buffer = new byte[16 * 1024];
+      int n;
+      while ((n = in.read(buffer)) != -1) {
+        scanner.scan(buffer, n);
+        out.write(buffer, 0, n);
+        out.flush();
+        toServer.addAndGet(n);
+      }
+    } catch (IOException e) {
+      // connection closed
+    } finally {
+      closeQuietly(server);
+    }
+  }
+
+  private static void pump(InputStream in, OutputStream out, AtomicLong counter) {
+    byte[] buffer = new byte[16 * 1024];
+    try {
+      int n;
+      while ((n = in.read(buffer)) != -1) {
+        out.write(buffer, 0, n);
+        out.flush();
+        counter.addAndGet(n);
+      }
+    } catch (IOException e) {
+      // connection closed
+    }
+  }
+
+  /**
+   * Follows requests with a Content-Length through the byte stream and flips the middle byte of one
+   * body when armed. A chunked body ends the tracking for that connection (it is left intact).
+   */
+  private final class RequestScanner {
+
+    private final StringBuilder head = new StringBuilder();
+    private long bodyLeft;
+    private long flipAt = -1;
+    private boolean lost;
+
+    void scan(byte[] buffer, int length) {
+      for (int i = 0; i < length && !lost; i++) {
+        if (bodyLeft > 0 && flipAt < 0) {
+          int skip = (int) Math.min(bodyLeft, length - i);
+          bodyLeft -= skip;
+          i += skip - 1;
+          continue;
+        }
+        if (bodyLeft > 0) {
+          if (bodyLeft == flipAt) {
+            buffer[i] ^= 0x01;
+            flipAt = -1;
+          }
+          bodyLeft--;
+          continue;
+        }
+        head.append((char) (buffer[i] & 0xff));
+        if (head.length() >= 4 && head.lastIndexOf("\r\n\r\n") == head.length() - 4) {
+          startBody(head.toString().toLowerCase(Locale.ROOT));
+          head.setLength(0);
+        }
+      }
+    }
+
+    private void startBody(String requestHead) {
+      if (requestHead.contains("\r\ntransfer-encoding:")) {
+        lost = true;
+        return;
+      }
+      int at = requestHead.indexOf("\r\ncontent-length:");
+      if (at < 0) {
+        return;
+      }
+      int end = requestHead.indexOf("\r\n", at + 2);
+      bodyLeft = Long.parseLong(requestHead.substring(at + 17, end).trim());
+      if (bodyLeft > 0 && corruptNext.compareAndSet(true, false)) {
+        flipAt = (bodyLeft + 1) / 2;
+      }
+    }
+  }
+
+  private static void readHead(InputStream in) throws IOException {
+    int matched = 0;
+    int b;
+    while (matched < 4 && (b = in.read()) != -1) {
+      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+    }
+  }
+
+  private void closeOpenConnections() {
+    for (Socket socket : open) {
+      try {
+        socket.setSoLinger(true, 0);
+      } catch (SocketException e) {
+        // already closed
+      }
+      closeQuietly(socket);
+    }
+  }
+
+  private static Thread daemon(String name, Runnable task) {
+    Thread thread = new Thread(task, name);
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  private static void joinQuietly(Thread thread) {
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      // closing on a best-effort basis
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.ballast.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FaultProxyTest {
+
+  private static final byte[] BODY = new byte[10_000];
+
+  static {
+    Arrays.fill(BODY, (byte) 'a');
+  }
+
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+  private HttpServer server;
+  private FaultProxy proxy;
+
+  /** A server that answers GET with {@link #BODY} and POST with the count of 'a' bytes received. */
+  @BeforeEach
+  void start() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          byte[] received = exchange.getRequestBody().readAllBytes();
+          long as = 0;
+          for (byte b : received) {
+            as += b == 'a' ? 1 : 0;
+          }
+          byte[] answer =
+              exchange.getRequestMethod().equals("GET")
+                  ? BODY
+                  : String.valueOf(as).getBytes(StandardCharsets.US_ASCII);
+          exchange.sendResponseHeaders(200, answer.length);
+          exchange.getResponseBody().write(answer);
+          exchange.close();
+        });
+    server.start();
+    proxy = FaultProxy.start(server.getAddress().getPort());
+  }
+
+  @AfterEach
+  void stop() {
+    proxy.close();
+    server.stop(0);
+  }
+
+  @Test
+  void passForwardsAndCountsBothWays() throws Exception {
+    HttpResponse<byte[]> answer = send(get());
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo(BODY);
+    assertThat(proxy.bytesFromServer()).isGreaterThan(BODY.length);
+    assertThat(proxy.bytesToServer()).isPositive();
+    proxy.resetCounters();
+    assertThat(proxy.bytesFromServer()).isZero();
+  }
+
+  @Test
+  void http500AnswersEveryRequest() throws Exception {
+    proxy.mode(FaultProxy.Mode.HTTP_500);
+
+    HttpResponse<byte[]> answer = send(get());
+
+    assertThat(answer.statusCode()).isEqualTo(500);
+    assertThat(new String(answer.body(), StandardCharsets.US_ASCII)).contains("InternalError");
+  }
+
+  @Test
+  void resetFailsTheRequest() {
+    proxy.mode(FaultProxy.Mode.RESET);
+
+    assertThatThrownBy(() -> send(get())).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void hangNeverAnswers() {
+    proxy.mode(FaultProxy.Mode.HANG);
+
+    assertThatThrownBy(() -> send(get().timeout(Duration.ofMillis(500))))
+        .isInstanceOf(HttpTimeoutException.class);
+  }
+
+  @Test
+  void corruptionFlipsOneByteOfOneRequestBody() throws Exception {
+    proxy.corruptNextRequestBody();
+
+    HttpResponse<byte[]> first = send(post());
+    HttpResponse<byte[]> second = send(post());
+
+    assertThat(new String(first.body(), StandardCharsets.US_ASCII))
+        .isEqualTo(String.valueOf(BODY.length - 1));
+    assertThat(new String(second.body(), StandardCharsets.US_ASCII))
+        .isEqualTo(String.valueOf(BODY.length));
+    assertThat(proxy.corruptionPending()).isFalse();
+  }
+
+  @Test
+  void backToPassServesAgain() throws Exception {
+    proxy.mode(FaultProxy.Mode.RESET);
+    proxy.mode(FaultProxy.Mode.PASS);
+
+    assertThat(send(get()).statusCode()).isEqualTo(200);
+  }
+
+  private HttpRequest.Builder get() {
+    return HttpRequest.newBuilder(proxy.endpoint().resolve("/x")).timeout(Duration.ofSeconds(10));
+  }
+
+  private HttpRequest.Builder post() {
+    return get().POST(HttpRequest.BodyPublishers.ofByteArray(BODY));
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest.Builder request)
+      throws IOException, InterruptedException {
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+}
