@@ -31,7 +31,11 @@ final class S3Errors {
           "ExpiredToken",
           "AllAccessDisabled");
 
-  /** S3 says BadDigest; S3Mock BadRequest; a signed payload that changed in flight the third. */
+  /**
+   * S3 says BadDigest, S3Mock BadRequest, a signed payload changed in flight
+   * XAmzContentSHA256Mismatch. S3Proxy 4.1.0 answers a body that fails its x-amz-checksum-sha256
+   * with a bare 400 and no code, which is taken as a checksum refusal too (S3 always sends a code).
+   */
   private static final Set<String> CHECKSUM_CODES =
       Set.of("BadDigest", "BadRequest", "InvalidDigest", "XAmzContentSHA256Mismatch");
 
@@ -95,11 +99,11 @@ final class S3Errors {
       return new ConditionFailedException(
           said + ": the object changed or exists (write condition not met)", e);
     }
-    if (status == 401 || status == 403 || ACCESS_CODES.contains(code)) {
+    if (status == 401 || status == 403 || (code != null && ACCESS_CODES.contains(code))) {
       return new AccessDeniedException(
           said + ": check access_key, secret_key and the bucket policy", e);
     }
-    if (status == 400 && CHECKSUM_CODES.contains(code)) {
+    if (status == 400 && (code == null || CHECKSUM_CODES.contains(code))) {
       return new ChecksumMismatchException(said + ": the server refused the body's checksum", e);
     }
     if (status == 404) {
