@@ -112,8 +112,8 @@ public final class S3Backend implements StorageBackend {
 
   /**
    * The SDK's async HTTP client (Netty, found the way the SDK finds it) with our timeouts over the
-   * SDK's defaults. netty-nio-client is only a runtime dependency of the s3 artifact, so its builder
-   * class is not at hand when compiling; the SDK still builds, owns and closes the client.
+   * SDK's defaults. netty-nio-client is only a runtime dependency of the s3 artifact, so its
+   * builder class is not at hand when compiling; the SDK still builds, owns and closes the client.
    */
   private static final class TimedHttpClient
       implements SdkAsyncHttpClient.Builder<TimedHttpClient> {
@@ -133,7 +133,9 @@ public final class S3Backend implements StorageBackend {
                   () ->
                       new IllegalStateException(
                           "no AWS SDK async HTTP client on the class path (netty-nio-client)"));
-      return service.createAsyncHttpClientFactory().buildWithDefaults(timeouts.merge(serviceDefaults));
+      return service
+          .createAsyncHttpClientFactory()
+          .buildWithDefaults(timeouts.merge(serviceDefaults));
     }
   }
 }

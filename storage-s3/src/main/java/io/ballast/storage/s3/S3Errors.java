@@ -7,6 +7,7 @@ import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.ObjectNotFoundException;
 import io.ballast.storage.StorageException;
 import io.ballast.storage.StorageUnavailableException;
+import io.ballast.storage.WriteCondition;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -87,6 +88,19 @@ final class S3Errors {
         object + ": S3 is unreachable or did not answer in time: " + describe(e), e);
   }
 
+  /**
+   * As {@link #translate}, for a request that writes under {@code condition}: S3 answers an
+   * If-Match on a missing object with 404, which is the condition failing.
+   */
+  static StorageException translateWrite(
+      Throwable error, String bucket, String object, WriteCondition condition) {
+    if (condition instanceof WriteCondition.IfMatch ifMatch && isMissingObject(error)) {
+      return new ConditionFailedException(
+          object + ": the object does not exist (If-Match " + ifMatch.etag() + ")", unwrap(error));
+    }
+    return translate(error, bucket, object);
+  }
+
   private static StorageException fromServer(S3Exception e, String bucket, String object) {
     int status = e.statusCode();
     String code = code(e);
@@ -95,7 +109,9 @@ final class S3Errors {
       return new InvalidStorageConfigException(
           object + ": bucket '" + bucket + "' does not exist (" + said + ")", e);
     }
-    if (status == 412 || "PreconditionFailed".equals(code) || "ConditionalRequestConflict".equals(code)) {
+    if (status == 412
+        || "PreconditionFailed".equals(code)
+        || "ConditionalRequestConflict".equals(code)) {
       return new ConditionFailedException(
           said + ": the object changed or exists (write condition not met)", e);
     }

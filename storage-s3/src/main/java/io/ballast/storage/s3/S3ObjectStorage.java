@@ -1,6 +1,5 @@
 package io.ballast.storage.s3;
 
-import io.ballast.storage.ConditionFailedException;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
@@ -42,8 +41,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * x-amz-checksum-sha256} header, so the server verifies every byte it receives. The write condition
  * goes on the PutObject or on CompleteMultipartUpload, which is the moment the object appears.
  *
- * <p>Listing reads no user metadata (S3 lists none; a HEAD per object would be one request each), so
- * the {@link ObjectMeta}s of {@link #list} have empty metadata.
+ * <p>Listing reads no user metadata (S3 lists none; a HEAD per object would be one request each),
+ * so the {@link ObjectMeta}s of {@link #list} have empty metadata.
  */
 final class S3ObjectStorage implements ObjectStorage {
 
@@ -75,12 +74,13 @@ final class S3ObjectStorage implements ObjectStorage {
     Mono<ReadResult> found =
         call(() -> client.getObject(request.build(), AsyncResponseTransformer.toPublisher()))
             .map(response -> found(key, response));
-    return found.onErrorResume(
-        S3Errors::isNotModified,
-        e ->
-            Mono.just(
-                new ReadResult.NotModified(
-                    key, ((ReadCondition.IfNoneMatch) condition).etag())))
+    return found
+        .onErrorResume(
+            S3Errors::isNotModified,
+            e ->
+                Mono.just(
+                    new ReadResult.NotModified(
+                        key, ((ReadCondition.IfNoneMatch) condition).etag())))
         .onErrorResume(S3Errors::isMissingObject, e -> Mono.just(new ReadResult.NotFound(key)))
         .onErrorMap(e -> translate(e, key));
   }
@@ -99,9 +99,7 @@ final class S3ObjectStorage implements ObjectStorage {
     return Flux.defer(
             () ->
                 Flux.from(
-                    client
-                        .listObjectsV2Paginator(b -> b.bucket(bucket).prefix(below))
-                        .contents()))
+                    client.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(below)).contents()))
         .map(this::meta)
         .onErrorMap(e -> S3Errors.translate(e, bucket, describe() + " prefix '" + below + "'"));
   }
@@ -140,13 +138,9 @@ final class S3ObjectStorage implements ObjectStorage {
               .contentLength((long) whole.size())
               .checksumSHA256(whole.sha256Base64())
               .metadata(options.metadata());
-      if (options.condition() instanceof WriteCondition.IfAbsent) {
-        request.ifNoneMatch("*");
-      } else if (options.condition() instanceof WriteCondition.IfMatch ifMatch) {
-        request.ifMatch(ifMatch.etag().value());
-      }
+      request.ifNoneMatch(ifNoneMatch(options.condition())).ifMatch(ifMatch(options.condition()));
       return write(
-          () -> client.putObject(request.build(), AsyncRequestBody.fromBytes(whole.bytes())))
+              () -> client.putObject(request.build(), AsyncRequestBody.fromBytes(whole.bytes())))
           .map(response -> written(response.eTag(), whole.size()));
     }
 
@@ -194,11 +188,7 @@ final class S3ObjectStorage implements ObjectStorage {
               .key(key.value())
               .uploadId(upload)
               .multipartUpload(m -> m.parts(parts));
-      if (options.condition() instanceof WriteCondition.IfAbsent) {
-        request.ifNoneMatch("*");
-      } else if (options.condition() instanceof WriteCondition.IfMatch ifMatch) {
-        request.ifMatch(ifMatch.etag().value());
-      }
+      request.ifNoneMatch(ifNoneMatch(options.condition())).ifMatch(ifMatch(options.condition()));
       return write(() -> client.completeMultipartUpload(request.build()))
           .map(response -> written(response.eTag(), size));
     }
@@ -217,18 +207,21 @@ final class S3ObjectStorage implements ObjectStorage {
       return new ObjectMeta(key, new ETag(etag), size, Instant.now(), options.metadata());
     }
 
-    /** A request of this upload; If-Match on a missing object is S3's 404, a failed condition. */
+    /** A request of this upload, its failures translated for a write under the condition. */
     private <T> Mono<T> write(Supplier<CompletableFuture<T>> request) {
       return call(request)
-          .onErrorMap(
-              e -> options.condition() instanceof WriteCondition.IfMatch && S3Errors.isMissingObject(e),
-              e ->
-                  new ConditionFailedException(
-                      object(key) + ": the object does not exist (If-Match " + options.condition()
-                          + ")",
-                      S3Errors.unwrap(e)))
-          .onErrorMap(e -> translate(e, key));
+          .onErrorMap(e -> S3Errors.translateWrite(e, bucket, object(key), options.condition()));
     }
+  }
+
+  /** If-None-Match for a write: {@code *} to create only, else none (null leaves it unset). */
+  private static String ifNoneMatch(WriteCondition condition) {
+    return condition instanceof WriteCondition.IfAbsent ? "*" : null;
+  }
+
+  /** If-Match for a write: the ETag exactly as the server gave it, quotes included. */
+  private static String ifMatch(WriteCondition condition) {
+    return condition instanceof WriteCondition.IfMatch ifMatch ? ifMatch.etag().value() : null;
   }
 
   private ReadResult found(ObjectKey key, ResponsePublisher<GetObjectResponse> response) {

@@ -27,11 +27,11 @@ import java.util.regex.Pattern;
  *   cron_spec: '@every 1m'
  * }</pre>
  *
- * <p>On an S3-compatible server (MinIO, Ceph, S3Proxy) add {@code endpoint:
- * http://127.0.0.1:9000} (API7's gateway file) or {@code custom_endpoint: ...} (API7's dashboard
- * file); they mean the same. With an endpoint, {@code region} defaults to {@code us-east-1} and
- * {@code use_path_style} to {@code true}; without one, {@code region} is required and {@code
- * use_path_style} defaults to {@code false}.
+ * <p>On an S3-compatible server (MinIO, Ceph, S3Proxy) add {@code endpoint: http://127.0.0.1:9000}
+ * (API7's gateway file) or {@code custom_endpoint: ...} (API7's dashboard file); they mean the
+ * same. With an endpoint, {@code region} defaults to {@code us-east-1} and {@code use_path_style}
+ * to {@code true}; without one, {@code region} is required and {@code use_path_style} defaults to
+ * {@code false}.
  */
 public final class S3StorageProvider implements StorageProvider {
 

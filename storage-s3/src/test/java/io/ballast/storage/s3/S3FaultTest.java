@@ -84,8 +84,7 @@ class S3FaultTest {
   private ObjectStorage bucket(URI endpoint, String secret, Duration timeout, String bucket) {
     backend =
         new S3Backend(
-            new S3Settings(
-                endpoint, "us-east-1", true, S3ProxyServer.ACCESS_KEY, secret, timeout));
+            new S3Settings(endpoint, "us-east-1", true, S3ProxyServer.ACCESS_KEY, secret, timeout));
     return backend.bucket(bucket);
   }
 
@@ -130,8 +129,7 @@ class S3FaultTest {
 
   @Test
   void wrongSecretIsAccessDeniedNamingBucketAndKeyButNotTheSecret() {
-    ObjectStorage storage =
-        bucket(server.endpoint(), WRONG_SECRET, Duration.ofSeconds(30), BUCKET);
+    ObjectStorage storage = bucket(server.endpoint(), WRONG_SECRET, Duration.ofSeconds(30), BUCKET);
 
     assertThatThrownBy(() -> storage.get(key, ReadCondition.NONE).block(BLOCK))
         .isInstanceOf(AccessDeniedException.class)

@@ -166,17 +166,20 @@ class S3StorageProviderTest {
   void oneKeyWithoutTheOtherIsRefusedNamingTheMissingOne() {
     assertThatThrownBy(() -> settings("region: ap-south-1\naccess_key: AK"))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith(FILE + ": fallback_cp.aws_s3.secret_key: is required with access_key");
+        .hasMessageStartingWith(
+            FILE + ": fallback_cp.aws_s3.secret_key: is required with access_key");
     assertThatThrownBy(() -> settings("region: ap-south-1\nsecret_key: " + SECRET))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith(FILE + ": fallback_cp.aws_s3.access_key: is required with secret_key")
+        .hasMessageStartingWith(
+            FILE + ": fallback_cp.aws_s3.access_key: is required with secret_key")
         .hasMessageNotContaining(SECRET);
   }
 
   @Test
   void differentEndpointAndCustomEndpointAreRefusedNamingBoth() {
     assertThatThrownBy(
-            () -> settings("endpoint: http://127.0.0.1:9000\ncustom_endpoint: http://127.0.0.1:9001"))
+            () ->
+                settings("endpoint: http://127.0.0.1:9000\ncustom_endpoint: http://127.0.0.1:9001"))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(FILE + ": fallback_cp.aws_s3.custom_endpoint: ")
         .hasMessageContaining("endpoint is 'http://127.0.0.1:9000'")
