@@ -10,8 +10,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The contract against Adobe S3Mock 5.2.0, which validates the checksums the SDK sends (headers and
- * trailers) where S3Proxy checks only headers. It accepts any credentials.
+ * trailers) where S3Proxy checks only headers. It accepts any credentials. Its conditional-write
+ * races cannot pass, see {@link NonAtomicConditions}.
  */
+@NonAtomicConditions(
+    value = {NonAtomicConditions.IF_MATCH_RACE, NonAtomicConditions.IF_ABSENT_RACE},
+    measured =
+        "S3Mock 5.2.0: 2 of 16 If-Match writers won in one run of four, 3 of 16 If-None-Match: *"
+            + " creators in another")
 class S3MockContractTest extends AbstractS3ContractTest {
 
   private static final String BUCKET = "contract";
