@@ -1,0 +1,141 @@
+package io.ballast.storage.s3;
+
+import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.ObjectStorage;
+import io.ballast.storage.StorageBackend;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
+import software.amazon.awssdk.http.async.SdkAsyncHttpService;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.utils.AttributeMap;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
+
+/**
+ * One {@link S3AsyncClient} (Netty) shared by every bucket opened from it. Building it does no I/O;
+ * the credentials of the default provider chain are looked up on the first request.
+ */
+public final class S3Backend implements StorageBackend {
+
+  /** Attempts per request, the first included: an unreachable server fails in seconds. */
+  static final int MAX_ATTEMPTS = 3;
+
+  /** DNS-compatible bucket names, the rule AWS and every S3-compatible server share. */
+  private static final Pattern BUCKET_NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+
+  private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  private final S3Settings settings;
+  private final AwsCredentialsProvider credentials;
+  private final S3AsyncClient client;
+
+  public S3Backend(S3Settings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.credentials = credentials(settings);
+    this.client = client(settings, credentials);
+  }
+
+  @Override
+  public String name() {
+    return S3StorageProvider.NAME;
+  }
+
+  @Override
+  public ObjectStorage bucket(String bucket) {
+    Objects.requireNonNull(bucket, "bucket");
+    if (!BUCKET_NAME.matcher(bucket).matches()) {
+      throw new InvalidStorageConfigException(
+          S3StorageProvider.NAME
+              + " bucket '"
+              + bucket
+              + "' is not a valid bucket name (3 to 63 lower-case letters, digits, '.' and '-')");
+    }
+    return new S3ObjectStorage(client, bucket);
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    if (credentials instanceof SdkAutoCloseable closeable) {
+      closeable.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return S3StorageProvider.NAME + ":" + settings;
+  }
+
+  private static AwsCredentialsProvider credentials(S3Settings settings) {
+    if (settings.staticCredentials()) {
+      return StaticCredentialsProvider.create(
+          AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
+    }
+    return DefaultCredentialsProvider.builder().build();
+  }
+
+  private static S3AsyncClient client(S3Settings settings, AwsCredentialsProvider credentials) {
+    Duration timeout = settings.timeout();
+    Duration connect = timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT;
+    S3AsyncClientBuilder builder =
+        S3AsyncClient.builder()
+            // Read and write timeouts bound a body that stalls midway, which the attempt timeout
+            // does not cover once a streamed response has started.
+            .httpClientBuilder(
+                new TimedHttpClient(
+                    AttributeMap.builder()
+                        .put(SdkHttpConfigurationOption.CONNECTION_TIMEOUT, connect)
+                        .put(SdkHttpConfigurationOption.READ_TIMEOUT, timeout)
+                        .put(SdkHttpConfigurationOption.WRITE_TIMEOUT, timeout)
+                        .build()))
+            .region(Region.of(settings.region()))
+            .credentialsProvider(credentials)
+            .forcePathStyle(settings.pathStyle())
+            .overrideConfiguration(
+                o ->
+                    o.apiCallAttemptTimeout(timeout)
+                        .retryStrategy(retry -> retry.maxAttempts(MAX_ATTEMPTS)));
+    if (settings.endpoint() != null) {
+      builder.endpointOverride(settings.endpoint());
+    }
+    return builder.build();
+  }
+
+  /**
+   * The SDK's async HTTP client (Netty, found the way the SDK finds it) with our timeouts over the
+   * SDK's defaults. netty-nio-client is only a runtime dependency of the s3 artifact, so its
+   * builder class is not at hand when compiling; the SDK still builds, owns and closes the client.
+   */
+  private static final class TimedHttpClient
+      implements SdkAsyncHttpClient.Builder<TimedHttpClient> {
+
+    private final AttributeMap timeouts;
+
+    TimedHttpClient(AttributeMap timeouts) {
+      this.timeouts = timeouts;
+    }
+
+    @Override
+    public SdkAsyncHttpClient buildWithDefaults(AttributeMap serviceDefaults) {
+      SdkAsyncHttpService service =
+          ServiceLoader.load(SdkAsyncHttpService.class, S3Backend.class.getClassLoader())
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "no AWS SDK async HTTP client on the class path (netty-nio-client)"));
+      return service
+          .createAsyncHttpClientFactory()
+          .buildWithDefaults(timeouts.merge(serviceDefaults));
+    }
+  }
+}
