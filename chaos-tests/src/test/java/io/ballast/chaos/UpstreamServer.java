@@ -8,20 +8,20 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * The upstream behind the gateway: answers like httpbin's {@code GET /ip}, the endpoint API7's
- * data-plane resilience guide proxies to. {@code /ip2} answers the same, so that a second route can
- * point at this upstream without a path rewrite.
+ * data-plane resilience guide proxies to. {@code /ip2} and {@code /r<n>} answer the same, so that
+ * more routes can point at this upstream without a path rewrite. Other paths are 404.
  */
 public final class UpstreamServer implements AutoCloseable {
 
   static final String ORIGIN_BODY = "{\"origin\": \"127.0.0.1\"}";
-  private static final Set<String> PATHS = Set.of("/ip", "/ip2");
+  private static final Pattern PATHS = Pattern.compile("/ip2?|/r[0-9]+");
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -64,7 +64,7 @@ public final class UpstreamServer implements AutoCloseable {
     try (exchange) {
       requests.incrementAndGet();
       String path = exchange.getRequestURI().getPath();
-      if (!"GET".equals(exchange.getRequestMethod()) || !PATHS.contains(path)) {
+      if (!"GET".equals(exchange.getRequestMethod()) || !PATHS.matcher(path).matches()) {
         exchange.sendResponseHeaders(404, -1);
         return;
       }

@@ -11,6 +11,9 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,6 +57,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicLong toServer = new AtomicLong();
   private final AtomicLong fromServer = new AtomicLong();
   private final AtomicBoolean corruptNext = new AtomicBoolean();
+  private final List<String> requestHeads = Collections.synchronizedList(new ArrayList<>());
   private volatile Mode mode = Mode.PASS;
   private volatile boolean closed;
 
@@ -108,6 +112,18 @@ public final class FaultProxy implements AutoCloseable {
   public void resetCounters() {
     toServer.set(0);
     fromServer.set(0);
+    requestHeads.clear();
+  }
+
+  /**
+   * The heads (request line and headers, lower-cased) of the requests forwarded since the last
+   * {@link #resetCounters()}, to check what a client puts on the wire. Heads after a chunked body
+   * on the same connection are not seen.
+   */
+  public List<String> requestHeads() {
+    synchronized (requestHeads) {
+      return List.copyOf(requestHeads);
+    }
   }
 
   @Override
@@ -240,6 +256,7 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private void startBody(String requestHead) {
+      requestHeads.add(requestHead);
       if (requestHead.contains("\r\ntransfer-encoding:")) {
         lost = true;
         return;

@@ -75,8 +75,10 @@ class FaultProxyTest {
     assertThat(answer.body()).isEqualTo(BODY);
     assertThat(proxy.bytesFromServer()).isGreaterThan(BODY.length);
     assertThat(proxy.bytesToServer()).isPositive();
+    assertThat(proxy.requestHeads()).singleElement().asString().startsWith("get /x http/1.1\r\n");
     proxy.resetCounters();
     assertThat(proxy.bytesFromServer()).isZero();
+    assertThat(proxy.requestHeads()).isEmpty();
   }
 
   @Test

@@ -22,7 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
-/** The storage contract against S3Proxy 4.1.0 (filesystem store, signatures checked). */
+/**
+ * The storage contract against S3Proxy 4.1.0 (filesystem store, signatures checked). Its If-Match
+ * race cannot pass there (see {@link #serverIsAtomicUnder}).
+ */
 class MinioContractTest extends AbstractObjectStorageContractTest {
 
   private static final String BUCKET = "contract";
@@ -40,6 +43,15 @@ class MinioContractTest extends AbstractObjectStorageContractTest {
     backend =
         MinioBlocks.open(server.endpoint(), S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
     storage = backend.bucket(BUCKET);
+  }
+
+  /**
+   * S3Proxy 4.1.0 (filesystem) checks If-Match, then writes: two racing writers won in 8 of 13
+   * runs. Its If-None-Match: * is atomic.
+   */
+  @Override
+  protected boolean serverIsAtomicUnder(WriteCondition condition) {
+    return !(condition instanceof WriteCondition.IfMatch);
   }
 
   @AfterAll

@@ -5,19 +5,17 @@ import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.StorageBackend;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.ServiceLoader;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.SdkHttpConfigurationOption;
-import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
-import software.amazon.awssdk.http.async.SdkAsyncHttpService;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
-import software.amazon.awssdk.utils.AttributeMap;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
@@ -91,15 +89,18 @@ public final class S3Backend implements StorageBackend {
             // Read and write timeouts bound a body that stalls midway, which the attempt timeout
             // does not cover once a streamed response has started.
             .httpClientBuilder(
-                new TimedHttpClient(
-                    AttributeMap.builder()
-                        .put(SdkHttpConfigurationOption.CONNECTION_TIMEOUT, connect)
-                        .put(SdkHttpConfigurationOption.READ_TIMEOUT, timeout)
-                        .put(SdkHttpConfigurationOption.WRITE_TIMEOUT, timeout)
-                        .build()))
+                NettyNioAsyncHttpClient.builder()
+                    .connectionTimeout(connect)
+                    .readTimeout(timeout)
+                    .writeTimeout(timeout))
             .region(Region.of(settings.region()))
             .credentialsProvider(credentials)
             .forcePathStyle(settings.pathStyle())
+            // No CRC trailers (aws-chunked bodies) and no x-amz-checksum-mode on reads: older
+            // S3-compatible servers refuse them. Every body carries our own SHA-256 as a plain
+            // header the server verifies, and core checks each snapshot's SHA-256 on the way in.
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
             .overrideConfiguration(
                 o ->
                     o.apiCallAttemptTimeout(timeout)
@@ -108,34 +109,5 @@ public final class S3Backend implements StorageBackend {
       builder.endpointOverride(settings.endpoint());
     }
     return builder.build();
-  }
-
-  /**
-   * The SDK's async HTTP client (Netty, found the way the SDK finds it) with our timeouts over the
-   * SDK's defaults. netty-nio-client is only a runtime dependency of the s3 artifact, so its
-   * builder class is not at hand when compiling; the SDK still builds, owns and closes the client.
-   */
-  private static final class TimedHttpClient
-      implements SdkAsyncHttpClient.Builder<TimedHttpClient> {
-
-    private final AttributeMap timeouts;
-
-    TimedHttpClient(AttributeMap timeouts) {
-      this.timeouts = timeouts;
-    }
-
-    @Override
-    public SdkAsyncHttpClient buildWithDefaults(AttributeMap serviceDefaults) {
-      SdkAsyncHttpService service =
-          ServiceLoader.load(SdkAsyncHttpService.class, S3Backend.class.getClassLoader())
-              .findFirst()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "no AWS SDK async HTTP client on the class path (netty-nio-client)"));
-      return service
-          .createAsyncHttpClientFactory()
-          .buildWithDefaults(timeouts.merge(serviceDefaults));
-    }
   }
 }

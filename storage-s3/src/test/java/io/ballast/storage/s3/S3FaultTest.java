@@ -243,6 +243,36 @@ class S3FaultTest {
     }
   }
 
+  /**
+   * Only what every S3-compatible server knows goes on the wire: our SHA-256 as a plain header, no
+   * aws-chunked body with a CRC trailer and no checksum-mode request, which older servers refuse
+   * (S3Proxy 2.x answers 400 and 501) and which Ballast does not need: it checks each body's
+   * SHA-256 itself.
+   */
+  @Test
+  void sendsNoChecksumExtensionsThatOlderServersRefuse() {
+    ObjectStorage storage = throughProxy(Duration.ofSeconds(30));
+    byte[] body = random(100 * 1024);
+    ObjectMeta stored = put(storage, key, body).block(BLOCK);
+    bytes(((ReadResult.Found) storage.get(key, ReadCondition.NONE).block(BLOCK)).body());
+    storage.get(key, ReadCondition.ifNoneMatch(stored.etag())).block(BLOCK);
+
+    assertThat(proxy.requestHeads()).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(proxy.requestHeads())
+        .allSatisfy(
+            head ->
+                assertThat(head)
+                    .doesNotContain("aws-chunked")
+                    .doesNotContain("x-amz-trailer")
+                    .doesNotContain("x-amz-checksum-mode")
+                    .doesNotContain("x-amz-checksum-crc"));
+    assertThat(proxy.requestHeads())
+        .filteredOn(head -> head.startsWith("put "))
+        .singleElement()
+        .asString()
+        .contains("x-amz-checksum-sha256: ");
+  }
+
   @Test
   void conditionalGetOfUnchangedObjectTransfersNoBody() {
     ObjectStorage storage = throughProxy(Duration.ofSeconds(30));
