@@ -195,9 +195,10 @@ public final class FaultProxy implements AutoCloseable {
       int n;
       while ((n = in.read(buffer)) != -1) {
         scanner.scan(buffer, n);
+        // Counted before they are passed on, so a client that has its answer sees them counted.
+        toServer.addAndGet(n);
         out.write(buffer, 0, n);
         out.flush();
-        toServer.addAndGet(n);
       }
     } catch (IOException e) {
       // connection closed
@@ -211,9 +212,9 @@ public final class FaultProxy implements AutoCloseable {
     try {
       int n;
       while ((n = in.read(buffer)) != -1) {
+        counter.addAndGet(n);
         out.write(buffer, 0, n);
         out.flush();
-        counter.addAndGet(n);
       }
     } catch (IOException e) {
       // connection closed
