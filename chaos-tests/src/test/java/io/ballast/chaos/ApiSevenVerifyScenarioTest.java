@@ -142,6 +142,8 @@ class ApiSevenVerifyScenarioTest {
     dp.awaitStatus("/control_plane/state", "connected", ClusterFixture.WAIT_TIMEOUT);
     dp.awaitStatus("/config/source", "control_plane", ClusterFixture.WAIT_TIMEOUT);
 
+    cluster.assertNoSecretInLogs();
+
     step("g. measurements");
     String measurements =
         "MEASURE storage=%s propagation_ms=%d\nMEASURE storage=%s cold_start_ms=%d\n"

@@ -6,6 +6,7 @@ import com.azure.storage.blob.models.BlobItem;
 import com.azure.storage.blob.models.BlobStorageException;
 import io.ballast.testkit.AzuriteServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** Azure Blob through Azurite, configured with the {@code azure_blob} block as API7 writes it. */
@@ -43,6 +44,11 @@ final class AzuriteStorage implements ClusterStorage {
             Configs.CONFIG_BUCKET,
             Configs.RESOURCE_BUCKET,
             server.blobEndpoint());
+  }
+
+  @Override
+  public List<String> secrets() {
+    return List.of(AzuriteServer.ACCOUNT_KEY);
   }
 
   @Override

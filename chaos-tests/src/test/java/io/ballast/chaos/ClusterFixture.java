@@ -103,6 +103,20 @@ final class ClusterFixture implements AutoCloseable {
     return out.toString();
   }
 
+  /** Fails naming the node and the line if any node's log holds a storage credential. */
+  void assertNoSecretInLogs() {
+    for (BallastNode node : nodes) {
+      for (String line : node.logTail(Integer.MAX_VALUE)) {
+        for (String secret : storage.secrets()) {
+          if (line.contains(secret)) {
+            throw new AssertionError(
+                node.name() + " logged a storage credential: " + line.replace(secret, "***"));
+          }
+        }
+      }
+    }
+  }
+
   /** What the storage holds, for failure messages. */
   String describeStorage() {
     return storage.describe();

@@ -1,6 +1,7 @@
 package io.ballast.chaos;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The storage a test cluster shares: the {@code fallback_cp} block that points nodes at it, and a
@@ -29,6 +30,9 @@ interface ClusterStorage extends AutoCloseable {
    * ({@link Configs#CONFIG_BUCKET} and {@link Configs#RESOURCE_BUCKET}); not indented.
    */
   String block();
+
+  /** The credentials in {@link #block()}, which no node may log. */
+  List<String> secrets();
 
   /** A stored object's bytes, or an AssertionError naming the object. */
   byte[] read(String bucket, String key);

@@ -44,6 +44,11 @@ final class FilesystemStorage implements ClusterStorage {
 
   /** The body of the one-file object: everything after the {@code BALLAST-OBJECT} header line. */
   @Override
+  public List<String> secrets() {
+    return List.of();
+  }
+
+  @Override
   public byte[] read(String bucket, String key) {
     Path file = dir.resolve(bucket).resolve(key);
     try {

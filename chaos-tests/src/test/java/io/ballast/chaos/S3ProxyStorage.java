@@ -3,6 +3,7 @@ package io.ballast.chaos;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.S3ProxyServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -83,6 +84,11 @@ final class S3ProxyStorage implements ClusterStorage {
                 Configs.RESOURCE_BUCKET,
                 faults == null ? server.endpoint() : faults.endpoint())
         + (faults == null ? "" : "  timeout: 2s\n");
+  }
+
+  @Override
+  public List<String> secrets() {
+    return List.of(S3ProxyServer.SECRET_KEY);
   }
 
   @Override

@@ -12,9 +12,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,10 +35,9 @@ public abstract class AbstractObjectStorageContractTest {
 
   protected static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  /** Large enough that a backend holding a body whole would fail core's 256 MiB heap. */
+  /** MiB; large enough that a backend holding a body whole would fail in a 256 MiB heap. */
   private static final int LARGE_CHUNKS = 64;
 
-  private static final int MIB = 1024 * 1024;
   private static final int WRITERS = 16;
 
   private ObjectKey root;
@@ -283,30 +280,8 @@ public abstract class AbstractObjectStorageContractTest {
 
   @Test
   void largeBodyOfUnknownLengthStreamsBothWays() {
-    ObjectKey key = root.resolve("snapshots/large.ndjson.gz");
-    MessageDigest written = digest();
-
-    ObjectMeta meta =
-        storage()
-            .put(key, generated(LARGE_CHUNKS, written), PutOptions.of(WriteCondition.IF_ABSENT))
-            .block(Duration.ofMinutes(5));
-
-    long size = (long) LARGE_CHUNKS * MIB;
-    assertThat(meta.size()).isEqualTo(size);
-    ReadResult.Found found = found(key, ReadCondition.NONE);
-    MessageDigest read = digest();
-    AtomicLong readSize = new AtomicLong();
-    found
-        .body()
-        .doOnNext(
-            buffer -> {
-              readSize.addAndGet(buffer.remaining());
-              read.update(buffer);
-            })
-        .then()
-        .block(Duration.ofMinutes(5));
-    assertThat(readSize).hasValue(size);
-    assertThat(read.digest()).isEqualTo(written.digest());
+    LargeBodies.assertRoundTrip(
+        storage(), root.resolve("snapshots/large.ndjson.gz"), LARGE_CHUNKS, Duration.ofMinutes(5));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -392,20 +367,6 @@ public abstract class AbstractObjectStorageContractTest {
     ReadResult.Found found = found(key, ReadCondition.NONE);
     assertThat(found.meta().etag()).isEqualTo(winner.meta().etag());
     assertThat(text(found.body())).isEqualTo("writer-" + winner.writer());
-  }
-
-  /** {@code chunks} MiB of seeded pseudo-random bytes, made one buffer at a time as requested. */
-  private static Flux<ByteBuffer> generated(int chunks, MessageDigest digest) {
-    return Flux.<ByteBuffer, Random>generate(
-            () -> new Random(42),
-            (random, sink) -> {
-              byte[] chunk = new byte[MIB];
-              random.nextBytes(chunk);
-              digest.update(chunk);
-              sink.next(ByteBuffer.wrap(chunk));
-              return random;
-            })
-        .take(chunks, true);
   }
 
   protected final ObjectMeta put(ObjectKey key, String body, WriteCondition condition) {

@@ -12,7 +12,7 @@ import java.util.List;
  * <p>Azurite saves its metadata every 5 s: a {@link #kill()} soon after a write may lose it, as the
  * machine's loss would lose an unsynced disk. {@link #stop()} flushes first.
  */
-public final class AzuriteServer implements AutoCloseable {
+public final class AzuriteServer extends StorageServer {
 
   /** Azurite's well-known development account. */
   public static final String ACCOUNT_NAME = "devstoreaccount1";
@@ -22,10 +22,8 @@ public final class AzuriteServer implements AutoCloseable {
 
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
-  private final ServerProcess process;
-
   private AzuriteServer(ServerProcess process) {
-    this.process = process;
+    super(process);
   }
 
   /** Starts a blob service whose data and log live under {@code dir}. */
@@ -61,35 +59,5 @@ public final class AzuriteServer implements AutoCloseable {
         + ";BlobEndpoint="
         + blobEndpoint()
         + ";";
-  }
-
-  public int port() {
-    return process.port();
-  }
-
-  public void kill() {
-    process.kill();
-  }
-
-  public void stop() {
-    process.stop();
-  }
-
-  public void restart() {
-    process.restart();
-  }
-
-  public String describeLog(int lines) {
-    return process.describeLog(lines);
-  }
-
-  @Override
-  public void close() {
-    process.close();
-  }
-
-  @Override
-  public String toString() {
-    return process.toString();
   }
 }

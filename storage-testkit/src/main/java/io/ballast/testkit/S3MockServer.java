@@ -13,14 +13,12 @@ import java.util.List;
  * <p>S3Mock always opens a second plain-HTTP connector, which binds every interface; it is given a
  * free port of its own and lives only as long as the test.
  */
-public final class S3MockServer implements AutoCloseable {
+public final class S3MockServer extends StorageServer {
 
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
 
-  private final ServerProcess process;
-
   private S3MockServer(ServerProcess process) {
-    this.process = process;
+    super(process);
   }
 
   /** Starts a server whose store and log live under {@code dir}, with these buckets made. */
@@ -51,31 +49,5 @@ public final class S3MockServer implements AutoCloseable {
 
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + process.port());
-  }
-
-  public int port() {
-    return process.port();
-  }
-
-  public void kill() {
-    process.kill();
-  }
-
-  public void restart() {
-    process.restart();
-  }
-
-  public String describeLog(int lines) {
-    return process.describeLog(lines);
-  }
-
-  @Override
-  public void close() {
-    process.close();
-  }
-
-  @Override
-  public String toString() {
-    return process.toString();
   }
 }

@@ -14,18 +14,17 @@ import java.util.List;
  * {@code x-amz-checksum-*} headers; it does not check the SDK's streamed CRC32 trailers (use {@link
  * S3MockServer} for those). Its data survives {@link #kill()} and {@link #restart()}.
  */
-public final class S3ProxyServer implements AutoCloseable {
+public final class S3ProxyServer extends StorageServer {
 
   public static final String ACCESS_KEY = "ballast-test-access-key";
   public static final String SECRET_KEY = "ballast-test-secret-key-0123456789";
 
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
-  private final ServerProcess process;
   private final Path data;
 
   private S3ProxyServer(ServerProcess process, Path data) {
-    this.process = process;
+    super(process);
     this.data = data;
   }
 
@@ -71,14 +70,6 @@ public final class S3ProxyServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + process.port());
   }
 
-  public int port() {
-    return process.port();
-  }
-
-  public long pid() {
-    return process.pid();
-  }
-
   /** A bucket is a folder of the filesystem store, so no S3 client is needed to make one. */
   public void createBucket(String name) {
     try {
@@ -86,27 +77,5 @@ public final class S3ProxyServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("could not create bucket " + name + " in " + data, e);
     }
-  }
-
-  public void kill() {
-    process.kill();
-  }
-
-  public void restart() {
-    process.restart();
-  }
-
-  public String describeLog(int lines) {
-    return process.describeLog(lines);
-  }
-
-  @Override
-  public void close() {
-    process.close();
-  }
-
-  @Override
-  public String toString() {
-    return process.toString();
   }
 }
