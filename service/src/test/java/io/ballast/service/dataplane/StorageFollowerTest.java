@@ -166,6 +166,8 @@ class StorageFollowerTest {
     await("version 1 is served", LIMIT, () -> version() == 1);
     assertThat(applier.table().match("GET", "h", "/ip")).isPresent();
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.STORAGE);
+    // The applier serves first and writes the cache right after.
+    await("version 1 is cached", LIMIT, () -> cache.load(SnapshotKind.RESOURCES).isPresent());
     LocalCache.Entry cached = cache.load(SnapshotKind.RESOURCES).orElseThrow();
     assertThat(cached.snapshot().version()).isEqualTo(1);
     assertThat(cached.storageEtag()).contains(pointer);
