@@ -112,10 +112,9 @@ public final class ProxyServer implements Disposable {
     int queryStart = uri.indexOf('?');
     String path = queryStart < 0 ? uri : uri.substring(0, queryStart);
     String method = request.method().name();
-    String host = request.requestHeaders().get(HttpHeaderNames.HOST);
 
     RouteTable table = currentTable.get();
-    Optional<RouteMatch> match = table.match(method, host, path);
+    Optional<RouteMatch> match = table.match(new NettyRouteRequest(request, method, uri, path));
     Mono<Void> exchange;
     String routeId = match.map(RouteMatch::routeId).orElse("-");
     String nodeName = "-";

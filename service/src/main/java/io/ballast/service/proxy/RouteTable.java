@@ -2,7 +2,9 @@ package io.ballast.service.proxy;
 
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -20,25 +22,35 @@ import tools.jackson.databind.node.ObjectNode;
  * path, into an immutable table. A new configuration builds a new table; requests in flight keep
  * the table they started with.
  *
- * <p>Matching follows APISIX for {@code uri}/{@code uris} (exact, or prefix when ending in {@code
- * *}), {@code methods}, {@code host}/{@code hosts} (with {@code *.} wildcards; the service's hosts
- * when the route has none), {@code priority} and {@code status}. Among matching routes the winner
- * has the higher priority, then an exact uri over a prefix, then the longer prefix, then a host
- * condition over none, then the smaller route id.
+ * <p>Matching follows APISIX for {@code uri}/{@code uris} (exact; prefix when ending in {@code *};
+ * {@code :name} segments that match one whole non-empty segment), {@code methods}, {@code
+ * host}/{@code hosts} (with {@code *.} wildcards; the service's hosts when the route has none),
+ * {@code remote_addr}/{@code remote_addrs} (addresses and CIDRs, against the TCP peer), {@code
+ * vars} (see {@link RouteVars}), {@code priority} and {@code status}. Among matching routes the
+ * winner has the higher priority, then an exact uri over a parameter pattern over a prefix, then
+ * the longer pattern, then a host condition over none, then the smaller route id.
+ *
+ * <p>Exact uris are a hash lookup and every other pattern sits in a {@link PathTrie}, so the cost
+ * of a match follows the path's length and the routes that share it, not the size of the table.
  */
 public final class RouteTable {
 
-  private static final RouteTable EMPTY = new RouteTable(Map.of(), List.of());
+  private static final RouteTable EMPTY =
+      new RouteTable(Map.of(), PathTrie.build(List.of(), Entry.WINNER_FIRST), Integer.MIN_VALUE);
 
   /** Exact uri → candidate entries in winner order. */
-  private final Map<String, List<Entry>> exact;
+  private final Map<String, Entry[]> exact;
 
-  /** Prefix entries in winner order: priority, then longer prefix first. */
-  private final List<Entry> prefixes;
+  /** Prefix and parameter patterns. */
+  private final PathTrie patterns;
 
-  private RouteTable(Map<String, List<Entry>> exact, List<Entry> prefixes) {
+  /** The highest priority in {@link #patterns}: an exact winner at or above it cannot be beaten. */
+  private final int topPatternPriority;
+
+  private RouteTable(Map<String, Entry[]> exact, PathTrie patterns, int topPatternPriority) {
     this.exact = exact;
-    this.prefixes = prefixes;
+    this.patterns = patterns;
+    this.topPatternPriority = topPatternPriority;
   }
 
   /** A table without routes: every request gets 404. */
@@ -67,68 +79,64 @@ public final class RouteTable {
         (id, resource) -> compiledServices.put(id, Service.compile(resource, compiledUpstreams)));
 
     Map<String, List<Entry>> exact = new HashMap<>();
-    List<Entry> prefixes = new ArrayList<>();
+    List<Entry> patterned = new ArrayList<>();
+    int topPatternPriority = Integer.MIN_VALUE;
     for (Resource resource : routes) {
       Route route = Route.compile(resource, compiledServices, compiledUpstreams);
       if (!route.enabled) {
         continue;
       }
       for (String uri : route.uris) {
-        if (uri.endsWith("*")) {
-          prefixes.add(new Entry(route, uri.substring(0, uri.length() - 1), true));
+        Entry entry = Entry.of(route, uri);
+        if (entry.kind == Kind.EXACT) {
+          exact.computeIfAbsent(uri, k -> new ArrayList<>()).add(entry);
         } else {
-          exact.computeIfAbsent(uri, k -> new ArrayList<>()).add(new Entry(route, uri, false));
+          patterned.add(entry);
+          topPatternPriority = Math.max(topPatternPriority, route.priority);
         }
       }
     }
-    Map<String, List<Entry>> frozen = new HashMap<>();
-    exact.forEach((uri, list) -> frozen.put(uri, sorted(list)));
-    return new RouteTable(Map.copyOf(frozen), sorted(prefixes));
+    Map<String, Entry[]> frozen = new HashMap<>();
+    exact.forEach(
+        (uri, list) -> {
+          Entry[] sorted = list.toArray(Entry[]::new);
+          Arrays.sort(sorted, Entry.WINNER_FIRST);
+          frozen.put(uri, sorted);
+        });
+    return new RouteTable(
+        Map.copyOf(frozen), PathTrie.build(patterned, Entry.WINNER_FIRST), topPatternPriority);
   }
 
   /**
-   * The winning route for a request, if any.
+   * The winning route for a request with only a method, host and path; routes that ask for an
+   * address, headers, query parameters or cookies see none.
    *
    * @param host the Host header as sent (a port, if any, is ignored); {@code null} when absent
    * @param path the request path without the query string
    */
   public Optional<RouteMatch> match(String method, String host, String path) {
-    String normalizedHost = normalizeHost(host);
+    return match(RouteRequest.of(method, host, path));
+  }
+
+  /** The winning route for a request, if any. */
+  public Optional<RouteMatch> match(RouteRequest request) {
+    String host = normalizeHost(request.host());
     Entry best = null;
-    List<Entry> candidates = exact.get(path);
+    Entry[] candidates = exact.get(request.path());
     if (candidates != null) {
       for (Entry entry : candidates) {
-        if (entry.route.accepts(method, normalizedHost)) {
+        if (entry.route.accepts(request, host)) {
           best = entry;
           break;
         }
       }
     }
-    for (Entry entry : prefixes) {
-      // An exact match wins over every prefix of the same or lower priority.
-      if (best != null && entry.route.priority <= best.route.priority) {
-        break;
-      }
-      if (path.startsWith(entry.pattern) && entry.route.accepts(method, normalizedHost)) {
-        best = entry;
-        break;
-      }
+    // An exact uri beats every pattern of the same or a lower priority.
+    if (best == null || best.route.priority < topPatternPriority) {
+      best = patterns.match(request, host, best);
     }
-    return best == null ? Optional.empty() : Optional.of(best.route.match);
+    return best == null ? Optional.empty() : best.route.match;
   }
-
-  private static List<Entry> sorted(List<Entry> entries) {
-    List<Entry> copy = new ArrayList<>(entries);
-    copy.sort(WINNER_FIRST);
-    return List.copyOf(copy);
-  }
-
-  private static final Comparator<Entry> WINNER_FIRST =
-      Comparator.<Entry>comparingInt(e -> -e.route.priority)
-          .thenComparing(e -> e.prefix)
-          .thenComparingInt(e -> -e.pattern.length())
-          .thenComparing(e -> e.route.hosts == null)
-          .thenComparing(e -> e.route.id);
 
   /** Lower case, without the port; {@code null} for an absent or empty host. */
   static String normalizeHost(String host) {
@@ -244,14 +252,16 @@ public final class RouteTable {
     }
   }
 
-  private static final class Route {
+  static final class Route {
     final String id;
     final boolean enabled;
     final int priority;
     final List<String> uris;
     final Set<String> methods; // null: any method
     final Hosts hosts; // null: any host
-    final RouteMatch match;
+    final Cidr[] remoteAddrs; // null: any client
+    final RouteVars vars; // null: no expressions
+    final Optional<RouteMatch> match;
 
     private Route(
         String id,
@@ -260,6 +270,8 @@ public final class RouteTable {
         List<String> uris,
         Set<String> methods,
         Hosts hosts,
+        Cidr[] remoteAddrs,
+        RouteVars vars,
         Optional<Upstream> upstream) {
       this.id = id;
       this.enabled = enabled;
@@ -267,7 +279,9 @@ public final class RouteTable {
       this.uris = uris;
       this.methods = methods;
       this.hosts = hosts;
-      this.match = new RouteMatch(id, upstream);
+      this.remoteAddrs = remoteAddrs;
+      this.vars = vars;
+      this.match = Optional.of(new RouteMatch(id, upstream));
     }
 
     static Route compile(
@@ -323,21 +337,108 @@ public final class RouteTable {
       if (hosts == null && service != null) {
         hosts = service.hosts();
       }
+      Cidr[] remoteAddrs = parseRemoteAddrs(value, fields);
+      JsonNode varsNode = value.get("vars");
+      RouteVars vars = Fields.present(varsNode) ? RouteVars.compile(varsNode, fields) : null;
       Optional<Upstream> upstream = ownUpstream(value, fields, upstreams);
       if (upstream == null) {
         upstream =
             service == null || service.upstream() == null ? Optional.empty() : service.upstream();
       }
       return new Route(
-          resource.id(), enabled, priority, List.copyOf(uris), methods, hosts, upstream);
+          resource.id(),
+          enabled,
+          priority,
+          List.copyOf(uris),
+          methods,
+          hosts,
+          remoteAddrs,
+          vars,
+          upstream);
     }
 
-    boolean accepts(String method, String host) {
-      return (methods == null || methods.contains(method))
-          && (hosts == null || hosts.matches(host));
+    /** Everything but the uri; {@code host} is the request's, normalised. Cheapest tests first. */
+    boolean accepts(RouteRequest request, String host) {
+      return (methods == null || methods.contains(request.method()))
+          && (hosts == null || hosts.matches(host))
+          && (remoteAddrs == null || anyContains(remoteAddrs, request))
+          && (vars == null || vars.matches(request));
+    }
+
+    private static boolean anyContains(Cidr[] blocks, RouteRequest request) {
+      InetAddress client = request.remoteAddress();
+      for (Cidr block : blocks) {
+        if (block.matches(client)) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
-  /** One uri of one route: exact, or a prefix (the pattern without its trailing {@code *}). */
-  private record Entry(Route route, String pattern, boolean prefix) {}
+  /** {@code remote_addr} or {@code remote_addrs}, as APISIX takes them (not both). */
+  private static Cidr[] parseRemoteAddrs(ObjectNode value, Fields fields) {
+    JsonNode many = value.get("remote_addrs");
+    JsonNode one = value.get("remote_addr");
+    if (Fields.present(many) && Fields.present(one)) {
+      throw fields.invalid("remote_addrs", "give either remote_addr or remote_addrs, not both");
+    }
+    List<String> texts;
+    String field;
+    if (Fields.present(many)) {
+      texts = fields.strings(many, "remote_addrs");
+      if (texts.isEmpty()) {
+        throw fields.invalid("remote_addrs", "must not be empty");
+      }
+      field = "remote_addrs";
+    } else if (Fields.present(one)) {
+      texts = List.of(fields.string(one, "remote_addr"));
+      field = "remote_addr";
+    } else {
+      return null;
+    }
+    Cidr[] blocks = new Cidr[texts.size()];
+    for (int i = 0; i < blocks.length; i++) {
+      try {
+        blocks[i] = Cidr.parse(texts.get(i));
+      } catch (IllegalArgumentException e) {
+        throw fields.invalid(
+            field.equals("remote_addr") ? field : field + "[" + i + "]", e.getMessage());
+      }
+    }
+    return blocks;
+  }
+
+  /** How specific a uri pattern is, most specific first. */
+  enum Kind {
+    EXACT,
+    PARAM,
+    PREFIX
+  }
+
+  /**
+   * One uri of one route. {@code pattern} is the uri without a trailing {@code *}; a uri with a
+   * {@code :name} segment is {@link Kind#PARAM} unless it also ends in {@code *}.
+   */
+  record Entry(Route route, String pattern, Kind kind) {
+
+    static final Comparator<Entry> WINNER_FIRST =
+        Comparator.<Entry>comparingInt(e -> -e.route.priority)
+            .thenComparing(Entry::kind)
+            .thenComparingInt(e -> -e.pattern.length())
+            .thenComparing(e -> e.route.hosts == null)
+            .thenComparing(e -> e.route.id);
+
+    static Entry of(Route route, String uri) {
+      if (uri.endsWith("*")) {
+        return new Entry(route, uri.substring(0, uri.length() - 1), Kind.PREFIX);
+      }
+      for (int i = 0; i < uri.length(); i++) {
+        if (PathTrie.paramEnd(uri, i) > 0) {
+          return new Entry(route, uri, Kind.PARAM);
+        }
+      }
+      return new Entry(route, uri, Kind.EXACT);
+    }
+  }
 }

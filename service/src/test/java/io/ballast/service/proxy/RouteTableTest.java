@@ -81,6 +81,54 @@ class RouteTableTest {
   }
 
   @Test
+  void paramSegmentMatchesOneWholeNonEmptySegment() {
+    route("orders", "{'uri': '/user/:id/orders', " + NODE + "}");
+    route("tail", "{'uri': '/files/:name', " + NODE + "}");
+    route("colon-inside", "{'uri': '/a:b', " + NODE + "}");
+    RouteTable table = table();
+
+    assertThat(matched(table, "GET", null, "/user/42/orders")).isEqualTo("orders");
+    assertThat(matched(table, "GET", null, "/user/a.b-c/orders")).isEqualTo("orders");
+    assertThat(matched(table, "GET", null, "/user//orders")).isNull();
+    assertThat(matched(table, "GET", null, "/user/42/orders/x")).isNull();
+    assertThat(matched(table, "GET", null, "/user/4/2/orders")).isNull();
+    assertThat(matched(table, "GET", null, "/files/x")).isEqualTo("tail");
+    assertThat(matched(table, "GET", null, "/files/")).isNull();
+    assertThat(matched(table, "GET", null, "/files/x/")).isNull();
+    assertThat(matched(table, "GET", null, "/a:b")).isEqualTo("colon-inside");
+    assertThat(matched(table, "GET", null, "/ax")).isNull();
+  }
+
+  @Test
+  void exactBeatsParamBeatsPrefixAndParamsMayEndInAPrefix() {
+    route("prefix", "{'uri': '/user/*', " + NODE + "}");
+    route("param", "{'uri': '/user/:id', " + NODE + "}");
+    route("exact", "{'uri': '/user/me', " + NODE + "}");
+    route("param-prefix", "{'uri': '/user/:id/*', " + NODE + "}");
+    route("param-high", "{'uri': '/user/:id/x', 'priority': 1, " + NODE + "}");
+    RouteTable table = table();
+
+    assertThat(matched(table, "GET", null, "/user/me")).isEqualTo("exact");
+    assertThat(matched(table, "GET", null, "/user/you")).isEqualTo("param");
+    assertThat(matched(table, "GET", null, "/user/you/a/b")).isEqualTo("param-prefix");
+    assertThat(matched(table, "GET", null, "/user/")).isEqualTo("prefix");
+    assertThat(matched(table, "GET", null, "/user/me/x")).isEqualTo("param-high");
+  }
+
+  @Test
+  void aParamAndALiteralAtTheSameSegmentAreBothTried() {
+    route("literal-then-miss", "{'uri': '/a/b/c', " + NODE + "}");
+    route("param-then-hit", "{'uri': '/a/:x/d', " + NODE + "}");
+    route("param-methods", "{'uri': '/a/:x/c', 'methods': ['POST'], " + NODE + "}");
+    RouteTable table = table();
+
+    assertThat(matched(table, "GET", null, "/a/b/d")).isEqualTo("param-then-hit");
+    assertThat(matched(table, "GET", null, "/a/b/c")).isEqualTo("literal-then-miss");
+    assertThat(matched(table, "POST", null, "/a/z/c")).isEqualTo("param-methods");
+    assertThat(matched(table, "GET", null, "/a/z/c")).isNull();
+  }
+
+  @Test
   void methodsRestrictTheRoute() {
     route("read", "{'uri': '/r', 'methods': ['GET', 'HEAD'], " + NODE + "}");
     route("write", "{'uri': '/r', 'methods': ['post'], " + NODE + "}");
