@@ -115,6 +115,46 @@ class ProxyServerTest {
   }
 
   @Test
+  void varsAndRemoteAddrsSeeTheNettyRequest() throws Exception {
+    TestUpstream matched = upstream("matched");
+    TestUpstream fallback = upstream("fallback");
+    routes(
+        route(
+            "vars",
+            "{'uri': '/v/:id', 'remote_addrs': ['127.0.0.0/8'], 'vars': [['arg_q', '==', 'a b'],"
+                + " ['cookie_s', '==', 'x'], ['http_x_api_key', '~~', '^k']],"
+                + " 'upstream': {'nodes': "
+                + nodes(matched)
+                + "}}"),
+        route(
+            "other-peer",
+            "{'uri': '/p', 'remote_addr': '10.0.0.1', 'upstream': {'nodes': "
+                + nodes(matched)
+                + "}}"),
+        route("fallback", "{'uri': '/*', 'upstream': {'nodes': " + nodes(fallback) + "}}"));
+
+    HttpResponse<String> hit =
+        http.send(
+            HttpRequest.newBuilder(uri("/v/7?q=a+b&r=1"))
+                .header("Cookie", "t=1; s=x")
+                .header("X-Api-Key", "k123")
+                .build(),
+            BodyHandlers.ofString());
+    HttpResponse<String> missCookie =
+        http.send(
+            HttpRequest.newBuilder(uri("/v/7?q=a%20b")).header("X-Api-Key", "k123").build(),
+            BodyHandlers.ofString());
+    HttpResponse<String> spoofed =
+        http.send(
+            HttpRequest.newBuilder(uri("/p")).header("X-Forwarded-For", "10.0.0.1").build(),
+            BodyHandlers.ofString());
+
+    assertThat(hit.headers().firstValue("X-Upstream")).contains("matched");
+    assertThat(missCookie.headers().firstValue("X-Upstream")).contains("fallback");
+    assertThat(spoofed.headers().firstValue("X-Upstream")).contains("fallback");
+  }
+
+  @Test
   void hopByHopHeadersAreDroppedBothWays() throws Exception {
     TestUpstream up = upstream("one");
     routes(route("r1", "{'uri': '/hop', 'upstream': {'nodes': " + nodes(up) + "}}"));
