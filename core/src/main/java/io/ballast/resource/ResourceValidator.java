@@ -1,10 +1,14 @@
 package io.ballast.resource;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -15,9 +19,20 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ResourceValidator {
 
-  /** APISIX route matchers the data plane does not evaluate yet. */
+  /** APISIX route fields the data plane does not evaluate yet. */
   private static final List<String> UNSUPPORTED_ROUTE_MATCHERS =
-      List.of("vars", "remote_addr", "remote_addrs", "filter_func", "script", "plugin_config_id");
+      List.of("filter_func", "script", "plugin_config_id");
+
+  /** The {@code vars} variables the data plane can read (besides arg_, http_, cookie_). */
+  private static final Set<String> PLAIN_VARS =
+      Set.of("uri", "host", "remote_addr", "request_method");
+
+  private static final Set<String> VAR_OPERATORS =
+      Set.of("==", "~=", ">", ">=", "<", "<=", "~~", "~*", "in", "has");
+  private static final Set<String> LOGICAL_OPERATORS = Set.of("AND", "OR", "!AND", "!OR");
+  private static final Pattern LUA_NUMBER =
+      Pattern.compile(
+          "[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|0[xX][0-9a-fA-F]{1,15})");
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]+");
@@ -117,6 +132,11 @@ public final class ResourceValidator {
     }
 
     checkHosts(check, route);
+    checkRemoteAddrs(check, route);
+    JsonNode vars = presentOrNull(route.get("vars"));
+    if (vars != null) {
+      checkVars(check, vars);
+    }
     JsonNode priority = route.get("priority");
     if (priority != null && !(priority.isIntegralNumber() && priority.canConvertToInt())) {
       throw check.fail("priority", "must be an integer that fits in 32 bits");
@@ -347,6 +367,178 @@ public final class ResourceValidator {
   private static void checkHost(Check check, String field, JsonNode host) {
     if (!host.isString() || !HOST.matcher(host.stringValue()).matches()) {
       throw check.fail(field, "must be a host name, optionally starting with '*'");
+    }
+  }
+
+  /**
+   * {@code remote_addr} or {@code remote_addrs}: IPv4/IPv6 addresses and CIDRs, the same ones the
+   * data plane's route table accepts (io.ballast.service.proxy.Cidr).
+   */
+  private static void checkRemoteAddrs(Check check, ObjectNode route) {
+    JsonNode one = presentOrNull(route.get("remote_addr"));
+    JsonNode many = presentOrNull(route.get("remote_addrs"));
+    if (one != null && many != null) {
+      throw check.fail("remote_addrs", "give either remote_addr or remote_addrs, not both");
+    }
+    if (one != null) {
+      checkCidr(check, "remote_addr", one);
+    }
+    if (many != null) {
+      checkNonEmptyArray(check, "remote_addrs", many);
+      for (int i = 0; i < many.size(); i++) {
+        checkCidr(check, "remote_addrs[" + i + "]", many.get(i));
+      }
+    }
+  }
+
+  /** A JSON null counts as absent, as the data plane reads it. */
+  private static JsonNode presentOrNull(JsonNode node) {
+    return node == null || node.isNull() ? null : node;
+  }
+
+  private static void checkCidr(Check check, String field, JsonNode value) {
+    if (!value.isString()) {
+      throw check.fail(field, "must be an IPv4 or IPv6 address or CIDR string");
+    }
+    String text = value.stringValue();
+    int slash = text.indexOf('/');
+    String address = slash < 0 ? text : text.substring(0, slash);
+    int bits = addressBits(address);
+    if (bits < 0) {
+      throw check.fail(field, "'" + text + "' is not an IPv4 or IPv6 address or CIDR");
+    }
+    // An IPv4-mapped literal (::ffff:a.b.c.d) counts its prefix in IPv6 bits, from 96.
+    boolean mapped = bits == 32 && address.indexOf(':') >= 0;
+    int minBits = mapped ? 96 : 0;
+    int maxBits = mapped ? 128 : bits;
+    if (slash >= 0) {
+      String suffix = text.substring(slash + 1);
+      if (!suffix.matches("[0-9]{1,3}")
+          || Integer.parseInt(suffix) > maxBits
+          || Integer.parseInt(suffix) < minBits) {
+        throw check.fail(
+            field, "'" + text + "' has a prefix length that is not " + minBits + " to " + maxBits);
+      }
+    }
+  }
+
+  /** 32 for an IPv4 literal, 128 for an IPv6 one (IPv4-mapped counts as IPv4), -1 otherwise. */
+  private static int addressBits(String text) {
+    if (text.indexOf(':') < 0) {
+      String[] parts = text.split("\\.", -1);
+      if (parts.length != 4) {
+        return -1;
+      }
+      for (String part : parts) {
+        if (!part.matches("[0-9]{1,3}") || Integer.parseInt(part) > 255) {
+          return -1;
+        }
+      }
+      return 32;
+    }
+    // Only hex digits, ':' and '.': InetAddress parses such a literal itself, never asking DNS.
+    if (!text.matches("[0-9A-Fa-f:.]+")) {
+      return -1;
+    }
+    try {
+      return InetAddress.getByName(text).getAddress().length * 8;
+    } catch (UnknownHostException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * {@code vars}: lua-resty-expr's {@code [var, op, value]} and {@code [var, "!", op, value]}
+   * expressions, checked as the data plane compiles them (io.ballast.service.proxy.RouteVars).
+   */
+  private static void checkVars(Check check, JsonNode vars) {
+    if (!vars.isArray()) {
+      throw check.fail("vars", "must be an array of [var, operator, value] expressions");
+    }
+    for (int i = 0; i < vars.size(); i++) {
+      checkVarExpression(check, "vars[" + i + "]", vars.get(i));
+    }
+  }
+
+  private static void checkVarExpression(Check check, String field, JsonNode expression) {
+    if (!expression.isArray()) {
+      throw check.fail(field, "must be an array [var, operator, value]");
+    }
+    JsonNode first = expression.isEmpty() ? null : expression.get(0);
+    if (first != null
+        && first.isString()
+        && LOGICAL_OPERATORS.contains(first.stringValue().toUpperCase(Locale.ROOT))) {
+      throw check.fail(
+          field + "[0]", "logical operator '" + first.stringValue() + "' is not supported");
+    }
+    if (expression.size() != 3 && expression.size() != 4) {
+      throw check.fail(field, "must be [var, operator, value] or [var, \"!\", operator, value]");
+    }
+    boolean negated = expression.size() == 4;
+    JsonNode bang = expression.get(1);
+    if (negated && !(bang.isString() && bang.stringValue().equals("!"))) {
+      throw check.fail(field + "[1]", "must be \"!\" in a four-element expression");
+    }
+    if (!first.isString()) {
+      throw check.fail(field + "[0]", "must be a variable name");
+    }
+    String var = first.stringValue();
+    boolean known =
+        PLAIN_VARS.contains(var)
+            || (var.startsWith("arg_") && var.length() > 4)
+            || (var.startsWith("http_") && var.length() > 5)
+            || (var.startsWith("cookie_") && var.length() > 7);
+    if (!known) {
+      throw check.fail(
+          field + "[0]",
+          "unknown variable '"
+              + var
+              + "'; use arg_*, http_*, cookie_*, uri, host, remote_addr or request_method");
+    }
+    int opIndex = negated ? 2 : 1;
+    JsonNode opNode = expression.get(opIndex);
+    String op = opNode.isString() ? opNode.stringValue().toLowerCase(Locale.ROOT) : null;
+    if (op == null || !VAR_OPERATORS.contains(op)) {
+      throw check.fail(
+          field + "[" + opIndex + "]",
+          "unknown operator " + opNode + "; use ==, ~=, >, >=, <, <=, ~~, ~*, in or has");
+    }
+    String valueField = field + "[" + (opIndex + 1) + "]";
+    JsonNode value = expression.get(opIndex + 1);
+    switch (op) {
+      case ">", ">=", "<", "<=" -> {
+        if (!value.isNumber()
+            && !(value.isString() && LUA_NUMBER.matcher(value.stringValue().strip()).matches())) {
+          throw check.fail(valueField, "must be a number for " + op);
+        }
+      }
+      case "~~", "~*" -> {
+        if (!value.isString()) {
+          throw check.fail(valueField, "must be a regex string for " + op);
+        }
+        try {
+          Pattern.compile(value.stringValue());
+        } catch (PatternSyntaxException e) {
+          throw check.fail(
+              valueField,
+              "'" + value.stringValue() + "' is not a valid regex: " + e.getDescription());
+        }
+      }
+      case "in" -> {
+        if (!value.isArray()) {
+          throw check.fail(valueField, "must be an array for in");
+        }
+      }
+      case "has" -> {
+        if (!value.isString()) {
+          throw check.fail(valueField, "must be a string for has");
+        }
+      }
+      default -> {
+        if (!(value.isString() || value.isNumber() || value.isNull() || value.isBoolean())) {
+          throw check.fail(valueField, "must be a string, number, boolean or null");
+        }
+      }
     }
   }
 

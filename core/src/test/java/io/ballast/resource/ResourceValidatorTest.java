@@ -172,18 +172,34 @@ class ResourceValidatorTest {
             "{'nodes':{'127.0.0.1:80':4294967296}}",
             "nodes.127.0.0.1:80",
             "weight must be an integer from 0 to 2147483647"),
-        Arguments.of(
-            ResourceType.ROUTES,
-            "7",
-            "{'uri':'/a','upstream_id':'1','vars':[['arg_name','==','json']]}",
-            "vars",
-            "not supported yet"),
-        Arguments.of(
-            ResourceType.ROUTES,
-            "7",
-            "{'uri':'/a','upstream_id':'1','remote_addrs':['10.0.0.0/8']}",
-            "remote_addrs",
-            "not supported yet"),
+        route("'filter_func':'function(vars) return true end'", "filter_func", "not supported"),
+        route("'script':'return 1'", "script", "not supported"),
+        route("'plugin_config_id':'1'", "plugin_config_id", "not supported"),
+        route("'vars':{'arg_a':'x'}", "vars", "must be an array"),
+        route("'vars':[['arg_a','==','x'],'arg_b']", "vars[1]", "must be an array"),
+        route("'vars':[['arg_a','==']]", "vars[0]", "[var, operator, value]"),
+        route("'vars':[['arg_a','x']]", "vars[0]", "[var, operator, value]"),
+        route("'vars':[['arg_a','==','x','y']]", "vars[0][1]", "must be \"!\""),
+        route("'vars':[['arg_a','===','x']]", "vars[0][1]", "unknown operator \"===\""),
+        route("'vars':[['arg_a','!','like','x']]", "vars[0][2]", "unknown operator"),
+        route("'vars':[['server_port','==','80']]", "vars[0][0]", "unknown variable"),
+        route("'vars':[[1,'==','80']]", "vars[0][0]", "variable name"),
+        route("'vars':[['arg_a','~~','(']]", "vars[0][2]", "not a valid regex"),
+        route("'vars':[['arg_a','~*',5]]", "vars[0][2]", "regex string"),
+        route("'vars':[['arg_a','>','ten']]", "vars[0][2]", "must be a number"),
+        route("'vars':[['arg_a','in','x']]", "vars[0][2]", "must be an array for in"),
+        route("'vars':[['arg_a','has',['x']]]", "vars[0][2]", "must be a string for has"),
+        route("'vars':[['arg_a','==',{}]]", "vars[0][2]", "must be a string, number"),
+        route("'vars':[['OR',['arg_a','==','x']]]", "vars[0][0]", "logical operator"),
+        route("'remote_addrs':['10.0.0.0/8','x']", "remote_addrs[1]", "not an IPv4 or IPv6"),
+        route("'remote_addrs':['example.com']", "remote_addrs[0]", "not an IPv4 or IPv6"),
+        route("'remote_addrs':['10.0.0.0/33']", "remote_addrs[0]", "prefix length"),
+        route("'remote_addrs':['::1/129']", "remote_addrs[0]", "prefix length"),
+        route("'remote_addrs':[]", "remote_addrs", "must not be empty"),
+        route("'remote_addrs':'10.0.0.1'", "remote_addrs", "must be an array"),
+        route("'remote_addr':'10.0.0.256'", "remote_addr", "not an IPv4 or IPv6"),
+        route("'remote_addr':['10.0.0.1']", "remote_addr", "CIDR string"),
+        route("'remote_addr':'::1','remote_addrs':['::1']", "remote_addrs", "not both"),
         Arguments.of(
             ResourceType.SERVICES,
             "s1",
@@ -272,6 +288,32 @@ class ResourceValidatorTest {
         Arguments.of(ResourceType.CONSUMERS, "ja.ck", "{}", "username", "letters"),
         Arguments.of(
             ResourceType.CONSUMERS, "jack", "{'plugins':1}", "plugins", "must be an object"));
+  }
+
+  /** A route on '/a' with upstream_id '1' plus {@code fields}, refused at {@code field}. */
+  private static Arguments route(String fields, String field, String problem) {
+    return Arguments.of(
+        ResourceType.ROUTES, "7", "{'uri':'/a','upstream_id':'1'," + fields + "}", field, problem);
+  }
+
+  @Test
+  void acceptsVarsAndRemoteAddrs() {
+    Resource route =
+        ResourceValidator.validate(
+            ResourceType.ROUTES,
+            "7",
+            json(
+                "{'uri':'/user/:id/*','upstream_id':'1','remote_addrs':['10.0.0.0/8','::1',"
+                    + "'fe80::/16','192.168.1.1','::ffff:10.0.0.1/104'],"
+                    + "'vars':[['arg_a','==','x'],['http_x_v','!','~~','^v[0-9]+$'],"
+                    + "['cookie_s','~*','A'],['uri','in',['/a','/b']],['host','HAS','x'],"
+                    + "['remote_addr','~=',null],['request_method','>',' 0x1F '],"
+                    + "['arg_n','<=',5],['arg_b','==',true]]}"));
+    assertThat(route.value().get("vars").size()).isEqualTo(9);
+    ResourceValidator.validate(
+        ResourceType.ROUTES,
+        "8",
+        json("{'uri':'/a','upstream_id':'1','remote_addr':'::1','vars':[]}"));
   }
 
   @ParameterizedTest

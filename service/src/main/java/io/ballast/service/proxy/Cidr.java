@@ -32,16 +32,22 @@ final class Cidr {
     if (bytes == null) {
       throw new IllegalArgumentException("'" + text + "' is not an IPv4 or IPv6 address or CIDR");
     }
-    int maxBits = bytes.length * 8;
+    // An IPv4-mapped literal (::ffff:a.b.c.d) is matched as IPv4, its prefix counted in IPv6 bits.
+    boolean mapped = bytes.length == 4 && address.indexOf(':') >= 0;
+    int minBits = mapped ? 96 : 0;
+    int maxBits = mapped ? 128 : bytes.length * 8;
     int bits = maxBits;
     if (slash >= 0) {
       String suffix = text.substring(slash + 1);
-      if (!suffix.matches("[0-9]{1,3}") || Integer.parseInt(suffix) > maxBits) {
+      if (!suffix.matches("[0-9]{1,3}")
+          || Integer.parseInt(suffix) > maxBits
+          || Integer.parseInt(suffix) < minBits) {
         throw new IllegalArgumentException(
-            "'" + text + "' has a prefix length that is not 0 to " + maxBits);
+            "'" + text + "' has a prefix length that is not " + minBits + " to " + maxBits);
       }
       bits = Integer.parseInt(suffix);
     }
+    bits -= minBits;
     return new Cidr(masked(bytes, bits), bits);
   }
 

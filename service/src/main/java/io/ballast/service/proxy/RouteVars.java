@@ -309,7 +309,8 @@ final class RouteVars {
   static final class LuaNumber {
     private static final Pattern DECIMAL =
         Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-    private static final Pattern HEX = Pattern.compile("[+-]?0[xX][0-9a-fA-F]+");
+    // At most 15 hex digits, so that the value fits a long; ResourceValidator takes the same.
+    private static final Pattern HEX = Pattern.compile("[+-]?0[xX][0-9a-fA-F]{1,15}");
 
     private LuaNumber() {}
 
@@ -318,7 +319,7 @@ final class RouteVars {
       if (DECIMAL.matcher(trimmed).matches()) {
         return Double.parseDouble(trimmed);
       }
-      if (HEX.matcher(trimmed).matches() && trimmed.length() < 18) {
+      if (HEX.matcher(trimmed).matches()) {
         boolean negative = trimmed.startsWith("-");
         String digits = trimmed.replaceFirst("^[+-]?0[xX]", "");
         long value = Long.parseLong(digits, 16);

@@ -47,6 +47,8 @@ class RouteTableRemoteAddrTest {
     assertThat(in("::/0", "10.0.0.1")).as("an IPv6 block never takes an IPv4 client").isFalse();
     assertThat(in("10.0.0.0/8", "::1")).isFalse();
     assertThat(in("10.0.0.0/8", "::ffff:10.1.2.3")).as("IPv4-mapped").isTrue();
+    assertThat(in("::ffff:10.0.0.0/104", "10.1.2.3")).isTrue();
+    assertThat(in("::ffff:10.0.0.0/104", "11.1.2.3")).isFalse();
   }
 
   @Test
@@ -59,6 +61,7 @@ class RouteTableRemoteAddrTest {
             "10.0.0.1/",
             "10.0.0.1/-1",
             "::1/129",
+            "::ffff:10.0.0.0/95",
             "fe80:::1",
             "localhost",
             "example.com",
