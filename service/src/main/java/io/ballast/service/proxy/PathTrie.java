@@ -1,5 +1,6 @@
 package io.ballast.service.proxy;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -139,21 +140,46 @@ final class PathTrie {
     final List<RouteTable.Entry> ends = new ArrayList<>();
     final List<RouteTable.Entry> prefixes = new ArrayList<>();
 
+    Node frozen;
+
+    /**
+     * The immutable node for this subtree. Children are frozen before parents from an explicit
+     * stack: a 4096-character uri makes a chain of 4096 nodes, too deep to recurse on.
+     */
     Node freeze(Comparator<RouteTable.Entry> winnerFirst) {
+      List<Builder> preorder = new ArrayList<>();
+      ArrayDeque<Builder> pending = new ArrayDeque<>();
+      pending.push(this);
+      while (!pending.isEmpty()) {
+        Builder node = pending.pop();
+        preorder.add(node);
+        node.children.values().forEach(pending::push);
+        if (node.param != null) {
+          pending.push(node.param);
+        }
+      }
+      for (int i = preorder.size() - 1; i >= 0; i--) {
+        preorder.get(i).freezeOne(winnerFirst);
+      }
+      return frozen;
+    }
+
+    private void freezeOne(Comparator<RouteTable.Entry> winnerFirst) {
       char[] keys = new char[children.size()];
       Node[] nodes = new Node[children.size()];
       int k = 0;
       for (var child : children.entrySet()) {
         keys[k] = child.getKey();
-        nodes[k] = child.getValue().freeze(winnerFirst);
+        nodes[k] = child.getValue().frozen;
         k++;
       }
-      return new Node(
-          keys,
-          nodes,
-          param == null ? null : param.freeze(winnerFirst),
-          sorted(ends, winnerFirst),
-          sorted(prefixes, winnerFirst));
+      frozen =
+          new Node(
+              keys,
+              nodes,
+              param == null ? null : param.frozen,
+              sorted(ends, winnerFirst),
+              sorted(prefixes, winnerFirst));
     }
 
     private static RouteTable.Entry[] sorted(

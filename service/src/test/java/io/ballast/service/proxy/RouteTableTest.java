@@ -129,6 +129,29 @@ class RouteTableTest {
   }
 
   @Test
+  void longestAllowedUrisBuildAndMatchOnASmallStack() throws Exception {
+    // The Admin API allows 4096 characters; building the trie must not need a deep stack.
+    String segment = "/" + "s".repeat(63);
+    String longUri = segment.repeat(64);
+    route("long-prefix", "{'uri': '" + longUri + "/*', " + NODE + "}");
+    route("long-param", "{'uri': '" + longUri + "/:id', 'priority': 1, " + NODE + "}");
+    List<String> results = new ArrayList<>();
+    Thread thread =
+        new Thread(
+            null,
+            () -> {
+              RouteTable table = table();
+              results.add(matched(table, "GET", null, longUri + "/x"));
+              results.add(matched(table, "GET", null, longUri + "/x/y"));
+            },
+            "small-stack",
+            256 * 1024);
+    thread.start();
+    thread.join();
+    assertThat(results).containsExactly("long-param", "long-prefix");
+  }
+
+  @Test
   void methodsRestrictTheRoute() {
     route("read", "{'uri': '/r', 'methods': ['GET', 'HEAD'], " + NODE + "}");
     route("write", "{'uri': '/r', 'methods': ['post'], " + NODE + "}");
