@@ -1,7 +1,5 @@
 package io.ballast.resource;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -371,8 +369,8 @@ public final class ResourceValidator {
   }
 
   /**
-   * {@code remote_addr} or {@code remote_addrs}: IPv4/IPv6 addresses and CIDRs, the same ones the
-   * data plane's route table accepts (io.ballast.service.proxy.Cidr).
+   * {@code remote_addr} or {@code remote_addrs}: IPv4/IPv6 addresses and CIDRs, parsed by the same
+   * {@link Cidr} the data plane's route table matches with.
    */
   private static void checkRemoteAddrs(Check check, ObjectNode route) {
     JsonNode one = presentOrNull(route.get("remote_addr"));
@@ -400,50 +398,10 @@ public final class ResourceValidator {
     if (!value.isString()) {
       throw check.fail(field, "must be an IPv4 or IPv6 address or CIDR string");
     }
-    String text = value.stringValue();
-    int slash = text.indexOf('/');
-    String address = slash < 0 ? text : text.substring(0, slash);
-    int bits = addressBits(address);
-    if (bits < 0) {
-      throw check.fail(field, "'" + text + "' is not an IPv4 or IPv6 address or CIDR");
-    }
-    // An IPv4-mapped literal (::ffff:a.b.c.d) counts its prefix in IPv6 bits, from 96.
-    boolean mapped = bits == 32 && address.indexOf(':') >= 0;
-    int minBits = mapped ? 96 : 0;
-    int maxBits = mapped ? 128 : bits;
-    if (slash >= 0) {
-      String suffix = text.substring(slash + 1);
-      if (!suffix.matches("[0-9]{1,3}")
-          || Integer.parseInt(suffix) > maxBits
-          || Integer.parseInt(suffix) < minBits) {
-        throw check.fail(
-            field, "'" + text + "' has a prefix length that is not " + minBits + " to " + maxBits);
-      }
-    }
-  }
-
-  /** 32 for an IPv4 literal, 128 for an IPv6 one (IPv4-mapped counts as IPv4), -1 otherwise. */
-  private static int addressBits(String text) {
-    if (text.indexOf(':') < 0) {
-      String[] parts = text.split("\\.", -1);
-      if (parts.length != 4) {
-        return -1;
-      }
-      for (String part : parts) {
-        if (!part.matches("[0-9]{1,3}") || Integer.parseInt(part) > 255) {
-          return -1;
-        }
-      }
-      return 32;
-    }
-    // Only hex digits, ':' and '.': InetAddress parses such a literal itself, never asking DNS.
-    if (!text.matches("[0-9A-Fa-f:.]+")) {
-      return -1;
-    }
     try {
-      return InetAddress.getByName(text).getAddress().length * 8;
-    } catch (UnknownHostException e) {
-      return -1;
+      Cidr.parse(value.stringValue());
+    } catch (IllegalArgumentException e) {
+      throw check.fail(field, e.getMessage());
     }
   }
 

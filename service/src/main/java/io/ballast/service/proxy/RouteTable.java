@@ -1,5 +1,6 @@
 package io.ballast.service.proxy;
 
+import io.ballast.resource.Cidr;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import java.net.InetAddress;

@@ -3,6 +3,7 @@ package io.ballast.service.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ballast.resource.Cidr;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.ballast.service.proxy;
+package io.ballast.resource;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -9,8 +9,11 @@ import java.util.Arrays;
  * 10.0.0.1}, {@code 10.0.0.0/8}, {@code ::1}, {@code fe80::/16}. Parsed from literals only, never
  * through DNS. An IPv4 block never matches an IPv6 client and the other way round, except that an
  * IPv4-mapped IPv6 client ({@code ::ffff:a.b.c.d}) is compared as IPv4.
+ *
+ * <p>One parser for the Admin API's validation and the data plane's route table, so that both
+ * accept exactly the same blocks.
  */
-final class Cidr {
+public final class Cidr {
 
   private final byte[] network;
   private final int prefixBits;
@@ -25,7 +28,7 @@ final class Cidr {
    *
    * @throws IllegalArgumentException saying what is wrong with it
    */
-  static Cidr parse(String text) {
+  public static Cidr parse(String text) {
     int slash = text.indexOf('/');
     String address = slash < 0 ? text : text.substring(0, slash);
     byte[] bytes = literal(address);
@@ -51,7 +54,7 @@ final class Cidr {
     return new Cidr(masked(bytes, bits), bits);
   }
 
-  boolean matches(InetAddress client) {
+  public boolean matches(InetAddress client) {
     if (client == null) {
       return false;
     }
@@ -83,7 +86,7 @@ final class Cidr {
   }
 
   /** The address bytes of an IPv4 or IPv6 literal (4 or 16), or {@code null}. */
-  static byte[] literal(String text) {
+  private static byte[] literal(String text) {
     if (text.indexOf(':') < 0) {
       return ipv4(text);
     }
