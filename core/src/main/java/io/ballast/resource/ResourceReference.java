@@ -14,6 +14,8 @@ public record ResourceReference(ResourceType from, String field, ResourceType to
       List.of(
           new ResourceReference(ResourceType.ROUTES, "upstream_id", ResourceType.UPSTREAMS),
           new ResourceReference(ResourceType.ROUTES, "service_id", ResourceType.SERVICES),
+          new ResourceReference(
+              ResourceType.ROUTES, "plugin_config_id", ResourceType.PLUGIN_CONFIGS),
           new ResourceReference(ResourceType.SERVICES, "upstream_id", ResourceType.UPSTREAMS));
 
   /** The id {@code resource} names in this field, if it is of kind {@code from} and sets it. */

@@ -8,15 +8,21 @@ import java.util.Optional;
  * the canonical order of a snapshot body: referenced kinds before the kinds that reference them.
  */
 public enum ResourceType {
-  UPSTREAMS("upstreams"),
-  SERVICES("services"),
-  CONSUMERS("consumers"),
-  ROUTES("routes");
+  UPSTREAMS("upstreams", "upstream"),
+  SERVICES("services", "service"),
+  CONSUMERS("consumers", "consumer"),
+  PLUGIN_CONFIGS("plugin_configs", "plugin_config"),
+  GLOBAL_RULES("global_rules", "global_rule"),
+  PLUGIN_METADATA("plugin_metadata", "plugin_metadata"),
+  SSLS("ssls", "ssl"),
+  ROUTES("routes", "route");
 
   private final String plural;
+  private final String singular;
 
-  ResourceType(String plural) {
+  ResourceType(String plural, String singular) {
     this.plural = plural;
+    this.singular = singular;
   }
 
   /** The Admin API path segment and snapshot type name, e.g. {@code routes}. */
@@ -26,7 +32,7 @@ public enum ResourceType {
 
   /** The singular used in messages, e.g. {@code route}. */
   public String singular() {
-    return plural.substring(0, plural.length() - 1);
+    return singular;
   }
 
   public static Optional<ResourceType> fromPlural(String name) {

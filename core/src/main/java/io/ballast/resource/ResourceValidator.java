@@ -2,11 +2,9 @@ package io.ballast.resource;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -17,20 +15,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ResourceValidator {
 
-  /** APISIX route fields the data plane does not evaluate yet. */
-  private static final List<String> UNSUPPORTED_ROUTE_MATCHERS =
-      List.of("filter_func", "script", "plugin_config_id");
-
-  /** The {@code vars} variables the data plane can read (besides arg_, http_, cookie_). */
-  private static final Set<String> PLAIN_VARS =
-      Set.of("uri", "host", "remote_addr", "request_method");
-
-  private static final Set<String> VAR_OPERATORS =
-      Set.of("==", "~=", ">", ">=", "<", "<=", "~~", "~*", "in", "has");
-  private static final Set<String> LOGICAL_OPERATORS = Set.of("AND", "OR", "!AND", "!OR");
-  private static final Pattern LUA_NUMBER =
-      Pattern.compile(
-          "[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|0[xX][0-9a-fA-F]{1,15})");
+  /** APISIX route fields the data plane does not evaluate: Lua code it cannot run. */
+  private static final List<String> UNSUPPORTED_ROUTE_MATCHERS = List.of("filter_func", "script");
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]+");
@@ -86,6 +72,9 @@ public final class ResourceValidator {
       case UPSTREAMS -> checkUpstream(check, "", copy);
       case SERVICES -> checkService(check, copy);
       case CONSUMERS -> checkConsumer(check, copy);
+      case PLUGIN_CONFIGS, GLOBAL_RULES -> checkPluginHolder(check, copy);
+      case PLUGIN_METADATA -> {}
+      case SSLS -> checkSsl(check, copy);
     }
     return new Resource(type, id, copy);
   }
@@ -146,12 +135,14 @@ public final class ResourceValidator {
     }
     checkOptionalBoolean(check, "enable_websocket", route.get("enable_websocket"));
     checkName(check, route);
-    checkNoTrafficPlugins(check, route.get("plugins"));
+    checkPlugins(check, route.get("plugins"));
+    checkReference(check, "plugin_config_id", route.get("plugin_config_id"));
     for (String field : UNSUPPORTED_ROUTE_MATCHERS) {
       if (route.get(field) != null) {
         throw check.fail(
             field,
-            "is not supported yet; the route would match more than it says, so it is refused");
+            "is Lua code, which Ballast cannot run; the route would match more than it says, so"
+                + " it is refused");
       }
     }
     checkReference(check, "upstream_id", route.get("upstream_id"));
@@ -163,8 +154,11 @@ public final class ResourceValidator {
     if (upstream == null
         && route.get("upstream_id") == null
         && route.get("service_id") == null
-        && route.get("plugins") == null) {
-      throw check.fail("upstream", "a route needs upstream, upstream_id, service_id or plugins");
+        && route.get("plugins") == null
+        && route.get("plugin_config_id") == null) {
+      throw check.fail(
+          "upstream",
+          "a route needs upstream, upstream_id, service_id, plugins or plugin_config_id");
     }
   }
 
@@ -174,7 +168,7 @@ public final class ResourceValidator {
       checkInlineUpstream(check, upstream);
     }
     checkReference(check, "upstream_id", service.get("upstream_id"));
-    checkNoTrafficPlugins(check, service.get("plugins"));
+    checkPlugins(check, service.get("plugins"));
     JsonNode hosts = service.get("hosts");
     if (hosts != null) {
       checkHostArray(check, hosts);
@@ -184,7 +178,7 @@ public final class ResourceValidator {
   }
 
   private static void checkConsumer(Check check, ObjectNode consumer) {
-    checkOptionalObject(check, "plugins", consumer.get("plugins"));
+    checkPlugins(check, consumer.get("plugins"));
     JsonNode desc = consumer.get("desc");
     if (desc != null && !desc.isString()) {
       throw check.fail("desc", "must be a string");
@@ -406,97 +400,13 @@ public final class ResourceValidator {
   }
 
   /**
-   * {@code vars}: lua-resty-expr's {@code [var, op, value]} and {@code [var, "!", op, value]}
-   * expressions, checked as the data plane compiles them (io.ballast.service.proxy.RouteVars).
+   * {@code vars} is only checked for its outer shape here: its expressions are checked where they
+   * are compiled (io.ballast.service.proxy.RouteVars), which both the Admin API and the data plane
+   * run.
    */
   private static void checkVars(Check check, JsonNode vars) {
     if (!vars.isArray()) {
       throw check.fail("vars", "must be an array of [var, operator, value] expressions");
-    }
-    for (int i = 0; i < vars.size(); i++) {
-      checkVarExpression(check, "vars[" + i + "]", vars.get(i));
-    }
-  }
-
-  private static void checkVarExpression(Check check, String field, JsonNode expression) {
-    if (!expression.isArray()) {
-      throw check.fail(field, "must be an array [var, operator, value]");
-    }
-    JsonNode first = expression.isEmpty() ? null : expression.get(0);
-    if (first != null
-        && first.isString()
-        && LOGICAL_OPERATORS.contains(first.stringValue().toUpperCase(Locale.ROOT))) {
-      throw check.fail(
-          field + "[0]", "logical operator '" + first.stringValue() + "' is not supported");
-    }
-    if (expression.size() != 3 && expression.size() != 4) {
-      throw check.fail(field, "must be [var, operator, value] or [var, \"!\", operator, value]");
-    }
-    boolean negated = expression.size() == 4;
-    JsonNode bang = expression.get(1);
-    if (negated && !(bang.isString() && bang.stringValue().equals("!"))) {
-      throw check.fail(field + "[1]", "must be \"!\" in a four-element expression");
-    }
-    if (!first.isString()) {
-      throw check.fail(field + "[0]", "must be a variable name");
-    }
-    String var = first.stringValue();
-    boolean known =
-        PLAIN_VARS.contains(var)
-            || (var.startsWith("arg_") && var.length() > 4)
-            || (var.startsWith("http_") && var.length() > 5)
-            || (var.startsWith("cookie_") && var.length() > 7);
-    if (!known) {
-      throw check.fail(
-          field + "[0]",
-          "unknown variable '"
-              + var
-              + "'; use arg_*, http_*, cookie_*, uri, host, remote_addr or request_method");
-    }
-    int opIndex = negated ? 2 : 1;
-    JsonNode opNode = expression.get(opIndex);
-    String op = opNode.isString() ? opNode.stringValue().toLowerCase(Locale.ROOT) : null;
-    if (op == null || !VAR_OPERATORS.contains(op)) {
-      throw check.fail(
-          field + "[" + opIndex + "]",
-          "unknown operator " + opNode + "; use ==, ~=, >, >=, <, <=, ~~, ~*, in or has");
-    }
-    String valueField = field + "[" + (opIndex + 1) + "]";
-    JsonNode value = expression.get(opIndex + 1);
-    switch (op) {
-      case ">", ">=", "<", "<=" -> {
-        if (!value.isNumber()
-            && !(value.isString() && LUA_NUMBER.matcher(value.stringValue().strip()).matches())) {
-          throw check.fail(valueField, "must be a number for " + op);
-        }
-      }
-      case "~~", "~*" -> {
-        if (!value.isString()) {
-          throw check.fail(valueField, "must be a regex string for " + op);
-        }
-        try {
-          Pattern.compile(value.stringValue());
-        } catch (PatternSyntaxException e) {
-          throw check.fail(
-              valueField,
-              "'" + value.stringValue() + "' is not a valid regex: " + e.getDescription());
-        }
-      }
-      case "in" -> {
-        if (!value.isArray()) {
-          throw check.fail(valueField, "must be an array for in");
-        }
-      }
-      case "has" -> {
-        if (!value.isString()) {
-          throw check.fail(valueField, "must be a string for has");
-        }
-      }
-      default -> {
-        if (!(value.isString() || value.isNumber() || value.isNull() || value.isBoolean())) {
-          throw check.fail(valueField, "must be a string, number, boolean or null");
-        }
-      }
     }
   }
 
@@ -518,19 +428,70 @@ public final class ResourceValidator {
   }
 
   /**
-   * Routes and services may not name plugins until the data plane runs them: a route with key-auth
-   * that proxied without checking keys would be worse than a refusal.
+   * {@code plugins}: an object of plugin name to configuration object. Names and configurations are
+   * checked where plugins are compiled (io.ballast.service.plugin), which both the Admin API and
+   * the data plane run.
    */
-  private static void checkNoTrafficPlugins(Check check, JsonNode plugins) {
+  private static void checkPlugins(Check check, JsonNode plugins) {
     checkOptionalObject(check, "plugins", plugins);
-    if (plugins != null && !plugins.isEmpty()) {
-      String name = plugins.propertyNames().iterator().next();
-      throw check.fail(
-          "plugins." + name,
-          "plugin '"
-              + name
-              + "' is not supported yet; the request would skip it, so this is"
-              + " refused");
+    if (plugins == null) {
+      return;
+    }
+    for (Map.Entry<String, JsonNode> plugin : plugins.properties()) {
+      if (!plugin.getValue().isObject()) {
+        throw check.fail("plugins." + plugin.getKey(), "must be an object");
+      }
+    }
+  }
+
+  /** A global rule or plugin config: a set of plugins and nothing that routes. */
+  private static void checkPluginHolder(Check check, ObjectNode holder) {
+    JsonNode plugins = holder.get("plugins");
+    if (plugins == null) {
+      throw check.fail("plugins", "is required");
+    }
+    checkPlugins(check, plugins);
+    JsonNode desc = holder.get("desc");
+    if (desc != null && !desc.isString()) {
+      throw check.fail("desc", "must be a string");
+    }
+  }
+
+  /**
+   * An APISIX ssl: a PEM certificate chain and key and the SNIs it serves. Whether the PEM parses
+   * is checked where the TLS context is built; messages never echo the key.
+   */
+  private static void checkSsl(Check check, ObjectNode ssl) {
+    for (String field : new String[] {"cert", "key"}) {
+      JsonNode pem = ssl.get(field);
+      if (pem == null || !pem.isString() || pem.stringValue().isBlank()) {
+        throw check.fail(field, "is required: a PEM string");
+      }
+    }
+    JsonNode sni = ssl.get("sni");
+    JsonNode snis = ssl.get("snis");
+    if (sni != null && snis != null) {
+      throw check.fail("snis", "give either sni or snis, not both");
+    }
+    if (sni == null && snis == null) {
+      throw check.fail("snis", "is required (or sni)");
+    }
+    if (sni != null) {
+      checkHost(check, "sni", sni);
+    } else {
+      checkNonEmptyArray(check, "snis", snis);
+      for (int i = 0; i < snis.size(); i++) {
+        checkHost(check, "snis[" + i + "]", snis.get(i));
+      }
+    }
+    JsonNode type = ssl.get("type");
+    if (type != null && !(type.isString() && type.stringValue().equals("server"))) {
+      throw check.fail("type", "only 'server' certificates are supported");
+    }
+    JsonNode status = ssl.get("status");
+    if (status != null
+        && !(status.isIntegralNumber() && (status.asLong() == 0 || status.asLong() == 1))) {
+      throw check.fail("status", "must be 0 or 1");
     }
   }
 

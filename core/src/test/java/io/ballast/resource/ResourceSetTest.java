@@ -42,6 +42,10 @@ class ResourceSetTest {
                 ResourceType.UPSTREAMS, 1,
                 ResourceType.SERVICES, 1,
                 ResourceType.CONSUMERS, 1,
+                ResourceType.PLUGIN_CONFIGS, 0,
+                ResourceType.GLOBAL_RULES, 0,
+                ResourceType.PLUGIN_METADATA, 0,
+                ResourceType.SSLS, 0,
                 ResourceType.ROUTES, 2));
     List<String> order = set.inCanonicalOrder().map(r -> r.type().plural() + "/" + r.id()).toList();
     assertThat(order)

@@ -151,15 +151,15 @@ class ResourceValidatorTest {
             "7",
             "{'uri':'/a'}",
             "upstream",
-            "upstream, upstream_id, service_id or plugins"),
+            "upstream, upstream_id, service_id, plugins or plugin_config_id"),
         Arguments.of(
             ResourceType.ROUTES, "7", "{'uri':'/a','plugins':[]}", "plugins", "must be an object"),
         Arguments.of(
             ResourceType.ROUTES,
             "7",
-            "{'uri':'/a','upstream_id':'1','plugins':{'key-auth':{}}}",
+            "{'uri':'/a','upstream_id':'1','plugins':{'key-auth':true}}",
             "plugins.key-auth",
-            "not supported yet"),
+            "must be an object"),
         Arguments.of(
             ResourceType.ROUTES,
             "7",
@@ -172,25 +172,10 @@ class ResourceValidatorTest {
             "{'nodes':{'127.0.0.1:80':4294967296}}",
             "nodes.127.0.0.1:80",
             "weight must be an integer from 0 to 2147483647"),
-        route("'filter_func':'function(vars) return true end'", "filter_func", "not supported"),
-        route("'script':'return 1'", "script", "not supported"),
-        route("'plugin_config_id':'1'", "plugin_config_id", "not supported"),
+        route("'filter_func':'function(vars) return true end'", "filter_func", "Lua code"),
+        route("'script':'return 1'", "script", "Lua code"),
+        route("'plugin_config_id':[1]", "plugin_config_id", "resource id"),
         route("'vars':{'arg_a':'x'}", "vars", "must be an array"),
-        route("'vars':[['arg_a','==','x'],'arg_b']", "vars[1]", "must be an array"),
-        route("'vars':[['arg_a','==']]", "vars[0]", "[var, operator, value]"),
-        route("'vars':[['arg_a','x']]", "vars[0]", "[var, operator, value]"),
-        route("'vars':[['arg_a','==','x','y']]", "vars[0][1]", "must be \"!\""),
-        route("'vars':[['arg_a','===','x']]", "vars[0][1]", "unknown operator \"===\""),
-        route("'vars':[['arg_a','!','like','x']]", "vars[0][2]", "unknown operator"),
-        route("'vars':[['server_port','==','80']]", "vars[0][0]", "unknown variable"),
-        route("'vars':[[1,'==','80']]", "vars[0][0]", "variable name"),
-        route("'vars':[['arg_a','~~','(']]", "vars[0][2]", "not a valid regex"),
-        route("'vars':[['arg_a','~*',5]]", "vars[0][2]", "regex string"),
-        route("'vars':[['arg_a','>','ten']]", "vars[0][2]", "must be a number"),
-        route("'vars':[['arg_a','in','x']]", "vars[0][2]", "must be an array for in"),
-        route("'vars':[['arg_a','has',['x']]]", "vars[0][2]", "must be a string for has"),
-        route("'vars':[['arg_a','==',{}]]", "vars[0][2]", "must be a string, number"),
-        route("'vars':[['OR',['arg_a','==','x']]]", "vars[0][0]", "logical operator"),
         route("'remote_addrs':['10.0.0.0/8','x']", "remote_addrs[1]", "not an IPv4 or IPv6"),
         route("'remote_addrs':['example.com']", "remote_addrs[0]", "not an IPv4 or IPv6"),
         route("'remote_addrs':['10.0.0.0/33']", "remote_addrs[0]", "prefix length"),
@@ -203,9 +188,9 @@ class ResourceValidatorTest {
         Arguments.of(
             ResourceType.SERVICES,
             "s1",
-            "{'upstream_id':'1','plugins':{'limit-count':{'count':1}}}",
+            "{'upstream_id':'1','plugins':{'limit-count':[]}}",
             "plugins.limit-count",
-            "not supported yet"),
+            "must be an object"),
         Arguments.of(
             ResourceType.ROUTES,
             "7",
@@ -287,7 +272,28 @@ class ResourceValidatorTest {
         Arguments.of(ResourceType.CONSUMERS, "jack", "{'username':'jill'}", "username", "differs"),
         Arguments.of(ResourceType.CONSUMERS, "ja.ck", "{}", "username", "letters"),
         Arguments.of(
-            ResourceType.CONSUMERS, "jack", "{'plugins':1}", "plugins", "must be an object"));
+            ResourceType.CONSUMERS, "jack", "{'plugins':1}", "plugins", "must be an object"),
+        Arguments.of(ResourceType.GLOBAL_RULES, "g", "{}", "plugins", "is required"),
+        Arguments.of(
+            ResourceType.PLUGIN_CONFIGS, "p", "{'plugins':{'cors':1}}", "plugins.cors", "object"),
+        Arguments.of(ResourceType.PLUGIN_CONFIGS, "p", "{'plugins':{},'desc':2}", "desc", "string"),
+        Arguments.of(ResourceType.SSLS, "s", "{'key':'k','snis':['a']}", "cert", "PEM"),
+        Arguments.of(ResourceType.SSLS, "s", "{'cert':'c','snis':['a']}", "key", "PEM"),
+        Arguments.of(ResourceType.SSLS, "s", "{'cert':'c','key':'k'}", "snis", "is required"),
+        Arguments.of(
+            ResourceType.SSLS, "s", "{'cert':'c','key':'k','snis':['a b']}", "snis[0]", "host"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "s",
+            "{'cert':'c','key':'k','sni':'a','snis':['b']}",
+            "snis",
+            "not both"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "s",
+            "{'cert':'c','key':'k','sni':'a','type':'client'}",
+            "type",
+            "server"));
   }
 
   /** A route on '/a' with upstream_id '1' plus {@code fields}, refused at {@code field}. */

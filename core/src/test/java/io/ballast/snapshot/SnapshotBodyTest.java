@@ -119,14 +119,26 @@ class SnapshotBodyTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> writer.write(new SnapshotEntry("services", "b", json("{}"))))
         .isInstanceOf(IllegalArgumentException.class);
+    writer.write(new SnapshotEntry("global_rules", "1", json("{}")));
     writer.write(new SnapshotEntry("routes", "a", json("{}")));
     // type names outside ResourceType come after the known ones, by name
-    writer.write(new SnapshotEntry("global_rules", "1", json("{}")));
-    writer.write(new SnapshotEntry("plugin_metadata", "1", json("{}")));
-    assertThatThrownBy(() -> writer.write(new SnapshotEntry("keyring", "1", json("{}"))))
+    writer.write(new SnapshotEntry("keyring", "1", json("{}")));
+    writer.write(new SnapshotEntry("stream_routes", "1", json("{}")));
+    assertThatThrownBy(() -> writer.write(new SnapshotEntry("protos", "1", json("{}"))))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(writer.finish().counts())
-        .isEqualTo(Map.of("services", 1L, "routes", 1L, "global_rules", 1L, "plugin_metadata", 1L));
+        .isEqualTo(
+            Map.of(
+                "services",
+                1L,
+                "global_rules",
+                1L,
+                "routes",
+                1L,
+                "keyring",
+                1L,
+                "stream_routes",
+                1L));
   }
 
   @Test

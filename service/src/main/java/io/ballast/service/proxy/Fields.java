@@ -8,28 +8,28 @@ import tools.jackson.databind.JsonNode;
  * Reads typed fields out of a resource's JSON and fails with a message naming the resource and the
  * field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}.
  */
-final class Fields {
+public final class Fields {
 
   private final String owner;
 
   /** {@code owner} is how messages name the resource, e.g. {@code route 'r1'}. */
-  Fields(String owner) {
+  public Fields(String owner) {
     this.owner = owner;
   }
 
-  String owner() {
+  public String owner() {
     return owner;
   }
 
-  IllegalArgumentException invalid(String field, String problem) {
+  public IllegalArgumentException invalid(String field, String problem) {
     return new IllegalArgumentException(owner + ": " + field + ": " + problem);
   }
 
-  static boolean present(JsonNode node) {
+  public static boolean present(JsonNode node) {
     return node != null && !node.isNull() && !node.isMissingNode();
   }
 
-  String string(JsonNode node, String field) {
+  public String string(JsonNode node, String field) {
     if (!node.isString()) {
       throw invalid(field, "must be a string");
     }
@@ -37,7 +37,7 @@ final class Fields {
   }
 
   /** A string or an array of strings, as APISIX accepts for {@code uris}, {@code hosts}. */
-  List<String> strings(JsonNode node, String field) {
+  public List<String> strings(JsonNode node, String field) {
     if (!node.isArray()) {
       throw invalid(field, "must be an array of strings");
     }
@@ -48,7 +48,7 @@ final class Fields {
     return values;
   }
 
-  int integer(JsonNode node, String field, int min, int max) {
+  public int integer(JsonNode node, String field, int min, int max) {
     if (!node.isIntegralNumber() || !node.canConvertToInt()) {
       throw invalid(field, "must be an integer");
     }
@@ -59,7 +59,7 @@ final class Fields {
     return value;
   }
 
-  double positiveNumber(JsonNode node, String field) {
+  public double positiveNumber(JsonNode node, String field) {
     if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
       throw invalid(field, "must be a positive number");
     }

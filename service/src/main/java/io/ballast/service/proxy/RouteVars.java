@@ -25,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * regexes that do not compile, an arity other than 3 or 4, the two-element shorthand, and the
  * {@code AND}/{@code OR} logical forms.
  */
-final class RouteVars {
+public final class RouteVars {
 
   private final Expression[] expressions;
 
@@ -33,7 +33,7 @@ final class RouteVars {
     this.expressions = expressions;
   }
 
-  boolean matches(RouteRequest request) {
+  public boolean matches(RouteRequest request) {
     for (Expression expression : expressions) {
       if (!expression.holds(request)) {
         return false;
@@ -43,7 +43,7 @@ final class RouteVars {
   }
 
   /** Compiles {@code vars}; failures name the field, e.g. {@code vars[0][1]}. */
-  static RouteVars compile(JsonNode vars, Fields fields) {
+  public static RouteVars compile(JsonNode vars, Fields fields) {
     if (!vars.isArray()) {
       throw fields.invalid("vars", "must be an array of [var, operator, value] expressions");
     }
@@ -83,68 +83,8 @@ final class RouteVars {
     }
   }
 
-  /** Where a variable's values come from. */
-  private record Variable(Source source, String name) {
-
-    enum Source {
-      ARG,
-      HTTP,
-      COOKIE,
-      URI,
-      HOST,
-      REMOTE_ADDR,
-      METHOD
-    }
-
-    static Variable of(String var) {
-      if (var.startsWith("arg_") && var.length() > 4) {
-        return new Variable(Source.ARG, var.substring(4));
-      }
-      if (var.startsWith("http_") && var.length() > 5) {
-        return new Variable(Source.HTTP, var.substring(5).replace('_', '-'));
-      }
-      if (var.startsWith("cookie_") && var.length() > 7) {
-        return new Variable(Source.COOKIE, var.substring(7));
-      }
-      return switch (var) {
-        case "uri" -> new Variable(Source.URI, var);
-        case "host" -> new Variable(Source.HOST, var);
-        case "remote_addr" -> new Variable(Source.REMOTE_ADDR, var);
-        case "request_method" -> new Variable(Source.METHOD, var);
-        default -> null;
-      };
-    }
-
-    List<String> values(RouteRequest request) {
-      return switch (source) {
-        case ARG -> request.queryParams(name);
-        case HTTP -> request.headers(name);
-        case COOKIE -> request.cookies(name);
-        default -> {
-          String value = value(request);
-          yield value == null ? List.of() : List.of(value);
-        }
-      };
-    }
-
-    /** The first value, or {@code null} (Lua's nil) when there is none. */
-    String value(RouteRequest request) {
-      return switch (source) {
-        case URI -> request.path();
-        case HOST -> RouteTable.normalizeHost(request.host());
-        case METHOD -> request.method();
-        case REMOTE_ADDR ->
-            request.remoteAddress() == null ? null : request.remoteAddress().getHostAddress();
-        default -> {
-          List<String> values = values(request);
-          yield values.isEmpty() ? null : values.get(0);
-        }
-      };
-    }
-  }
-
   private record Expression(
-      Variable variable,
+      RequestVariable variable,
       boolean negated,
       Operator operator,
       String text,
@@ -174,7 +114,7 @@ final class RouteVars {
       if (!varNode.isString()) {
         throw fields.invalid(field + "[0]", "must be a variable name");
       }
-      Variable variable = Variable.of(varNode.stringValue());
+      RequestVariable variable = RequestVariable.of(varNode.stringValue());
       if (variable == null) {
         throw fields.invalid(
             field + "[0]",
