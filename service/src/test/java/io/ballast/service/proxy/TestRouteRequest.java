@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** A request for matching tests: set only what a test needs. */
-final class TestRouteRequest implements RouteRequest {
+/** A request for matching and plugin tests: set only what a test needs. */
+public final class TestRouteRequest implements RouteRequest {
 
   private String method = "GET";
   private String host;
@@ -19,23 +19,23 @@ final class TestRouteRequest implements RouteRequest {
   private final Map<String, List<String>> query = new HashMap<>();
   private final Map<String, List<String>> cookies = new HashMap<>();
 
-  static TestRouteRequest get(String path) {
+  public static TestRouteRequest get(String path) {
     TestRouteRequest request = new TestRouteRequest();
     request.path = path;
     return request;
   }
 
-  TestRouteRequest method(String value) {
+  public TestRouteRequest method(String value) {
     method = value;
     return this;
   }
 
-  TestRouteRequest host(String value) {
+  public TestRouteRequest host(String value) {
     host = value;
     return this;
   }
 
-  TestRouteRequest from(String address) {
+  public TestRouteRequest from(String address) {
     try {
       remote = InetAddress.getByName(address);
     } catch (UnknownHostException e) {
@@ -44,17 +44,17 @@ final class TestRouteRequest implements RouteRequest {
     return this;
   }
 
-  TestRouteRequest header(String name, String value) {
+  public TestRouteRequest header(String name, String value) {
     headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
     return this;
   }
 
-  TestRouteRequest arg(String name, String value) {
+  public TestRouteRequest arg(String name, String value) {
     query.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
     return this;
   }
 
-  TestRouteRequest cookie(String name, String value) {
+  public TestRouteRequest cookie(String name, String value) {
     cookies.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
     return this;
   }
