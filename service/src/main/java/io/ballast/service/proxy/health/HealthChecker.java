@@ -34,12 +34,18 @@ public final class HealthChecker {
   private final Map<String, Target> targets = new ConcurrentHashMap<>();
   private volatile boolean stopped;
 
-  /** A probed node: its health, its prober and its pending timer or probe. */
+  /**
+   * A probed node: its health, its prober and its one chain of timer, probe, timer... Reports
+   * from the proxy can change the node's interval; they start a new chain (a new generation) and
+   * the old one ends at its next step, so there is never more than one.
+   */
   private static final class Target {
     final UpstreamNode node;
     final NodeHealth health = new NodeHealth();
     final Prober prober;
-    final Disposable.Swap task = Disposables.swap();
+    private long generation; // guarded by this
+    private boolean stopped; // guarded by this
+    private Disposable pending = Disposables.disposed(); // guarded by this
 
     Target(UpstreamNode node, Active active) {
       this.node = node;
@@ -75,7 +81,9 @@ public final class HealthChecker {
   public void reportHttpStatus(UpstreamNode node, int status) {
     Target target = targets.get(node.authority());
     if (target != null) {
-      countStatus(target, config.passive(), status);
+      if (countStatus(target, config.passive(), status)) {
+        restart(target);
+      }
     }
   }
 
@@ -83,7 +91,9 @@ public final class HealthChecker {
   public void reportTcpFailure(UpstreamNode node) {
     Target target = targets.get(node.authority());
     if (target != null) {
-      countFailure(target, Failure.TCP, config.passive().tcpFailures(), null);
+      if (countFailure(target, Failure.TCP, config.passive().tcpFailures(), null)) {
+        restart(target);
+      }
     }
   }
 
@@ -91,7 +101,9 @@ public final class HealthChecker {
   public void reportTimeout(UpstreamNode node) {
     Target target = targets.get(node.authority());
     if (target != null) {
-      countFailure(target, Failure.TIMEOUT, config.passive().timeouts(), null);
+      if (countFailure(target, Failure.TIMEOUT, config.passive().timeouts(), null)) {
+        restart(target);
+      }
     }
   }
 
@@ -113,7 +125,7 @@ public final class HealthChecker {
             entry -> {
               boolean gone = !wanted.containsKey(entry.getKey());
               if (gone) {
-                entry.getValue().task.dispose();
+                stop(entry.getValue());
               }
               return gone;
             });
@@ -121,7 +133,7 @@ public final class HealthChecker {
       if (!targets.containsKey(entry.getKey())) {
         Target target = new Target(entry.getValue(), config.active());
         targets.put(entry.getKey(), target);
-        schedule(target, config.active().healthyInterval());
+        start(target);
       }
     }
   }
@@ -129,35 +141,65 @@ public final class HealthChecker {
   /** Stops all probing; reports after this are still counted but nothing probes. */
   synchronized void stop() {
     stopped = true;
-    targets.values().forEach(target -> target.task.dispose());
+    targets.values().forEach(this::stop);
   }
 
-  private void schedule(Target target, Duration delay) {
-    target.task.replace(
-        scheduler.schedule(() -> probe(target), delay.toNanos(), TimeUnit.NANOSECONDS));
+  private Duration interval(Target target) {
+    Active active = config.active();
+    return target.health.isHealthy() ? active.healthyInterval() : active.unhealthyInterval();
   }
 
-  private void probe(Target target) {
-    if (target.task.isDisposed()) {
-      return;
+  private void start(Target target) {
+    synchronized (target) {
+      schedule(target, target.generation, interval(target));
     }
+  }
+
+  /** After a passive report changed the node's state: probe at the new state's interval. */
+  private void restart(Target target) {
+    synchronized (target) {
+      target.generation++;
+      target.pending.dispose();
+      schedule(target, target.generation, interval(target));
+    }
+  }
+
+  private void stop(Target target) {
+    synchronized (target) {
+      target.stopped = true;
+      target.pending.dispose();
+    }
+  }
+
+  private void schedule(Target target, long generation, Duration delay) {
+    synchronized (target) {
+      if (target.stopped || target.generation != generation) {
+        return;
+      }
+      target.pending =
+          scheduler.schedule(
+              () -> probe(target, generation), delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void probe(Target target, long generation) {
     long started = System.nanoTime();
-    target.task.replace(
-        target
-            .prober
-            .probe()
-            .subscribe(
-                result -> {
-                  countProbe(target, result);
-                  Active active = config.active();
-                  Duration interval =
-                      target.health.isHealthy()
-                          ? active.healthyInterval()
-                          : active.unhealthyInterval();
-                  // The interval runs from probe start to probe start, as a timer would.
-                  Duration left = interval.minusNanos(System.nanoTime() - started);
-                  schedule(target, left.isNegative() ? Duration.ZERO : left);
-                }));
+    synchronized (target) {
+      if (target.stopped || target.generation != generation) {
+        return;
+      }
+      target.pending =
+          target
+              .prober
+              .probe()
+              .subscribe(
+                  result -> {
+                    countProbe(target, result);
+                    // The interval runs from probe start to probe start, as a timer would.
+                    Duration left = interval(target).minusNanos(System.nanoTime() - started);
+                    schedule(target, generation, left.isNegative() ? Duration.ZERO : left);
+                  });
+    }
   }
 
   private void countProbe(Target target, Prober.Result result) {
@@ -170,16 +212,20 @@ public final class HealthChecker {
     }
   }
 
-  private void countStatus(Target target, Thresholds thresholds, int status) {
+  /** True when the status changed the node's state. */
+  private boolean countStatus(Target target, Thresholds thresholds, int status) {
     if (thresholds.healthyStatuses().contains(status)) {
-      countSuccess(target, thresholds.successes());
-    } else if (thresholds.unhealthyStatuses().contains(status)) {
-      countFailure(target, Failure.HTTP, thresholds.httpFailures(), status);
+      return countSuccess(target, thresholds.successes());
     }
+    if (thresholds.unhealthyStatuses().contains(status)) {
+      return countFailure(target, Failure.HTTP, thresholds.httpFailures(), status);
+    }
+    return false;
   }
 
-  private void countSuccess(Target target, int threshold) {
-    if (target.health.success(threshold)) {
+  private boolean countSuccess(Target target, int threshold) {
+    boolean changed = target.health.success(threshold);
+    if (changed) {
       LOG.info(
           "{} node {} healthy: {} success{}",
           name,
@@ -187,10 +233,12 @@ public final class HealthChecker {
           threshold,
           threshold == 1 ? "" : "es");
     }
+    return changed;
   }
 
-  private void countFailure(Target target, Failure kind, int threshold, Integer lastStatus) {
-    if (target.health.failure(kind, threshold)) {
+  private boolean countFailure(Target target, Failure kind, int threshold, Integer lastStatus) {
+    boolean changed = target.health.failure(kind, threshold);
+    if (changed) {
       LOG.info(
           "{} node {} unhealthy: {}{}",
           name,
@@ -198,5 +246,6 @@ public final class HealthChecker {
           kind.count(threshold),
           lastStatus == null ? "" : " (last status " + lastStatus + ")");
     }
+    return changed;
   }
 }

@@ -1,0 +1,69 @@
+package io.ballast.service.proxy.health;
+
+import io.ballast.service.proxy.UpstreamNode;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * A real upstream on 127.0.0.1 for probes to hit: answers every request with {@link #status}, or
+ * never when {@link #hang} is set; counts connections and requests; can be stopped and started
+ * again on the same port.
+ */
+final class ProbedServer implements AutoCloseable {
+
+  final AtomicInteger status = new AtomicInteger(200);
+  final AtomicBoolean hang = new AtomicBoolean();
+  final AtomicInteger connections = new AtomicInteger();
+  final AtomicInteger requests = new AtomicInteger();
+  final AtomicReference<String> lastUri = new AtomicReference<>();
+  final AtomicReference<HttpHeaders> lastHeaders = new AtomicReference<>();
+  private final int port;
+  private DisposableServer server;
+
+  ProbedServer() {
+    server = bind(0);
+    port = server.port();
+  }
+
+  private DisposableServer bind(int port) {
+    return HttpServer.create()
+        .host("127.0.0.1")
+        .port(port)
+        // Per accepted channel: an HTTP server's doOnConnection fires per request, not per accept.
+        .doOnChannelInit((observer, channel, address) -> connections.incrementAndGet())
+        .handle(
+            (request, response) -> {
+              requests.incrementAndGet();
+              lastUri.set(request.uri());
+              lastHeaders.set(request.requestHeaders().copy());
+              if (hang.get()) {
+                return Mono.never();
+              }
+              return response.status(HttpResponseStatus.valueOf(status.get())).send();
+            })
+        .bindNow();
+  }
+
+  UpstreamNode node() {
+    return new UpstreamNode("127.0.0.1", port, 1);
+  }
+
+  void stop() {
+    server.disposeNow();
+  }
+
+  void start() {
+    server = bind(port);
+  }
+
+  @Override
+  public void close() {
+    server.disposeNow();
+  }
+}
