@@ -257,7 +257,9 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     Duration seconds(JsonNode node, String field, double dflt) {
       double seconds = dflt;
       if (present(node)) {
-        if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
+        if (!node.isNumber()
+            || !(node.doubleValue() > 0)
+            || Double.isInfinite(node.doubleValue())) {
           throw errors.invalid(field, "must be a positive number of seconds");
         }
         seconds = node.doubleValue();

@@ -35,9 +35,9 @@ public final class HealthChecker {
   private volatile boolean stopped;
 
   /**
-   * A probed node: its health, its prober and its one chain of timer, probe, timer... Reports
-   * from the proxy can change the node's interval; they start a new chain (a new generation) and
-   * the old one ends at its next step, so there is never more than one.
+   * A probed node: its health, its prober and its one chain of timer, probe, timer... Reports from
+   * the proxy can change the node's interval; they start a new chain (a new generation) and the old
+   * one ends at its next step, so there is never more than one.
    */
   private static final class Target {
     final UpstreamNode node;

@@ -12,8 +12,8 @@ import reactor.core.scheduler.Schedulers;
 /**
  * The health checkers of all upstreams with {@code checks}, kept across configuration swaps. APISIX
  * keys its checkers by upstream id and version and so forgets health on any change; here a swap
- * that keeps an upstream's key and checks keeps its checker, its counters and its probe timers,
- * and only a changed {@code checks} starts over.
+ * that keeps an upstream's key and checks keeps its checker, its counters and its probe timers, and
+ * only a changed {@code checks} starts over.
  */
 public final class HealthCheckers implements AutoCloseable {
 
@@ -43,10 +43,10 @@ public final class HealthCheckers implements AutoCloseable {
   }
 
   /**
-   * Makes {@code targets} the checked upstreams; call it with every new route table. Keys name
-   * the upstream as logs should, e.g. {@code upstream 'u1'} or {@code route 'r1'} for an inline
-   * one. A key with the same checks keeps its checker (nodes are updated in place); a key with
-   * other checks gets a new one; keys no longer present are stopped.
+   * Makes {@code targets} the checked upstreams; call it with every new route table. Keys name the
+   * upstream as logs should, e.g. {@code upstream 'u1'} or {@code route 'r1'} for an inline one. A
+   * key with the same checks keeps its checker (nodes are updated in place); a key with other
+   * checks gets a new one; keys no longer present are stopped.
    */
   public synchronized void reconcile(Map<String, Target> targets) {
     if (closed) {

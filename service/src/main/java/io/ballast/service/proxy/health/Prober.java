@@ -79,7 +79,8 @@ final class Prober {
     if (active.type() == ProbeType.HTTPS) {
       Http11SslContextSpec spec = Http11SslContextSpec.forClient();
       if (!active.verifyCertificate()) {
-        spec = spec.configure(builder -> builder.trustManager(InsecureTrustManagerFactory.INSTANCE));
+        spec =
+            spec.configure(builder -> builder.trustManager(InsecureTrustManagerFactory.INSTANCE));
       }
       Http11SslContextSpec sslContext = spec;
       String serverName = active.host() != null ? active.host() : host;

@@ -31,7 +31,10 @@ class HealthCheckerTest {
   }
 
   private ProbedServer server() {
-    ProbedServer server = new ProbedServer();
+    return track(new ProbedServer());
+  }
+
+  private ProbedServer track(ProbedServer server) {
     servers.add(server);
     return server;
   }
@@ -105,8 +108,9 @@ class HealthCheckerTest {
     HealthChecker checker =
         check(
             "upstream 'u1'",
-            config("{\"active\": {\"unhealthy\": {\"interval\": 0.1, \"http_failures\": 1},"
-                + " \"healthy\": {\"interval\": 0.1}}}"),
+            config(
+                "{\"active\": {\"unhealthy\": {\"interval\": 0.1, \"http_failures\": 1},"
+                    + " \"healthy\": {\"interval\": 0.1}}}"),
             node);
 
     await("five probes answered 418", () -> server.requests.get() >= 5);
@@ -180,6 +184,28 @@ class HealthCheckerTest {
   }
 
   @Test
+  void httpsProbesTrustAnUnverifiedCertificateOnlyWhenTold() {
+    ProbedServer server = track(new ProbedServer(true));
+    UpstreamNode node = server.node();
+    String checks =
+        """
+        {"active": {"type": "https", "https_verify_certificate": %s,
+                    "healthy": {"interval": 0.1}, "unhealthy": {"interval": 0.1, "tcp_failures": 2}}}
+        """;
+    checkers.reconcile(
+        Map.of(
+            "upstream 'strict'", new Target(config(checks.formatted("true")), List.of(node)),
+            "upstream 'lenient'", new Target(config(checks.formatted("false")), List.of(node))));
+    HealthChecker strict = checkers.checker("upstream 'strict'").orElseThrow();
+    HealthChecker lenient = checkers.checker("upstream 'lenient'").orElseThrow();
+
+    await("the strict checker failed the handshake", () -> !strict.isHealthy(node));
+    await("lenient probes answered over TLS", () -> server.requests.get() >= 2);
+
+    assertThat(lenient.isHealthy(node)).isTrue();
+  }
+
+  @Test
   void passiveReportsMarkANodeUnhealthyAndActiveProbesBringItBack() {
     ProbedServer server = server();
     UpstreamNode node = server.node();
@@ -203,14 +229,16 @@ class HealthCheckerTest {
     assertThat(checker.isHealthy(node)).isFalse();
 
     await("the node is healthy again", () -> checker.isHealthy(node));
-    assertThat(server.requests.get()).as("probes at the unhealthy interval").isGreaterThanOrEqualTo(2);
+    assertThat(server.requests.get())
+        .as("probes at the unhealthy interval")
+        .isGreaterThanOrEqualTo(2);
   }
 
   @Test
   void passiveSuccessesClearFailuresAndTcpFailuresAndTimeoutsCount() {
     ProbedServer server = server();
     UpstreamNode node = server.node();
-    UpstreamNode other = new UpstreamNode("127.0.0.1", server.node().port() == 1 ? 2 : 1, 1);
+    UpstreamNode other = new UpstreamNode("127.0.0.1", 1, 1);
     HealthChecker checker =
         check(
             "upstream 'u1'",
@@ -265,8 +293,12 @@ class HealthCheckerTest {
     int keptBefore = kept.requests.get();
     await("the kept upstream was probed twice more", () -> kept.requests.get() >= keptBefore + 2);
     int removedAfterSwap = removed.requests.get();
-    await("the kept upstream was probed five more times", () -> kept.requests.get() >= keptBefore + 7);
-    assertThat(removed.requests.get()).as("probes of the removed upstream").isEqualTo(removedAfterSwap);
+    await(
+        "the kept upstream was probed five more times",
+        () -> kept.requests.get() >= keptBefore + 7);
+    assertThat(removed.requests.get())
+        .as("probes of the removed upstream")
+        .isEqualTo(removedAfterSwap);
   }
 
   @Test
@@ -277,16 +309,18 @@ class HealthCheckerTest {
     HealthChecker first =
         check(
             "upstream 'u1'",
-            config("{\"active\": {\"healthy\": {\"interval\": 0.1},"
-                + " \"unhealthy\": {\"interval\": 0.1, \"http_failures\": 1}}}"),
+            config(
+                "{\"active\": {\"healthy\": {\"interval\": 0.1},"
+                    + " \"unhealthy\": {\"interval\": 0.1, \"http_failures\": 1}}}"),
             node);
     await("the node is unhealthy", () -> !first.isHealthy(node));
 
     HealthChecker second =
         check(
             "upstream 'u1'",
-            config("{\"active\": {\"healthy\": {\"interval\": 60},"
-                + " \"unhealthy\": {\"interval\": 60, \"http_failures\": 1}}}"),
+            config(
+                "{\"active\": {\"healthy\": {\"interval\": 60},"
+                    + " \"unhealthy\": {\"interval\": 60, \"http_failures\": 1}}}"),
             node);
 
     assertThat(second).isNotSameAs(first);
@@ -297,7 +331,10 @@ class HealthCheckerTest {
   void nodesTheCheckerDoesNotTrackAreHealthy() {
     ProbedServer server = server();
     HealthChecker checker =
-        check("upstream 'u1'", config("{\"active\": {\"healthy\": {\"interval\": 60}}}"), server.node());
+        check(
+            "upstream 'u1'",
+            config("{\"active\": {\"healthy\": {\"interval\": 60}}}"),
+            server.node());
     UpstreamNode unknown = new UpstreamNode("10.0.0.1", 80, 1);
 
     checker.reportTcpFailure(unknown);

@@ -56,7 +56,9 @@ class NodeHealthTest {
     health.failure(Failure.TIMEOUT, 1);
     health.success(1);
 
-    assertThat(health.failure(Failure.HTTP, 2)).as("the http failure before the change is gone").isFalse();
+    assertThat(health.failure(Failure.HTTP, 2))
+        .as("the http failure before the change is gone")
+        .isFalse();
   }
 
   @Test
