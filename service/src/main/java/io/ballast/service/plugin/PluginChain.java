@@ -53,6 +53,11 @@ public final class PluginChain {
     return entries[index];
   }
 
+  /** The entries in run order. */
+  public List<Entry> entries() {
+    return List.of(entries);
+  }
+
   public List<String> names() {
     return Arrays.stream(entries).map(Entry::name).toList();
   }

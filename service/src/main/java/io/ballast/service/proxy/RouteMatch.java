@@ -1,16 +1,20 @@
 package io.ballast.service.proxy;
 
+import io.ballast.service.plugin.PluginChain;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The route a request matched and the upstream it resolves to; the upstream is empty when the
- * route's upstream reference cannot be resolved (the proxy answers 503).
+ * The route a request matched, the upstream it resolves to (empty when the route's upstream
+ * reference cannot be resolved: the proxy answers 503), its service's id ({@code null} without one)
+ * and its plugins, merged from the route, its plugin config and its service.
  */
-public record RouteMatch(String routeId, Optional<Upstream> upstream) {
+public record RouteMatch(
+    String routeId, Optional<Upstream> upstream, String serviceId, PluginChain plugins) {
 
   public RouteMatch {
     Objects.requireNonNull(routeId, "routeId");
     Objects.requireNonNull(upstream, "upstream");
+    Objects.requireNonNull(plugins, "plugins");
   }
 }

@@ -2,7 +2,12 @@ package io.ballast.service.proxy;
 
 import io.ballast.resource.Cidr;
 import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
+import io.ballast.service.plugin.PluginChain;
+import io.ballast.service.plugin.PluginCompiler;
+import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.plugin.PluginState;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +20,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -37,7 +44,12 @@ import tools.jackson.databind.node.ObjectNode;
 public final class RouteTable {
 
   private static final RouteTable EMPTY =
-      new RouteTable(Map.of(), PathTrie.build(List.of(), Entry.WINNER_FIRST), Integer.MIN_VALUE);
+      new RouteTable(
+          Map.of(),
+          PathTrie.build(List.of(), Entry.WINNER_FIRST),
+          Integer.MIN_VALUE,
+          PluginChain.EMPTY,
+          PluginState.empty());
 
   /** Exact uri → candidate entries in winner order. */
   private final Map<String, Entry[]> exact;
@@ -48,10 +60,23 @@ public final class RouteTable {
   /** The highest priority in {@link #patterns}: an exact winner at or above it cannot be beaten. */
   private final int topPatternPriority;
 
-  private RouteTable(Map<String, Entry[]> exact, PathTrie patterns, int topPatternPriority) {
+  /** The global rules' plugins, which run for every request, matched or not. */
+  private final PluginChain globalPlugins;
+
+  /** Plugin state (counters) for the next table to carry over. */
+  private final PluginState pluginState;
+
+  private RouteTable(
+      Map<String, Entry[]> exact,
+      PathTrie patterns,
+      int topPatternPriority,
+      PluginChain globalPlugins,
+      PluginState pluginState) {
     this.exact = exact;
     this.patterns = patterns;
     this.topPatternPriority = topPatternPriority;
+    this.globalPlugins = globalPlugins;
+    this.pluginState = pluginState;
   }
 
   /** A table without routes: every request gets 404. */
@@ -60,7 +85,8 @@ public final class RouteTable {
   }
 
   /**
-   * Compiles routes with the services and upstreams they reference, keyed by id.
+   * Compiles routes with the services and upstreams they reference, keyed by id, without plugins,
+   * consumers or global rules.
    *
    * @throws IllegalArgumentException naming the resource type, id and field of the first resource
    *     that cannot be compiled; nothing is built then
@@ -69,21 +95,75 @@ public final class RouteTable {
       Collection<Resource> routes,
       Map<String, Resource> services,
       Map<String, Resource> upstreams) {
+    Map<String, Resource> routeMap = new HashMap<>();
+    routes.forEach(r -> routeMap.put(r.id(), r));
+    Map<ResourceType, Map<String, Resource>> byType =
+        Map.of(
+            ResourceType.ROUTES, routeMap,
+            ResourceType.SERVICES, services,
+            ResourceType.UPSTREAMS, upstreams);
+    return compile(
+        type -> byType.getOrDefault(type, Map.of()),
+        PluginRegistry.of(List.of()),
+        PluginState.empty());
+  }
+
+  /**
+   * Compiles a whole configuration. {@code previous} is the table being replaced: plugin state such
+   * as rate-limit counters carries over from it where the configuration keeps it.
+   *
+   * @throws IllegalArgumentException naming the resource type, id and field of the first resource
+   *     that cannot be compiled; nothing is built then
+   */
+  public static RouteTable compile(
+      ResourceSet resources, PluginRegistry plugins, RouteTable previous) {
+    return compile(resources::of, plugins, previous.pluginState);
+  }
+
+  private static RouteTable compile(
+      Function<ResourceType, Map<String, Resource>> resources,
+      PluginRegistry registry,
+      PluginState previousState) {
+    PluginCompiler plugins = new PluginCompiler(registry, previousState, metadata(resources));
+    plugins.compileConsumers(resources.apply(ResourceType.CONSUMERS).values());
+    // Each holder's plugins alone first, so that an error names the resource that holds it.
+    Map<String, JsonNode> pluginConfigs = new HashMap<>();
+    resources
+        .apply(ResourceType.PLUGIN_CONFIGS)
+        .forEach(
+            (id, resource) -> {
+              plugins.compile(
+                  resource.value().get("plugins"), fieldsOf(resource, ResourceType.PLUGIN_CONFIGS));
+              pluginConfigs.put(id, resource.value().get("plugins"));
+            });
+    List<PluginChain.Entry> globalEntries = new ArrayList<>();
+    for (Resource rule : resources.apply(ResourceType.GLOBAL_RULES).values()) {
+      PluginChain chain =
+          plugins.compile(rule.value().get("plugins"), fieldsOf(rule, ResourceType.GLOBAL_RULES));
+      globalEntries.addAll(chain.entries());
+    }
+
     Map<String, Upstream> compiledUpstreams = new HashMap<>();
-    upstreams.forEach(
-        (id, resource) -> {
-          Fields fields = fieldsOf(resource, ResourceType.UPSTREAMS);
-          compiledUpstreams.put(id, Upstream.parse(resource.value(), fields, ""));
-        });
+    resources
+        .apply(ResourceType.UPSTREAMS)
+        .forEach(
+            (id, resource) -> {
+              Fields fields = fieldsOf(resource, ResourceType.UPSTREAMS);
+              compiledUpstreams.put(id, Upstream.parse(resource.value(), fields, ""));
+            });
     Map<String, Service> compiledServices = new HashMap<>();
-    services.forEach(
-        (id, resource) -> compiledServices.put(id, Service.compile(resource, compiledUpstreams)));
+    resources
+        .apply(ResourceType.SERVICES)
+        .forEach(
+            (id, resource) ->
+                compiledServices.put(id, Service.compile(resource, compiledUpstreams, plugins)));
 
     Map<String, List<Entry>> exact = new HashMap<>();
     List<Entry> patterned = new ArrayList<>();
     int topPatternPriority = Integer.MIN_VALUE;
-    for (Resource resource : routes) {
-      Route route = Route.compile(resource, compiledServices, compiledUpstreams);
+    for (Resource resource : resources.apply(ResourceType.ROUTES).values()) {
+      Route route =
+          Route.compile(resource, compiledServices, compiledUpstreams, pluginConfigs, plugins);
       if (!route.enabled) {
         continue;
       }
@@ -105,7 +185,52 @@ public final class RouteTable {
           frozen.put(uri, sorted);
         });
     return new RouteTable(
-        Map.copyOf(frozen), PathTrie.build(patterned, Entry.WINNER_FIRST), topPatternPriority);
+        Map.copyOf(frozen),
+        PathTrie.build(patterned, Entry.WINNER_FIRST),
+        topPatternPriority,
+        PluginChain.of(globalEntries),
+        plugins.state());
+  }
+
+  /**
+   * Compiles one resource on its own, as the Admin API does before it stores a write: every field
+   * the data plane reads is checked, references to other resources are not (the store checks
+   * those).
+   *
+   * @param consumers every consumer the write leaves in place, the written one included when it is
+   *     a consumer, so credentials are checked against each other
+   * @throws IllegalArgumentException naming the resource and field at fault
+   */
+  public static void check(
+      Resource resource, PluginRegistry registry, Collection<Resource> consumers) {
+    PluginCompiler plugins = new PluginCompiler(registry, PluginState.empty(), Map.of());
+    plugins.compileConsumers(consumers);
+    Fields fields = fieldsOf(resource, resource.type());
+    switch (resource.type()) {
+      case UPSTREAMS -> Upstream.parse(resource.value(), fields, "");
+      case SERVICES -> Service.compile(resource, Map.of(), plugins);
+      case ROUTES -> Route.compile(resource, Map.of(), Map.of(), Map.of(), plugins);
+      case PLUGIN_CONFIGS, GLOBAL_RULES -> plugins.compile(resource.value().get("plugins"), fields);
+      case PLUGIN_METADATA -> {
+        if (registry.get(resource.id()).isEmpty()) {
+          throw fields.invalid(
+              "id", "unknown plugin '" + resource.id() + "'; Ballast runs " + registry.names());
+        }
+      }
+      case CONSUMERS, SSLS -> {}
+    }
+  }
+
+  private static Map<String, ObjectNode> metadata(
+      Function<ResourceType, Map<String, Resource>> resources) {
+    Map<String, ObjectNode> metadata = new HashMap<>();
+    resources.apply(ResourceType.PLUGIN_METADATA).forEach((id, r) -> metadata.put(id, r.value()));
+    return metadata;
+  }
+
+  /** The global rules' plugins, which run for every request, matched or not. */
+  public PluginChain globalPlugins() {
+    return globalPlugins;
   }
 
   /**
@@ -243,13 +368,17 @@ public final class RouteTable {
     }
   }
 
-  /** What routes inherit from a service: hosts and an upstream. */
-  private record Service(Hosts hosts, Optional<Upstream> upstream) {
+  /** What routes inherit from a service: hosts, an upstream and plugins. */
+  private record Service(Hosts hosts, Optional<Upstream> upstream, JsonNode plugins) {
 
-    static Service compile(Resource resource, Map<String, Upstream> upstreams) {
+    static Service compile(
+        Resource resource, Map<String, Upstream> upstreams, PluginCompiler pluginCompiler) {
       Fields fields = fieldsOf(resource, ResourceType.SERVICES);
       ObjectNode value = resource.value();
-      return new Service(parseHosts(value, fields), ownUpstream(value, fields, upstreams));
+      JsonNode plugins = value.get("plugins");
+      // Checked here so that an error names the service; each route compiles its merged copy.
+      pluginCompiler.compile(plugins, fields);
+      return new Service(parseHosts(value, fields), ownUpstream(value, fields, upstreams), plugins);
     }
   }
 
@@ -273,7 +402,9 @@ public final class RouteTable {
         Hosts hosts,
         Cidr[] remoteAddrs,
         RouteVars vars,
-        Optional<Upstream> upstream) {
+        Optional<Upstream> upstream,
+        String serviceId,
+        PluginChain plugins) {
       this.id = id;
       this.enabled = enabled;
       this.priority = priority;
@@ -282,11 +413,15 @@ public final class RouteTable {
       this.hosts = hosts;
       this.remoteAddrs = remoteAddrs;
       this.vars = vars;
-      this.match = Optional.of(new RouteMatch(id, upstream));
+      this.match = Optional.of(new RouteMatch(id, upstream, serviceId, plugins));
     }
 
     static Route compile(
-        Resource resource, Map<String, Service> services, Map<String, Upstream> upstreams) {
+        Resource resource,
+        Map<String, Service> services,
+        Map<String, Upstream> upstreams,
+        Map<String, JsonNode> pluginConfigs,
+        PluginCompiler pluginCompiler) {
       Fields fields = fieldsOf(resource, ResourceType.ROUTES);
       ObjectNode value = resource.value();
 
@@ -330,9 +465,11 @@ public final class RouteTable {
       }
 
       Service service = null;
-      JsonNode serviceId = value.get("service_id");
-      if (Fields.present(serviceId)) {
-        service = services.get(id(serviceId, fields, "service_id"));
+      String serviceId = null;
+      JsonNode serviceIdNode = value.get("service_id");
+      if (Fields.present(serviceIdNode)) {
+        serviceId = id(serviceIdNode, fields, "service_id");
+        service = services.get(serviceId);
       }
       Hosts hosts = parseHosts(value, fields);
       if (hosts == null && service != null) {
@@ -355,7 +492,37 @@ public final class RouteTable {
           hosts,
           remoteAddrs,
           vars,
-          upstream);
+          upstream,
+          serviceId,
+          compilePlugins(value, fields, service, pluginConfigs, pluginCompiler));
+    }
+
+    /**
+     * The route's plugins with APISIX's precedence: its own over its plugin config's over its
+     * service's. The merged copy is compiled for this route, so a limit on a service counts per
+     * route, as in APISIX.
+     */
+    private static PluginChain compilePlugins(
+        ObjectNode value,
+        Fields fields,
+        Service service,
+        Map<String, JsonNode> pluginConfigs,
+        PluginCompiler pluginCompiler) {
+      JsonNode own = value.get("plugins");
+      JsonNode fromConfig = null;
+      JsonNode configId = value.get("plugin_config_id");
+      if (Fields.present(configId)) {
+        fromConfig = pluginConfigs.get(id(configId, fields, "plugin_config_id"));
+      }
+      JsonNode fromService = service == null ? null : service.plugins();
+      if (fromConfig == null && fromService == null) {
+        return pluginCompiler.compile(own, fields);
+      }
+      // The route's own plugins are checked alone so that an error names their field exactly.
+      pluginCompiler.compile(own, fields);
+      ObjectNode merged =
+          PluginCompiler.merge(JsonNodeFactory.instance.objectNode(), fromService, fromConfig, own);
+      return pluginCompiler.compile(merged, fields);
     }
 
     /** Everything but the uri; {@code host} is the request's, normalised. Cheapest tests first. */
