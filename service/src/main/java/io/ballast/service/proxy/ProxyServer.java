@@ -233,7 +233,8 @@ public final class ProxyServer implements Disposable {
               if (!hasLength && !chunked) {
                 return Mono.empty();
               }
-              return out.send(request.receive().retain().doOnSubscribe(s -> bodyRead.set(true)));
+              // Once a byte of the body has left the inbound, it cannot be sent to another node.
+              return out.send(request.receive().retain().doOnNext(buf -> bodyRead.set(true)));
             })
         .response(
             (upstreamResponse, body) -> {
