@@ -141,13 +141,16 @@ public final class Upstream {
     return switch (type) {
       case "roundrobin" -> SmoothWeightedRoundRobin::new;
       case "least_conn" -> LeastConnections::new;
+      // APISIX's ewma prefers the node with the lowest recent latency; until latencies are
+      // measured, fewest requests in flight is the nearest measure of the same load.
+      case "ewma" -> LeastConnections::new;
       case "chash" -> {
         HashKey key = parseHashKey(value, fields, prefix);
         yield nodes -> new ConsistentHash(nodes, key);
       }
       default ->
           throw fields.invalid(
-              prefix + "type", "'" + type + "' is not one of roundrobin, chash, least_conn");
+              prefix + "type", "'" + type + "' is not one of roundrobin, chash, least_conn, ewma");
     };
   }
 

@@ -260,6 +260,9 @@ class UpstreamBalancingTest {
                 + " {'requests': 2}, 'nodes': {'a:80': 1}}");
     assertThat(tuned.retries()).isZero();
     assertThat(tuned.retryTimeout()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(upstream("{'type': 'ewma', 'nodes': {'a:80': 1}}").balancers())
+        .singleElement()
+        .isInstanceOf(LeastConnections.class);
     assertThat(tuned.keepalivePool())
         .isEqualTo(new KeepalivePool(320, Duration.ofSeconds(60), 2));
   }
@@ -269,7 +272,8 @@ class UpstreamBalancingTest {
       delimiter = '|',
       quoteCharacter = '"',
       value = {
-        "'type': 'ewma'|upstream 'u1': type: 'ewma' is not one of roundrobin, chash, least_conn",
+        "'type': 'random'|upstream 'u1': type: 'random' is not one of roundrobin, chash, least_conn,"
+            + " ewma",
         "'type': 7|upstream 'u1': type: must be a string",
         "'type': 'chash', 'hash_on': 'body', 'key': 'x'|upstream 'u1': hash_on: 'body' is not one of"
             + " vars, header, cookie, consumer",
