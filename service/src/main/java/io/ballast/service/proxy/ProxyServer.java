@@ -6,15 +6,21 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +28,13 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.util.retry.Retry;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -49,31 +57,19 @@ public final class ProxyServer implements Disposable {
   private static final int CLIENT_CLOSED = 499;
 
   private final Supplier<RouteTable> currentTable;
-  private final ConnectionProvider connections;
-  private final HttpClient client;
+  private final ProxyOptions options;
 
-  /**
-   * The connect timeout is a channel option, fixed per client; derived clients share the pool.
-   * Keyed by the few distinct timeouts configured, so the map stays small.
-   */
-  private final Map<Duration, HttpClient> clientsByConnectTimeout = new ConcurrentHashMap<>();
+  /** One pool per distinct keepalive_pool setting; most configurations have one or two. */
+  private final Map<KeepalivePool, ConnectionProvider> providers = new ConcurrentHashMap<>();
+
+  private final Map<ClientKey, HttpClient> clients = new ConcurrentHashMap<>();
+  private volatile boolean disposed;
 
   private volatile DisposableServer server;
 
   public ProxyServer(Supplier<RouteTable> currentTable, ProxyOptions options) {
     this.currentTable = Objects.requireNonNull(currentTable, "currentTable");
-    Objects.requireNonNull(options, "options");
-    this.connections =
-        ConnectionProvider.builder("ballast-proxy")
-            .maxConnections(options.maxConnectionsPerNode())
-            .maxIdleTime(options.maxIdleTime())
-            .pendingAcquireTimeout(options.pendingAcquireTimeout())
-            .evictInBackground(options.maxIdleTime())
-            // Pools are per upstream address; drop those of nodes no longer configured.
-            .disposeInactivePoolsInBackground(
-                options.maxIdleTime(), options.maxIdleTime().multipliedBy(2))
-            .build();
-    this.client = HttpClient.create(connections).followRedirect(false).compress(false);
+    this.options = Objects.requireNonNull(options, "options");
   }
 
   /** Binds the proxy; port 0 picks a free port (see {@link DisposableServer#port()}). */
@@ -93,7 +89,8 @@ public final class ProxyServer implements Disposable {
     if (bound != null) {
       bound.disposeNow();
     }
-    connections.dispose();
+    disposed = true;
+    providers.values().forEach(ConnectionProvider::dispose);
   }
 
   @Override
@@ -103,7 +100,7 @@ public final class ProxyServer implements Disposable {
 
   @Override
   public boolean isDisposed() {
-    return connections.isDisposed();
+    return disposed;
   }
 
   private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
@@ -114,10 +111,11 @@ public final class ProxyServer implements Disposable {
     String method = request.method().name();
 
     RouteTable table = currentTable.get();
-    Optional<RouteMatch> match = table.match(new NettyRouteRequest(request, method, uri, path));
+    RouteRequest routeRequest = new NettyRouteRequest(request, method, uri, path);
+    Optional<RouteMatch> match = table.match(routeRequest);
     Mono<Void> exchange;
     String routeId = match.map(RouteMatch::routeId).orElse("-");
-    String nodeName = "-";
+    AtomicReference<String> nodeName = new AtomicReference<>("-");
     if (match.isEmpty()) {
       exchange = error(response, HttpResponseStatus.NOT_FOUND, "404 Route Not Found");
     } else if (match.get().upstream().isEmpty()) {
@@ -128,35 +126,86 @@ public final class ProxyServer implements Disposable {
               "no upstream for route '" + match.get().routeId() + "'");
     } else {
       Upstream upstream = match.get().upstream().get();
-      Optional<UpstreamNode> node = upstream.pick();
-      if (node.isEmpty()) {
-        LOG.warn(
-            "route '{}': {} has no node with a positive weight",
-            match.get().routeId(),
-            upstream.name());
-        exchange = error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
-      } else {
-        nodeName = node.get().authority();
-        exchange = forward(request, response, uri, match.get().routeId(), upstream, node.get());
-      }
+      BalanceContext ctx = new BalanceContext(routeRequest, uri, null);
+      exchange = forward(request, response, uri, routeId, upstream, ctx, nodeName);
     }
-    String loggedNode = nodeName;
     return exchange.doFinally(
-        signal -> logAccess(method, path, response, signal, routeId, loggedNode, startNanos));
+        signal -> logAccess(method, path, response, signal, routeId, nodeName.get(), startNanos));
   }
 
+  /**
+   * Sends the request to a node of {@code upstream} and streams its answer back, trying other nodes
+   * as nginx's {@code proxy_next_upstream error timeout} would: after a connect failure, a connect
+   * timeout or a connection lost before the response started, but only while no request body was
+   * read (a body streams through once and cannot be replayed). At most {@link Upstream#retries}
+   * more nodes, within {@link Upstream#retryTimeout} when set. {@code nodeName} receives the node
+   * of the last attempt, for the access log.
+   */
   private Mono<Void> forward(
       HttpServerRequest request,
       HttpServerResponse response,
       String uri,
       String routeId,
       Upstream upstream,
-      UpstreamNode node) {
+      BalanceContext ctx,
+      AtomicReference<String> nodeName) {
+    Set<UpstreamNode> tried = new HashSet<>();
+    long deadline =
+        upstream.retryTimeout().isZero()
+            ? Long.MAX_VALUE
+            : System.nanoTime() + upstream.retryTimeout().toNanos();
+    AtomicBoolean bodyRead = new AtomicBoolean();
+    return Mono.defer(
+            () -> {
+              UpstreamNode node = upstream.pick(ctx, tried, n -> true);
+              if (node == null) {
+                LOG.warn(
+                    "route '{}': {} has no node with a positive weight", routeId, upstream.name());
+                return error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
+              }
+              tried.add(node);
+              nodeName.set(node.authority());
+              return attempt(request, response, uri, upstream, node, bodyRead)
+                  .doFinally(signal -> upstream.release(node))
+                  .onErrorResume(
+                      AttemptFailed.class,
+                      failed -> {
+                        Throwable cause = failed.getCause();
+                        boolean retry =
+                            !failed.responseStarted
+                                && !bodyRead.get()
+                                && !isReadTimeout(cause)
+                                && tried.size() <= upstream.retries()
+                                && System.nanoTime() < deadline;
+                        LOG.warn(
+                            "route '{}': upstream {} {}{}: {}",
+                            routeId,
+                            node.authority(),
+                            isTimeout(cause) ? "timed out" : "failed",
+                            retry ? ", trying another node" : "",
+                            cause.toString());
+                        return retry
+                            ? Mono.error(new RetryNext())
+                            : answerFailure(response, failed);
+                      });
+            })
+        .retryWhen(Retry.indefinitely().filter(RetryNext.class::isInstance));
+  }
+
+  /** One try on one node; failures come wrapped in {@link AttemptFailed}. */
+  private Mono<Void> attempt(
+      HttpServerRequest request,
+      HttpServerResponse response,
+      String uri,
+      Upstream upstream,
+      UpstreamNode node,
+      AtomicBoolean bodyRead) {
     UpstreamTimeouts timeouts = upstream.timeouts();
     boolean hasLength = request.requestHeaders().contains(HttpHeaderNames.CONTENT_LENGTH);
     boolean chunked =
         !hasLength && request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING);
-    return clientFor(timeouts.connect())
+    AtomicBoolean responseStarted = new AtomicBoolean();
+    return clientFor(upstream)
         .request(request.method())
         .uri(upstream.scheme() + "://" + node.authority() + uri)
         .send(
@@ -181,46 +230,121 @@ public final class ProxyServer implements Disposable {
                           SEND_TIMEOUT_HANDLER,
                           new WriteTimeoutHandler(
                               timeouts.send().toMillis(), TimeUnit.MILLISECONDS)));
-              return hasLength || chunked ? out.send(request.receive().retain()) : Mono.empty();
+              if (!hasLength && !chunked) {
+                return Mono.empty();
+              }
+              // Once a byte of the body has left the inbound, it cannot be sent to another node.
+              return out.send(request.receive().retain().doOnNext(buf -> bodyRead.set(true)));
             })
         .response(
             (upstreamResponse, body) -> {
+              responseStarted.set(true);
               response.status(upstreamResponse.status());
               HopByHop.copyEndToEnd(upstreamResponse.responseHeaders(), response.responseHeaders());
               return response.send(body.retain());
             })
         .then()
-        .onErrorResume(
-            failure -> {
-              if (response.hasSentHeaders()) {
-                // Too late for an error page: failing the exchange closes the client connection.
-                LOG.warn(
-                    "route '{}': upstream {} failed mid-response: {}",
-                    routeId,
-                    node.authority(),
-                    failure.toString());
-                return Mono.error(failure);
-              }
-              boolean timedOut = isTimeout(failure);
-              LOG.warn(
-                  "route '{}': upstream {} {}: {}",
-                  routeId,
-                  node.authority(),
-                  timedOut ? "timed out" : "failed",
-                  failure.toString());
-              return timedOut
-                  ? error(response, HttpResponseStatus.GATEWAY_TIMEOUT, "504 Gateway Timeout")
-                  : error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
-            });
+        .onErrorMap(failure -> new AttemptFailed(failure, responseStarted.get()));
   }
 
-  private HttpClient clientFor(Duration connectTimeout) {
-    return clientsByConnectTimeout.computeIfAbsent(
-        connectTimeout,
-        timeout ->
-            client.option(
+  /** The answer when no further node will be tried. */
+  private static Mono<Void> answerFailure(HttpServerResponse response, AttemptFailed failed) {
+    if (response.hasSentHeaders()) {
+      // Too late for an error page: failing the exchange closes the client connection.
+      return Mono.error(failed.getCause());
+    }
+    return isTimeout(failed.getCause())
+        ? error(response, HttpResponseStatus.GATEWAY_TIMEOUT, "504 Gateway Timeout")
+        : error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
+  }
+
+  /** A failed attempt and whether the upstream had started its response (then no retry). */
+  private static final class AttemptFailed extends RuntimeException {
+    final boolean responseStarted;
+
+    AttemptFailed(Throwable cause, boolean responseStarted) {
+      super(cause.toString(), cause, false, false);
+      this.responseStarted = responseStarted;
+    }
+  }
+
+  /** Signals {@link #forward}'s loop to pick another node. */
+  private static final class RetryNext extends RuntimeException {
+    RetryNext() {
+      super("retry", null, false, false);
+    }
+  }
+
+  /**
+   * The client for an upstream: its keepalive pool (falling back to the proxy's options), connect
+   * timeout and TLS. Upstream certificates are not verified, like APISIX's default {@code
+   * tls.verify: false}.
+   */
+  private HttpClient clientFor(Upstream upstream) {
+    KeepalivePool pool =
+        upstream.keepalivePool() != null
+            ? upstream.keepalivePool()
+            : new KeepalivePool(
+                options.maxConnectionsPerNode(),
+                options.maxIdleTime(),
+                KeepalivePool.DEFAULT.requests());
+    ClientKey key =
+        new ClientKey(pool, upstream.timeouts().connect(), upstream.scheme().equals("https"));
+    return clients.computeIfAbsent(key, this::newClient);
+  }
+
+  /** Clients differ by pool, connect timeout (a channel option) and TLS; few combinations exist. */
+  private record ClientKey(KeepalivePool pool, Duration connectTimeout, boolean tls) {}
+
+  private HttpClient newClient(ClientKey key) {
+    ConnectionProvider provider = providers.computeIfAbsent(key.pool(), this::newProvider);
+    HttpClient built =
+        HttpClient.create(provider)
+            .followRedirect(false)
+            .compress(false)
+            .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+                (int) Math.min(Integer.MAX_VALUE, key.connectTimeout().toMillis()));
+    if (key.tls()) {
+      built =
+          built.secure(
+              spec ->
+                  spec.sslContext(
+                      Http11SslContextSpec.forClient()
+                          .configure(
+                              ssl -> ssl.trustManager(InsecureTrustManagerFactory.INSTANCE))));
+    }
+    return built;
+  }
+
+  private ConnectionProvider newProvider(KeepalivePool pool) {
+    long idleMillis = pool.idleTimeout().toMillis();
+    ConnectionProvider.Builder builder =
+        ConnectionProvider.builder("ballast-proxy")
+            .maxConnections(pool.size())
+            .pendingAcquireTimeout(options.pendingAcquireTimeout())
+            // Replaces maxIdleTime: retire a connection after its last allowed request (nginx's
+            // keepalive_requests) or once idle too long. Checked when a connection is released,
+            // acquired and by the background sweep.
+            .evictionPredicate(
+                (connection, meta) ->
+                    meta.acquireCount() >= pool.requests() || meta.idleTime() >= idleMillis)
+            // Pools are per upstream address; drop those of nodes no longer configured.
+            .disposeInactivePoolsInBackground(
+                options.maxIdleTime(), options.maxIdleTime().multipliedBy(2));
+    if (idleMillis > 0) {
+      builder.evictInBackground(pool.idleTimeout());
+    }
+    return builder.build();
+  }
+
+  private static boolean isReadTimeout(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ReadTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String upstreamHost(

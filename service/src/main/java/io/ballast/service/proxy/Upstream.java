@@ -2,16 +2,25 @@ package io.ballast.service.proxy;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A compiled APISIX upstream: where to send requests and how. Holds the one balancer of its
- * upstream resource, so all routes using the resource share the round-robin state.
+ * A compiled APISIX upstream: where to send requests and how. Holds the balancers of its upstream
+ * resource, one per node priority, so all routes using the resource share their state (round-robin
+ * position, connections in flight).
+ *
+ * <p>Upstream TLS ({@code scheme: https}) is not verified, as APISIX's default ({@code tls.verify}
+ * false): upstreams are usually addressed by IP and carry internal or self-signed certificates.
  */
 public final class Upstream {
 
@@ -21,7 +30,12 @@ public final class Upstream {
   private final UpstreamTimeouts timeouts;
   private final PassHost passHost;
   private final String upstreamHost;
-  private final SmoothWeightedRoundRobin balancer;
+  private final int retries;
+  private final Duration retryTimeout;
+  private final KeepalivePool keepalivePool;
+
+  /** Balancers by node priority, highest first. */
+  private final List<Balancer> levels;
 
   private Upstream(
       String name,
@@ -29,14 +43,25 @@ public final class Upstream {
       List<UpstreamNode> nodes,
       UpstreamTimeouts timeouts,
       PassHost passHost,
-      String upstreamHost) {
+      String upstreamHost,
+      int retries,
+      Duration retryTimeout,
+      KeepalivePool keepalivePool,
+      Function<List<UpstreamNode>, Balancer> balancerType) {
     this.name = name;
     this.scheme = scheme;
     this.nodes = List.copyOf(nodes);
     this.timeouts = timeouts;
     this.passHost = passHost;
     this.upstreamHost = upstreamHost;
-    this.balancer = new SmoothWeightedRoundRobin(this.nodes);
+    this.retries = retries;
+    this.retryTimeout = retryTimeout;
+    this.keepalivePool = keepalivePool;
+    TreeMap<Integer, List<UpstreamNode>> byPriority = new TreeMap<>(Comparator.reverseOrder());
+    for (UpstreamNode node : this.nodes) {
+      byPriority.computeIfAbsent(node.priority(), p -> new ArrayList<>()).add(node);
+    }
+    this.levels = byPriority.values().stream().map(balancerType).toList();
   }
 
   /**
@@ -78,9 +103,123 @@ public final class Upstream {
     if (passHost == PassHost.REWRITE && (upstreamHost == null || upstreamHost.isBlank())) {
       throw fields.invalid(prefix + "upstream_host", "is required when pass_host is rewrite");
     }
-    // Balancer types other than roundrobin (chash, ewma, least_conn) are served round robin for
-    // now: still balanced, and a valid APISIX configuration keeps working.
-    return new Upstream(fields.owner(), scheme, nodes, timeouts, passHost, upstreamHost);
+    Function<List<UpstreamNode>, Balancer> balancerType = parseType(value, fields, prefix);
+
+    // APISIX's default: every other node once.
+    int retries = Math.max(0, nodes.size() - 1);
+    JsonNode retriesNode = value.get("retries");
+    if (Fields.present(retriesNode)) {
+      retries = fields.integer(retriesNode, prefix + "retries", 0, Integer.MAX_VALUE);
+    }
+    Duration retryTimeout = Duration.ZERO;
+    JsonNode retryTimeoutNode = value.get("retry_timeout");
+    if (Fields.present(retryTimeoutNode)) {
+      retryTimeout = nonNegativeSeconds(retryTimeoutNode, fields, prefix + "retry_timeout");
+    }
+    KeepalivePool keepalivePool =
+        parseKeepalivePool(value.get("keepalive_pool"), fields, prefix + "keepalive_pool");
+    return new Upstream(
+        fields.owner(),
+        scheme,
+        nodes,
+        timeouts,
+        passHost,
+        upstreamHost,
+        retries,
+        retryTimeout,
+        keepalivePool,
+        balancerType);
+  }
+
+  private static Function<List<UpstreamNode>, Balancer> parseType(
+      ObjectNode value, Fields fields, String prefix) {
+    String type = "roundrobin";
+    JsonNode typeNode = value.get("type");
+    if (Fields.present(typeNode)) {
+      type = fields.string(typeNode, prefix + "type");
+    }
+    return switch (type) {
+      case "roundrobin" -> SmoothWeightedRoundRobin::new;
+      case "least_conn" -> LeastConnections::new;
+      // APISIX's ewma prefers the node with the lowest recent latency; until latencies are
+      // measured, fewest requests in flight is the nearest measure of the same load.
+      case "ewma" -> LeastConnections::new;
+      case "chash" -> {
+        HashKey key = parseHashKey(value, fields, prefix);
+        yield nodes -> new ConsistentHash(nodes, key);
+      }
+      default ->
+          throw fields.invalid(
+              prefix + "type", "'" + type + "' is not one of roundrobin, chash, least_conn, ewma");
+    };
+  }
+
+  private static HashKey parseHashKey(ObjectNode value, Fields fields, String prefix) {
+    String hashOnText = "vars";
+    JsonNode hashOnNode = value.get("hash_on");
+    if (Fields.present(hashOnNode)) {
+      hashOnText = fields.string(hashOnNode, prefix + "hash_on");
+    }
+    HashKey.HashOn hashOn =
+        switch (hashOnText) {
+          case "vars" -> HashKey.HashOn.VARS;
+          case "header" -> HashKey.HashOn.HEADER;
+          case "cookie" -> HashKey.HashOn.COOKIE;
+          case "consumer" -> HashKey.HashOn.CONSUMER;
+          case "vars_combinations" ->
+              throw fields.invalid(prefix + "hash_on", "'vars_combinations' is not supported");
+          default ->
+              throw fields.invalid(
+                  prefix + "hash_on",
+                  "'" + hashOnText + "' is not one of vars, header, cookie, consumer");
+        };
+    if (hashOn == HashKey.HashOn.CONSUMER) {
+      return new HashKey(hashOn, null);
+    }
+    JsonNode keyNode = value.get("key");
+    if (!Fields.present(keyNode)) {
+      throw fields.invalid(prefix + "key", "is required when type is chash");
+    }
+    String key = fields.string(keyNode, prefix + "key");
+    if (key.isBlank()) {
+      throw fields.invalid(prefix + "key", "must not be blank");
+    }
+    if (hashOn == HashKey.HashOn.VARS && !HashKey.isKnownVariable(key)) {
+      throw fields.invalid(
+          prefix + "key",
+          "'" + key + "' is not a supported variable (" + String.join(", ", HashKey.VARIABLES) + ")");
+    }
+    return new HashKey(hashOn, key);
+  }
+
+  private static KeepalivePool parseKeepalivePool(JsonNode node, Fields fields, String field) {
+    if (!Fields.present(node)) {
+      return null;
+    }
+    if (!node.isObject()) {
+      throw fields.invalid(field, "must be an object with size, idle_timeout and requests");
+    }
+    KeepalivePool d = KeepalivePool.DEFAULT;
+    JsonNode size = node.get("size");
+    JsonNode idle = node.get("idle_timeout");
+    JsonNode requests = node.get("requests");
+    return new KeepalivePool(
+        Fields.present(size)
+            ? fields.integer(size, field + ".size", 1, Integer.MAX_VALUE)
+            : d.size(),
+        Fields.present(idle)
+            ? nonNegativeSeconds(idle, fields, field + ".idle_timeout")
+            : d.idleTimeout(),
+        Fields.present(requests)
+            ? fields.integer(requests, field + ".requests", 1, Integer.MAX_VALUE)
+            : d.requests());
+  }
+
+  private static Duration nonNegativeSeconds(JsonNode node, Fields fields, String field) {
+    if (!node.isNumber() || !(node.doubleValue() >= 0) || Double.isInfinite(node.doubleValue())) {
+      throw fields.invalid(field, "must be a number of seconds, 0 or more");
+    }
+    return Duration.ofNanos(Math.round(node.doubleValue() * 1_000_000_000d));
   }
 
   private static List<UpstreamNode> parseNodes(
@@ -119,7 +258,13 @@ public final class Upstream {
           throw fields.invalid(nodeField + ".weight", "is required");
         }
         int weight = fields.integer(weightNode, nodeField + ".weight", 0, Integer.MAX_VALUE);
-        nodes.add(node(stripBrackets(host), port, weight, fields, nodeField + ".host"));
+        JsonNode priorityNode = node.get("priority");
+        int priority =
+            Fields.present(priorityNode)
+                ? fields.integer(
+                    priorityNode, nodeField + ".priority", Integer.MIN_VALUE, Integer.MAX_VALUE)
+                : 0;
+        nodes.add(node(stripBrackets(host), port, weight, priority, fields, nodeField + ".host"));
       }
     } else {
       throw fields.invalid(field, "must be an object {\"host:port\": weight} or an array");
@@ -163,14 +308,15 @@ public final class Upstream {
         throw fields.invalid(field, "port must be between 1 and 65535, got " + port);
       }
     }
-    return node(host, port, weight, fields, field);
+    return node(host, port, weight, 0, fields, field);
   }
 
-  private static UpstreamNode node(String host, int port, int weight, Fields fields, String field) {
+  private static UpstreamNode node(
+      String host, int port, int weight, int priority, Fields fields, String field) {
     if (host.isBlank()) {
       throw fields.invalid(field, "host must not be blank");
     }
-    return new UpstreamNode(host, port, weight);
+    return new UpstreamNode(host, port, weight, priority);
   }
 
   private static String stripBrackets(String host) {
@@ -199,9 +345,63 @@ public final class Upstream {
     return Duration.ofNanos(Math.max(1_000_000L, Math.round(seconds * 1_000_000_000d)));
   }
 
-  /** The next node by smooth weighted round robin; empty when no node has a positive weight. */
+  /** The next node for a request without context; empty when no node has a positive weight. */
   public Optional<UpstreamNode> pick() {
-    return Optional.ofNullable(balancer.next());
+    return Optional.ofNullable(pick(BalanceContext.none(), Set.of(), node -> true));
+  }
+
+  /**
+   * The node for the next attempt of a request, or {@code null} when no node has a positive
+   * weight. Nodes of the highest priority come first; a lower priority serves only once every
+   * higher node was {@code tried}. When no untried node is {@code usable} (health checks), any
+   * untried node is taken, as APISIX does; when every node was tried, the round starts over.
+   *
+   * <p>The caller hands the node back to {@link #release} when the attempt ends.
+   */
+  public UpstreamNode pick(
+      BalanceContext ctx, Set<UpstreamNode> tried, Predicate<UpstreamNode> usable) {
+    UpstreamNode node = pickByPriority(ctx, n -> !tried.contains(n) && usable.test(n));
+    if (node == null) {
+      node = pickByPriority(ctx, n -> !tried.contains(n));
+    }
+    return node != null ? node : pickByPriority(ctx, n -> true);
+  }
+
+  private UpstreamNode pickByPriority(BalanceContext ctx, Predicate<UpstreamNode> eligible) {
+    for (Balancer level : levels) {
+      UpstreamNode node = level.pick(ctx, eligible);
+      if (node != null) {
+        return node;
+      }
+    }
+    return null;
+  }
+
+  /** The attempt on {@code node}, from {@link #pick}, has ended (however it ended). */
+  public void release(UpstreamNode node) {
+    for (Balancer level : levels) {
+      level.release(node);
+    }
+  }
+
+  /** Balancers by priority, highest first; for tests. */
+  List<Balancer> balancers() {
+    return levels;
+  }
+
+  /** How many more nodes a request may try after its first fails; 0 disables retries. */
+  public int retries() {
+    return retries;
+  }
+
+  /** The time budget for retrying a request; {@link Duration#ZERO} for none. */
+  public Duration retryTimeout() {
+    return retryTimeout;
+  }
+
+  /** The upstream's own {@code keepalive_pool}, or {@code null} for the proxy's defaults. */
+  public KeepalivePool keepalivePool() {
+    return keepalivePool;
   }
 
   /** How messages name this upstream, e.g. {@code upstream 'u1'} or {@code route 'r1'}. */

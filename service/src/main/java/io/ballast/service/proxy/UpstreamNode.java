@@ -2,8 +2,16 @@ package io.ballast.service.proxy;
 
 import java.util.Objects;
 
-/** One upstream server and its round-robin weight. */
-public record UpstreamNode(String host, int port, int weight) {
+/**
+ * One upstream server, its balancing weight and its APISIX {@code priority}: nodes of a lower
+ * priority serve a request only after every node of a higher one failed it.
+ */
+public record UpstreamNode(String host, int port, int weight, int priority) {
+
+  /** A node of the default priority, 0. */
+  public UpstreamNode(String host, int port, int weight) {
+    this(host, port, weight, 0);
+  }
 
   public UpstreamNode {
     Objects.requireNonNull(host, "host");

@@ -3,12 +3,15 @@ package io.ballast.service.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.ssl.SslContext;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -39,11 +42,22 @@ final class TestUpstream implements AutoCloseable {
 
   final String name;
   final AtomicInteger requests = new AtomicInteger();
+  /** The client port of every request, in arrival order: a new port is a new connection. */
+  final List<Integer> remotePorts = new CopyOnWriteArrayList<>();
   final DisposableServer server;
 
   TestUpstream(String name) {
+    this(name, null);
+  }
+
+  /** An upstream speaking TLS with {@code tls}'s certificate when it is not {@code null}. */
+  TestUpstream(String name, SslContext tls) {
     this.name = name;
-    this.server = HttpServer.create().host("127.0.0.1").port(0).handle(this::handle).bindNow();
+    HttpServer http = HttpServer.create().host("127.0.0.1").port(0).handle(this::handle);
+    if (tls != null) {
+      http = http.secure(spec -> spec.sslContext(tls));
+    }
+    this.server = http.bindNow();
   }
 
   int port() {
@@ -66,6 +80,7 @@ final class TestUpstream implements AutoCloseable {
 
   private Mono<Void> handle(HttpServerRequest req, HttpServerResponse res) {
     requests.incrementAndGet();
+    remotePorts.add(req.remoteAddress().getPort());
     res.header("Keep-Alive", "timeout=30")
         .header(HttpHeaderNames.CONNECTION, "keep-alive, X-Upstream-Hop")
         .header("X-Upstream-Hop", "drop me")
