@@ -5,6 +5,8 @@ import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import io.ballast.resource.ResourceValidator;
+import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.proxy.RouteTable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -52,6 +55,9 @@ public final class AdminApi {
   private final List<byte[]> keyDigests;
   private final AdminIds ids;
   private final JsonMapper mapper = Json.mapper();
+
+  /** The plugins the data planes run: a write they could not compile is refused here. */
+  private final PluginRegistry plugins = PluginRegistry.standard();
 
   private AdminApi(ConfigStore store, Set<String> adminKeys, Clock clock) {
     this.store = store;
@@ -209,6 +215,7 @@ public final class AdminApi {
 
   private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
     Resource resource = ResourceValidator.validate(type, id, value);
+    checkCompiles(resource);
     return write(() -> store.put(resource))
         .flatMap(
             stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
@@ -224,6 +231,27 @@ public final class AdminApi {
     ObjectNode merged = stored.resource().value().deepCopy();
     mergePatch(merged, patch);
     return put(type, id, merged);
+  }
+
+  /**
+   * Compiles the resource as a data plane would, so that nothing reaches the store that every data
+   * plane would refuse (and, refusing the snapshot, stop following changes). Consumers are compiled
+   * together, so two consumers cannot hold the same credential.
+   */
+  private void checkCompiles(Resource resource) {
+    Map<String, Resource> consumers = new TreeMap<>();
+    store
+        .view()
+        .resources(ResourceType.CONSUMERS)
+        .forEach((consumerId, stored) -> consumers.put(consumerId, stored.resource()));
+    if (resource.type() == ResourceType.CONSUMERS) {
+      consumers.put(resource.id(), resource);
+    }
+    try {
+      RouteTable.check(resource, plugins, consumers.values());
+    } catch (IllegalArgumentException e) {
+      throw new AdminError(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
   }
 
   private static void mergePatch(ObjectNode target, ObjectNode patch) {

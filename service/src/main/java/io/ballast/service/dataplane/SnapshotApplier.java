@@ -2,8 +2,8 @@ package io.ballast.service.dataplane;
 
 import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.ResourceSet;
-import io.ballast.resource.ResourceType;
 import io.ballast.service.node.VerifiedSnapshot;
+import io.ballast.service.plugin.PluginRegistry;
 import io.ballast.service.proxy.RouteTable;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
@@ -52,13 +52,19 @@ public final class SnapshotApplier {
 
   private final LocalCache cache;
   private final Clock clock;
+  private final PluginRegistry plugins;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private volatile SnapshotManifest instance;
   private volatile Rejection lastRejection;
 
   public SnapshotApplier(LocalCache cache, Clock clock) {
+    this(cache, clock, PluginRegistry.standard());
+  }
+
+  public SnapshotApplier(LocalCache cache, Clock clock, PluginRegistry plugins) {
     this.cache = cache;
     this.clock = clock;
+    this.plugins = plugins;
   }
 
   /** The table for the next request: read once per request by the proxy. */
@@ -121,11 +127,7 @@ public final class SnapshotApplier {
         instance = manifest;
       } else {
         ResourceSet resources = SnapshotContent.readResources(snapshot.body());
-        RouteTable table =
-            RouteTable.compile(
-                resources.of(ResourceType.ROUTES).values(),
-                resources.of(ResourceType.SERVICES),
-                resources.of(ResourceType.UPSTREAMS));
+        RouteTable table = RouteTable.compile(resources, plugins, table());
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }
     } catch (SnapshotFormatException | InvalidResourceException | IllegalArgumentException e) {

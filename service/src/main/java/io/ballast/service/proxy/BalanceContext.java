@@ -3,8 +3,8 @@ package io.ballast.service.proxy;
 import java.util.Objects;
 
 /**
- * What a balancer may know about the request it places: the request as route matching sees it,
- * its origin-form target (APISIX's {@code request_uri}, path and query) and the authenticated
+ * What a balancer may know about the request it places: the request as route matching sees it, its
+ * origin-form target (APISIX's {@code request_uri}, path and query) and the authenticated
  * consumer's name ({@code null} when no authentication plugin ran).
  */
 public record BalanceContext(RouteRequest request, String requestUri, String consumer) {

@@ -3,8 +3,8 @@ package io.ballast.service.proxy;
 import java.util.function.Predicate;
 
 /**
- * Chooses the node for one attempt of a request among the nodes of one priority level. One
- * instance serves every request to its upstream, so implementations are thread-safe.
+ * Chooses the node for one attempt of a request among the nodes of one priority level. One instance
+ * serves every request to its upstream, so implementations are thread-safe.
  *
  * <p>Every node a pick returns is handed back to {@link #release} exactly once, when the attempt
  * ends however it ends, so a balancer may count requests in flight.

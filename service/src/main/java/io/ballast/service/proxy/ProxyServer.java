@@ -1,16 +1,26 @@
 package io.ballast.service.proxy;
 
+import io.ballast.service.plugin.Consumer;
+import io.ballast.service.plugin.Exchange;
+import io.ballast.service.plugin.PluginChain;
+import io.ballast.service.plugin.PluginRunner;
+import io.ballast.service.plugin.Reply;
+import io.ballast.service.plugin.ResponseHead;
+import io.ballast.service.proxy.health.HealthChecker;
+import io.ballast.service.proxy.health.HealthCheckers;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -20,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +45,6 @@ import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.util.retry.Retry;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The data-plane HTTP proxy: Reactor Netty server in front, one pooled Reactor Netty client behind.
@@ -50,7 +59,6 @@ public final class ProxyServer implements Disposable {
 
   private static final Logger ACCESS = LoggerFactory.getLogger("ballast.access");
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String SEND_TIMEOUT_HANDLER = "ballast.sendTimeout";
 
   /** nginx's code for a client that went away before the response was complete. */
@@ -66,6 +74,11 @@ public final class ProxyServer implements Disposable {
   private volatile boolean disposed;
 
   private volatile DisposableServer server;
+
+  private final HealthCheckers health = new HealthCheckers();
+
+  /** The table whose health-checked upstreams {@link #health} probes. */
+  private volatile RouteTable checkedTable;
 
   public ProxyServer(Supplier<RouteTable> currentTable, ProxyOptions options) {
     this.currentTable = Objects.requireNonNull(currentTable, "currentTable");
@@ -90,6 +103,7 @@ public final class ProxyServer implements Disposable {
       bound.disposeNow();
     }
     disposed = true;
+    health.close();
     providers.values().forEach(ConnectionProvider::dispose);
   }
 
@@ -111,26 +125,104 @@ public final class ProxyServer implements Disposable {
     String method = request.method().name();
 
     RouteTable table = currentTable.get();
-    RouteRequest routeRequest = new NettyRouteRequest(request, method, uri, path);
-    Optional<RouteMatch> match = table.match(routeRequest);
-    Mono<Void> exchange;
-    String routeId = match.map(RouteMatch::routeId).orElse("-");
-    AtomicReference<String> nodeName = new AtomicReference<>("-");
-    if (match.isEmpty()) {
-      exchange = error(response, HttpResponseStatus.NOT_FOUND, "404 Route Not Found");
-    } else if (match.get().upstream().isEmpty()) {
-      exchange =
-          error(
-              response,
-              HttpResponseStatus.SERVICE_UNAVAILABLE,
-              "no upstream for route '" + match.get().routeId() + "'");
-    } else {
-      Upstream upstream = match.get().upstream().get();
-      BalanceContext ctx = new BalanceContext(routeRequest, uri, null);
-      exchange = forward(request, response, uri, routeId, upstream, ctx, nodeName);
+    if (table != checkedTable) {
+      followHealthChecks(table);
     }
-    return exchange.doFinally(
-        signal -> logAccess(method, path, response, signal, routeId, nodeName.get(), startNanos));
+    RouteRequest routeRequest = new NettyRouteRequest(request, method, uri, path);
+    RouteMatch match = table.match(routeRequest).orElse(null);
+    HttpHeaders upstreamHeaders = new DefaultHttpHeaders();
+    HopByHop.copyEndToEnd(request.requestHeaders(), upstreamHeaders);
+    // The server already answered any 100-continue; the upstream must not answer again.
+    upstreamHeaders.remove(HttpHeaderNames.EXPECT);
+    Exchange exchange =
+        new Exchange(
+            routeRequest,
+            uri,
+            request.scheme(),
+            upstreamHeaders,
+            match == null ? null : match.routeId(),
+            match == null ? null : match.serviceId(),
+            startNanos);
+    PluginRunner plugins =
+        new PluginRunner(
+            table.globalPlugins(), match == null ? PluginChain.EMPTY : match.plugins());
+    Mono<Void> handled =
+        plugins.isEmpty()
+            ? proceed(request, response, match, exchange, plugins)
+            : plugins
+                .request(exchange)
+                .map(Optional::of)
+                .defaultIfEmpty(Optional.empty())
+                .flatMap(
+                    reply ->
+                        reply.isPresent()
+                            ? send(response, exchange, plugins, reply.get())
+                            : proceed(request, response, match, exchange, plugins));
+    return handled.doFinally(
+        signal -> {
+          exchange.status(loggedStatus(response, signal));
+          plugins.log(exchange);
+          logAccess(method, path, exchange);
+        });
+  }
+
+  /**
+   * Starts probing the upstreams of a new table and stops probing those it dropped; upstreams it
+   * keeps unchanged keep their health. Done by the first request on a new table, once.
+   */
+  private synchronized void followHealthChecks(RouteTable table) {
+    if (table == checkedTable) {
+      return;
+    }
+    Map<String, HealthCheckers.Target> targets = new HashMap<>();
+    for (Upstream upstream : table.checkedUpstreams()) {
+      targets.put(upstream.name(), new HealthCheckers.Target(upstream.checks(), upstream.nodes()));
+    }
+    health.reconcile(targets);
+    checkedTable = table;
+  }
+
+  /** After the plugins let the request through: to the route's upstream, or an error. */
+  private Mono<Void> proceed(
+      HttpServerRequest request,
+      HttpServerResponse response,
+      RouteMatch match,
+      Exchange exchange,
+      PluginRunner plugins) {
+    if (match == null) {
+      return send(response, exchange, plugins, errorReply(404, "404 Route Not Found"));
+    }
+    if (match.upstream().isEmpty()) {
+      return send(
+          response,
+          exchange,
+          plugins,
+          errorReply(503, "no upstream for route '" + match.routeId() + "'"));
+    }
+    Consumer consumer = exchange.consumer();
+    BalanceContext ctx =
+        new BalanceContext(
+            exchange.request(),
+            exchange.requestUri(),
+            consumer == null ? null : consumer.username());
+    return forward(request, response, match.upstream().get(), ctx, exchange, plugins);
+  }
+
+  /** Sends a reply made by a plugin or the gateway, after the plugins have seen its head. */
+  private static Mono<Void> send(
+      HttpServerResponse response, Exchange exchange, PluginRunner plugins, Reply reply) {
+    ResponseHead head = new ResponseHead(reply.status(), reply.headers(), false);
+    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length));
+    plugins.responseHead(exchange, head);
+    byte[] body = head.replacementBody() != null ? head.replacementBody() : reply.body();
+    exchange.addBytesSent(body.length);
+    response.status(head.status());
+    response.headers(head.headers());
+    return body.length == 0 ? response.send() : response.sendByteArray(Mono.just(body)).then();
+  }
+
+  private static Reply errorReply(int status, String message) {
+    return Reply.json(status, Map.of("error_msg", message));
   }
 
   /**
@@ -144,33 +236,44 @@ public final class ProxyServer implements Disposable {
   private Mono<Void> forward(
       HttpServerRequest request,
       HttpServerResponse response,
-      String uri,
-      String routeId,
       Upstream upstream,
       BalanceContext ctx,
-      AtomicReference<String> nodeName) {
+      Exchange exchange,
+      PluginRunner plugins) {
+    String routeId = exchange.routeId();
     Set<UpstreamNode> tried = new HashSet<>();
     long deadline =
         upstream.retryTimeout().isZero()
             ? Long.MAX_VALUE
             : System.nanoTime() + upstream.retryTimeout().toNanos();
     AtomicBoolean bodyRead = new AtomicBoolean();
+    HealthChecker checker =
+        upstream.checks() == null ? null : health.checker(upstream.name()).orElse(null);
+    Predicate<UpstreamNode> usable = checker == null ? node -> true : checker::isHealthy;
     return Mono.defer(
             () -> {
-              UpstreamNode node = upstream.pick(ctx, tried, n -> true);
+              UpstreamNode node = upstream.pick(ctx, tried, usable);
               if (node == null) {
                 LOG.warn(
                     "route '{}': {} has no node with a positive weight", routeId, upstream.name());
-                return error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
+                return send(response, exchange, plugins, errorReply(502, "502 Bad Gateway"));
               }
               tried.add(node);
-              nodeName.set(node.authority());
-              return attempt(request, response, uri, upstream, node, bodyRead)
+              exchange.upstreamNode(node.authority());
+              return attempt(
+                      request, response, upstream, node, bodyRead, checker, exchange, plugins)
                   .doFinally(signal -> upstream.release(node))
                   .onErrorResume(
                       AttemptFailed.class,
                       failed -> {
                         Throwable cause = failed.getCause();
+                        if (checker != null && !failed.responseStarted) {
+                          if (isTimeout(cause)) {
+                            checker.reportTimeout(node);
+                          } else {
+                            checker.reportTcpFailure(node);
+                          }
+                        }
                         boolean retry =
                             !failed.responseStarted
                                 && !bodyRead.get()
@@ -186,7 +289,7 @@ public final class ProxyServer implements Disposable {
                             cause.toString());
                         return retry
                             ? Mono.error(new RetryNext())
-                            : answerFailure(response, failed);
+                            : answerFailure(response, failed, exchange, plugins);
                       });
             })
         .retryWhen(Retry.indefinitely().filter(RetryNext.class::isInstance));
@@ -196,27 +299,33 @@ public final class ProxyServer implements Disposable {
   private Mono<Void> attempt(
       HttpServerRequest request,
       HttpServerResponse response,
-      String uri,
       Upstream upstream,
       UpstreamNode node,
-      AtomicBoolean bodyRead) {
+      AtomicBoolean bodyRead,
+      HealthChecker checker,
+      Exchange exchange,
+      PluginRunner plugins) {
     UpstreamTimeouts timeouts = upstream.timeouts();
     boolean hasLength = request.requestHeaders().contains(HttpHeaderNames.CONTENT_LENGTH);
     boolean chunked =
         !hasLength && request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING);
     AtomicBoolean responseStarted = new AtomicBoolean();
+    long sentNanos = System.nanoTime();
     return clientFor(upstream)
-        .request(request.method())
-        .uri(upstream.scheme() + "://" + node.authority() + uri)
+        .request(HttpMethod.valueOf(exchange.upstreamMethod()))
+        .uri(upstream.scheme() + "://" + node.authority() + exchange.upstreamUri())
         .send(
             (upstreamRequest, out) -> {
               HttpHeaders headers = upstreamRequest.requestHeaders();
-              // Replace the client's defaults (user-agent, accept) with what the caller sent.
+              // Replace the client's defaults (user-agent, accept) with what the caller sent, as
+              // the plugins left it.
               headers.clear();
-              HopByHop.copyEndToEnd(request.requestHeaders(), headers);
-              // The server already answered any 100-continue; the upstream must not answer again.
-              headers.remove(HttpHeaderNames.EXPECT);
-              headers.set(HttpHeaderNames.HOST, upstreamHost(request, upstream, node));
+              headers.add(exchange.upstreamHeaders());
+              headers.set(
+                  HttpHeaderNames.HOST,
+                  exchange.upstreamHost() != null
+                      ? exchange.upstreamHost()
+                      : upstreamHost(request, upstream, node));
               addForwardedHeaders(request, headers);
               if (chunked) {
                 // Transfer-Encoding is hop-by-hop, but a body of unknown length still needs
@@ -239,23 +348,38 @@ public final class ProxyServer implements Disposable {
         .response(
             (upstreamResponse, body) -> {
               responseStarted.set(true);
-              response.status(upstreamResponse.status());
-              HopByHop.copyEndToEnd(upstreamResponse.responseHeaders(), response.responseHeaders());
-              return response.send(body.retain());
+              exchange.upstreamNanos(System.nanoTime() - sentNanos);
+              if (checker != null) {
+                checker.reportHttpStatus(node, upstreamResponse.status().code());
+              }
+              HttpHeaders headers = new DefaultHttpHeaders();
+              HopByHop.copyEndToEnd(upstreamResponse.responseHeaders(), headers);
+              ResponseHead head = new ResponseHead(upstreamResponse.status().code(), headers, true);
+              plugins.responseHead(exchange, head);
+              response.status(head.status());
+              response.headers(head.headers());
+              if (head.replacementBody() != null) {
+                // The upstream's body is left unread; its connection is closed, not reused.
+                exchange.addBytesSent(head.replacementBody().length);
+                return response.sendByteArray(Mono.just(head.replacementBody()));
+              }
+              return response.send(
+                  body.retain().doOnNext(buf -> exchange.addBytesSent(buf.readableBytes())));
             })
         .then()
         .onErrorMap(failure -> new AttemptFailed(failure, responseStarted.get()));
   }
 
   /** The answer when no further node will be tried. */
-  private static Mono<Void> answerFailure(HttpServerResponse response, AttemptFailed failed) {
+  private static Mono<Void> answerFailure(
+      HttpServerResponse response, AttemptFailed failed, Exchange exchange, PluginRunner plugins) {
     if (response.hasSentHeaders()) {
       // Too late for an error page: failing the exchange closes the client connection.
       return Mono.error(failed.getCause());
     }
     return isTimeout(failed.getCause())
-        ? error(response, HttpResponseStatus.GATEWAY_TIMEOUT, "504 Gateway Timeout")
-        : error(response, HttpResponseStatus.BAD_GATEWAY, "502 Bad Gateway");
+        ? send(response, exchange, plugins, errorReply(504, "504 Gateway Timeout"))
+        : send(response, exchange, plugins, errorReply(502, "502 Bad Gateway"));
   }
 
   /** A failed attempt and whether the upstream had started its response (then no retry). */
@@ -411,36 +535,35 @@ public final class ProxyServer implements Disposable {
     return false;
   }
 
-  private static Mono<Void> error(
-      HttpServerResponse response, HttpResponseStatus status, String message) {
-    byte[] body = JSON.writeValueAsBytes(Map.of("error_msg", message));
-    return response
-        .status(status)
-        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length))
-        .sendByteArray(Mono.just(body))
-        .then();
+  /**
+   * The status the client got. Like nginx: 499 only when the client left before the response
+   * started; Reactor Netty may also cancel an exchange whose response it has completed, so a cancel
+   * alone says nothing.
+   */
+  private static int loggedStatus(HttpServerResponse response, SignalType signal) {
+    return signal == SignalType.CANCEL && !response.hasSentHeaders()
+        ? CLIENT_CLOSED
+        : response.status().code();
   }
 
-  private static void logAccess(
-      String method,
-      String path,
-      HttpServerResponse response,
-      SignalType signal,
-      String routeId,
-      String node,
-      long startNanos) {
+  private static void logAccess(String method, String path, Exchange exchange) {
     if (!ACCESS.isInfoEnabled()) {
       return;
     }
-    // Like nginx: 499 only when the client left before the response started. Reactor Netty may
-    // also cancel an exchange whose response it has completed, so a cancel alone says nothing.
-    int status =
-        signal == SignalType.CANCEL && !response.hasSentHeaders()
-            ? CLIENT_CLOSED
-            : response.status().code();
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - exchange.startNanos());
+    String routeId = exchange.routeId() == null ? "-" : exchange.routeId();
+    String node = exchange.upstreamNode() == null ? "-" : exchange.upstreamNode();
+    long upstreamMillis =
+        exchange.upstreamNanos() < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(exchange.upstreamNanos());
     // No query string, headers or bodies: they may carry credentials.
-    ACCESS.info("{} {} {} route={} upstream={} {}ms", method, path, status, routeId, node, millis);
+    ACCESS.info(
+        "{} {} {} route={} upstream={} {}ms upstream_time={}ms",
+        method,
+        path,
+        exchange.status(),
+        routeId,
+        node,
+        millis,
+        upstreamMillis);
   }
 }

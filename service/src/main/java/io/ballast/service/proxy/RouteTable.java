@@ -12,9 +12,11 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,7 +51,8 @@ public final class RouteTable {
           PathTrie.build(List.of(), Entry.WINNER_FIRST),
           Integer.MIN_VALUE,
           PluginChain.EMPTY,
-          PluginState.empty());
+          PluginState.empty(),
+          List.of());
 
   /** Exact uri → candidate entries in winner order. */
   private final Map<String, Entry[]> exact;
@@ -66,17 +69,22 @@ public final class RouteTable {
   /** Plugin state (counters) for the next table to carry over. */
   private final PluginState pluginState;
 
+  /** Every upstream with health checks, each once. */
+  private final List<Upstream> checkedUpstreams;
+
   private RouteTable(
       Map<String, Entry[]> exact,
       PathTrie patterns,
       int topPatternPriority,
       PluginChain globalPlugins,
-      PluginState pluginState) {
+      PluginState pluginState,
+      List<Upstream> checkedUpstreams) {
     this.exact = exact;
     this.patterns = patterns;
     this.topPatternPriority = topPatternPriority;
     this.globalPlugins = globalPlugins;
     this.pluginState = pluginState;
+    this.checkedUpstreams = checkedUpstreams;
   }
 
   /** A table without routes: every request gets 404. */
@@ -158,6 +166,14 @@ public final class RouteTable {
             (id, resource) ->
                 compiledServices.put(id, Service.compile(resource, compiledUpstreams, plugins)));
 
+    // Identity: an inline upstream is one object however many routes share its service.
+    Set<Upstream> checked = Collections.newSetFromMap(new IdentityHashMap<>());
+    checked.addAll(compiledUpstreams.values());
+    for (Service service : compiledServices.values()) {
+      if (service.upstream() != null) {
+        service.upstream().ifPresent(checked::add);
+      }
+    }
     Map<String, List<Entry>> exact = new HashMap<>();
     List<Entry> patterned = new ArrayList<>();
     int topPatternPriority = Integer.MIN_VALUE;
@@ -167,6 +183,7 @@ public final class RouteTable {
       if (!route.enabled) {
         continue;
       }
+      route.match.get().upstream().ifPresent(checked::add);
       for (String uri : route.uris) {
         Entry entry = Entry.of(route, uri);
         if (entry.kind == Kind.EXACT) {
@@ -189,7 +206,8 @@ public final class RouteTable {
         PathTrie.build(patterned, Entry.WINNER_FIRST),
         topPatternPriority,
         PluginChain.of(globalEntries),
-        plugins.state());
+        plugins.state(),
+        checked.stream().filter(u -> u.checks() != null).toList());
   }
 
   /**
@@ -231,6 +249,11 @@ public final class RouteTable {
   /** The global rules' plugins, which run for every request, matched or not. */
   public PluginChain globalPlugins() {
     return globalPlugins;
+  }
+
+  /** Every upstream with health checks, each once. */
+  public List<Upstream> checkedUpstreams() {
+    return checkedUpstreams;
   }
 
   /**

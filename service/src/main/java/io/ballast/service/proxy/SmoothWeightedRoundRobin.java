@@ -7,8 +7,8 @@ import java.util.function.Predicate;
  * nginx's smooth weighted round robin: every pick adds each node's weight to its current value,
  * takes the node with the highest current value and subtracts the total weight from it. Weights
  * 5/1/1 give a, a, b, a, c, a, a: heavy nodes are spread out instead of picked in bursts. Like
- * nginx, a pick only counts the eligible nodes, so a retry that skips tried nodes does not skew
- * the rotation of the others.
+ * nginx, a pick only counts the eligible nodes, so a retry that skips tried nodes does not skew the
+ * rotation of the others.
  *
  * <p>Shared by every request to one upstream, so picks are serialized; the critical section is a
  * loop over the nodes, far cheaper than the request it serves.

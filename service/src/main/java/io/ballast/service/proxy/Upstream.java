@@ -1,5 +1,6 @@
 package io.ballast.service.proxy;
 
+import io.ballast.service.proxy.health.HealthCheckConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,6 +34,7 @@ public final class Upstream {
   private final int retries;
   private final Duration retryTimeout;
   private final KeepalivePool keepalivePool;
+  private final HealthCheckConfig checks;
 
   /** Balancers by node priority, highest first. */
   private final List<Balancer> levels;
@@ -47,6 +49,7 @@ public final class Upstream {
       int retries,
       Duration retryTimeout,
       KeepalivePool keepalivePool,
+      HealthCheckConfig checks,
       Function<List<UpstreamNode>, Balancer> balancerType) {
     this.name = name;
     this.scheme = scheme;
@@ -57,6 +60,7 @@ public final class Upstream {
     this.retries = retries;
     this.retryTimeout = retryTimeout;
     this.keepalivePool = keepalivePool;
+    this.checks = checks;
     TreeMap<Integer, List<UpstreamNode>> byPriority = new TreeMap<>(Comparator.reverseOrder());
     for (UpstreamNode node : this.nodes) {
       byPriority.computeIfAbsent(node.priority(), p -> new ArrayList<>()).add(node);
@@ -118,6 +122,11 @@ public final class Upstream {
     }
     KeepalivePool keepalivePool =
         parseKeepalivePool(value.get("keepalive_pool"), fields, prefix + "keepalive_pool");
+    JsonNode checksNode = value.get("checks");
+    HealthCheckConfig checks =
+        Fields.present(checksNode)
+            ? HealthCheckConfig.parse(checksNode, fields::invalid, prefix + "checks.")
+            : null;
     return new Upstream(
         fields.owner(),
         scheme,
@@ -128,6 +137,7 @@ public final class Upstream {
         retries,
         retryTimeout,
         keepalivePool,
+        checks,
         balancerType);
   }
 
@@ -187,7 +197,11 @@ public final class Upstream {
     if (hashOn == HashKey.HashOn.VARS && !HashKey.isKnownVariable(key)) {
       throw fields.invalid(
           prefix + "key",
-          "'" + key + "' is not a supported variable (" + String.join(", ", HashKey.VARIABLES) + ")");
+          "'"
+              + key
+              + "' is not a supported variable ("
+              + String.join(", ", HashKey.VARIABLES)
+              + ")");
     }
     return new HashKey(hashOn, key);
   }
@@ -351,10 +365,10 @@ public final class Upstream {
   }
 
   /**
-   * The node for the next attempt of a request, or {@code null} when no node has a positive
-   * weight. Nodes of the highest priority come first; a lower priority serves only once every
-   * higher node was {@code tried}. When no untried node is {@code usable} (health checks), any
-   * untried node is taken, as APISIX does; when every node was tried, the round starts over.
+   * The node for the next attempt of a request, or {@code null} when no node has a positive weight.
+   * Nodes of the highest priority come first; a lower priority serves only once every higher node
+   * was {@code tried}. When no untried node is {@code usable} (health checks), any untried node is
+   * taken, as APISIX does; when every node was tried, the round starts over.
    *
    * <p>The caller hands the node back to {@link #release} when the attempt ends.
    */
@@ -405,6 +419,11 @@ public final class Upstream {
   }
 
   /** How messages name this upstream, e.g. {@code upstream 'u1'} or {@code route 'r1'}. */
+  /** APISIX's {@code checks}: active and passive health checks; {@code null} without. */
+  public HealthCheckConfig checks() {
+    return checks;
+  }
+
   public String name() {
     return name;
   }

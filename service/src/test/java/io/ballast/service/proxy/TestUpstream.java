@@ -42,8 +42,10 @@ final class TestUpstream implements AutoCloseable {
 
   final String name;
   final AtomicInteger requests = new AtomicInteger();
+
   /** The client port of every request, in arrival order: a new port is a new connection. */
   final List<Integer> remotePorts = new CopyOnWriteArrayList<>();
+
   final DisposableServer server;
 
   TestUpstream(String name) {

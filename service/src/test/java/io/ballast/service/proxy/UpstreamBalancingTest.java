@@ -123,8 +123,7 @@ class UpstreamBalancingTest {
 
   @Test
   void ringSharesFollowWeights() {
-    List<UpstreamNode> nodes =
-        List.of(new UpstreamNode("a", 80, 1), new UpstreamNode("b", 80, 3));
+    List<UpstreamNode> nodes = List.of(new UpstreamNode("a", 80, 1), new UpstreamNode("b", 80, 3));
     ConsistentHash ring = new ConsistentHash(nodes, new HashKey(HashKey.HashOn.VARS, "uri"));
     int a = 0;
     for (int i = 0; i < 20_000; i++) {
@@ -143,16 +142,14 @@ class UpstreamBalancingTest {
         upstream("{'type': 'chash', 'hash_on': 'header', 'key': 'x-user', 'nodes': " + nodes + "}");
     Upstream byCookie =
         upstream("{'type': 'chash', 'hash_on': 'cookie', 'key': 'sid', 'nodes': " + nodes + "}");
-    Upstream byRemote =
-        upstream("{'type': 'chash', 'key': 'remote_addr', 'nodes': " + nodes + "}");
+    Upstream byRemote = upstream("{'type': 'chash', 'key': 'remote_addr', 'nodes': " + nodes + "}");
 
     Set<UpstreamNode> seen = new HashSet<>();
     for (int i = 0; i < 50; i++) {
       String user = "user" + i;
       UpstreamNode node = pick(byArg, request("192.0.2." + i, Map.of(), "/a?user=" + user));
       // Same key from another client and path: same node.
-      assertThat(pick(byArg, request("198.51.100.9", Map.of(), "/b?user=" + user)))
-          .isEqualTo(node);
+      assertThat(pick(byArg, request("198.51.100.9", Map.of(), "/b?user=" + user))).isEqualTo(node);
       seen.add(node);
       UpstreamNode byHeaderNode =
           pick(byHeader, request("192.0.2." + i, Map.of("x-user", user), "/"));
@@ -199,8 +196,7 @@ class UpstreamBalancingTest {
 
   @Test
   void leastConnPicksTheNodeWithFewestInFlightPerWeight() {
-    Upstream upstream =
-        upstream("{'type': 'least_conn', 'nodes': {'a:80': 1, 'b:80': 2}}");
+    Upstream upstream = upstream("{'type': 'least_conn', 'nodes': {'a:80': 1, 'b:80': 2}}");
     LeastConnections balancer = (LeastConnections) upstream.balancers().get(0);
     BalanceContext ctx = BalanceContext.none();
 
@@ -263,8 +259,7 @@ class UpstreamBalancingTest {
     assertThat(upstream("{'type': 'ewma', 'nodes': {'a:80': 1}}").balancers())
         .singleElement()
         .isInstanceOf(LeastConnections.class);
-    assertThat(tuned.keepalivePool())
-        .isEqualTo(new KeepalivePool(320, Duration.ofSeconds(60), 2));
+    assertThat(tuned.keepalivePool()).isEqualTo(new KeepalivePool(320, Duration.ofSeconds(60), 2));
   }
 
   @ParameterizedTest
@@ -305,17 +300,14 @@ class UpstreamBalancingTest {
   void badPriorityNamesTheNode() {
     assertThatThrownBy(
             () ->
-                upstream(
-                    "{'nodes': [{'host': 'a', 'port': 80, 'weight': 1, 'priority': 'high'}]}"))
+                upstream("{'nodes': [{'host': 'a', 'port': 80, 'weight': 1, 'priority': 'high'}]}"))
         .hasMessage("upstream 'u1': nodes[0].priority: must be an integer");
   }
 
   @Test
   void inlineUpstreamErrorsCarryThePrefix() {
     ObjectNode value =
-        (ObjectNode)
-            TestUpstream.JSON.readTree(
-                "{\"type\": \"chash\", \"nodes\": {\"a:80\": 1}}");
+        (ObjectNode) TestUpstream.JSON.readTree("{\"type\": \"chash\", \"nodes\": {\"a:80\": 1}}");
     assertThatThrownBy(() -> Upstream.parse(value, new Fields("route 'r1'"), "upstream."))
         .hasMessage("route 'r1': upstream.key: is required when type is chash");
   }

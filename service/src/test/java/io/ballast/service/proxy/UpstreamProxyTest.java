@@ -246,7 +246,8 @@ class UpstreamProxyTest {
       client
           .getOutputStream()
           .write(
-              "GET /delay?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+              "GET /delay?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       client.getOutputStream().flush();
       await("the upstream received the request", () -> slow.requests.get() == 2);
       assertThat(balancer.active(node)).isEqualTo(1);
@@ -266,7 +267,11 @@ class UpstreamProxyTest {
     TestUpstream idle = upstream("idle");
     route(
         "/delay",
-        "{'type': 'least_conn', 'nodes': {'" + busy.address() + "': 1, '" + idle.address() + "': 1}}");
+        "{'type': 'least_conn', 'nodes': {'"
+            + busy.address()
+            + "': 1, '"
+            + idle.address()
+            + "': 1}}");
 
     var slowCall =
         http.sendAsync(
@@ -369,7 +374,8 @@ class UpstreamProxyTest {
     try (InputStream in = Files.newInputStream(store)) {
       keys.load(in, password.toCharArray());
     }
-    KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    KeyManagerFactory factory =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     factory.init(keys, password.toCharArray());
     return SslContextBuilder.forServer(factory).build();
   }
