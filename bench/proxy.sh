@@ -10,6 +10,8 @@
 # is the baseline. Everything started here is killed by PID on exit.
 #
 # JAVA_OPTS (default: a fixed 512 MiB heap, the JVM's default collector) applies to Ballast and SCG.
+# Ballast's per-request access log (logger ballast.access) is turned off, as nginx's is here
+# (access_log off) and as SCG's is by default; BALLAST_OPTS adds flags for Ballast only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,6 +20,7 @@ duration=${1:-20}
 connections=${2:-50}
 warmup=${3:-10}
 java_opts=${JAVA_OPTS:--Xms512m -Xmx512m}
+ballast_opts="$java_opts -Dlogging.level.ballast.access=WARN ${BALLAST_OPTS:-}"
 admin_key=bench-admin-key-not-secret
 
 need=()
@@ -147,7 +150,7 @@ fallback_cp:
   cron_spec: '@every 1m'
 EOF
 # The key reaches Ballast through the environment, not the command line or the config file.
-BALLAST_ADMIN_KEY=$admin_key java $java_opts -jar "$root/service/target/ballast.jar" \
+BALLAST_ADMIN_KEY=$admin_key java $ballast_opts -jar "$root/service/target/ballast.jar" \
   -c "$work/ballast/config.yaml" >"$work/ballast/node.log" 2>&1 &
 pids+=($!)
 await_ok "http://127.0.0.1:$status_port/status/ready" "$work/ballast/node.log"
@@ -194,7 +197,7 @@ run scg "http://127.0.0.1:$scg_port/bench"
 
 echo
 echo "wrk -t1 -c$connections -d${duration}s --latency (after ${warmup}s warm-up); $(nproc) cores;" \
-  "JAVA_OPTS: $java_opts"
+  "JAVA_OPTS: $java_opts; Ballast: $ballast_opts"
 awk -F'\t' '
   $1 == "nginx" { nrps = $2; np99 = $4 }
   { name[NR] = $1; rps[NR] = $2; p50[NR] = $3; p99[NR] = $4; err[NR] = $5 }
