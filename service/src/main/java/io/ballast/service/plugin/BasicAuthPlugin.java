@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * APISIX's {@code basic-auth}: recognises the consumer by the username and password of an {@code
- * Authorization: Basic} header (RFC 7617) and answers 401 with a {@code WWW-Authenticate}
- * challenge otherwise.
+ * Authorization: Basic} header (RFC 7617) and answers 401 with a {@code WWW-Authenticate} challenge
+ * otherwise.
  */
 final class BasicAuthPlugin implements Plugin {
 
@@ -60,7 +60,9 @@ final class BasicAuthPlugin implements Plugin {
     return Outcome.proceed();
   }
 
-  /** {@code user:password} from an {@code Authorization} value, or {@code null} if it is not Basic. */
+  /**
+   * {@code user:password} from an {@code Authorization} value, or {@code null} if it is not Basic.
+   */
   private static String decode(String authorization) {
     String value = authorization.strip();
     if (value.length() <= SCHEME.length()
@@ -93,7 +95,7 @@ final class BasicAuthPlugin implements Plugin {
     AccountIndex(Consumers consumers) {
       Map<String, Account> index = new HashMap<>();
       for (Consumers.Credential credential : consumers.credentials(NAME)) {
-        // Checked when the consumer was compiled: both present, non-empty strings, usernames unique.
+        // Checked when the consumer was compiled: non-empty strings, unique usernames.
         PluginConfig config = credential.config();
         byte[] password = config.get("password").stringValue().getBytes(StandardCharsets.UTF_8);
         index.put(

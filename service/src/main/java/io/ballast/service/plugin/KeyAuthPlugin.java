@@ -6,12 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * APISIX's {@code key-auth}: recognises the consumer by the key sent in a header, or failing that
- * a query parameter, and answers 401 when there is none or it is no consumer's.
+ * APISIX's {@code key-auth}: recognises the consumer by the key sent in a header, or failing that a
+ * query parameter, and answers 401 when there is none or it is no consumer's.
  *
- * <p>Keys are found by a hash look-up in an index built once per configuration, as APISIX does
- * (its {@code consumers_kv} table): the look-up hashes the key sent, so its time does not depend
- * on how much of a stored key matches, short of a full hash collision.
+ * <p>Keys are found by a hash look-up in an index built once per configuration, as APISIX does (its
+ * {@code consumers_kv} table): the look-up hashes the key sent, so its time does not depend on how
+ * much of a stored key matches, short of a full hash collision.
  */
 final class KeyAuthPlugin implements Plugin {
 
@@ -142,7 +142,8 @@ final class KeyAuthPlugin implements Plugin {
     private static void compileCredential(PluginConfig config, PluginContext context) {
       config.allowOnly("key");
       String key = config.requiredString("key");
-      KeyOwners owners = context.perConfiguration(NAME + ".owners", KeyOwners.class, KeyOwners::new);
+      KeyOwners owners =
+          context.perConfiguration(NAME + ".owners", KeyOwners.class, KeyOwners::new);
       String other = owners.ownerByKey.putIfAbsent(key, config.owner());
       if (other != null) {
         // Never the key itself: the message goes to logs and Admin API answers.

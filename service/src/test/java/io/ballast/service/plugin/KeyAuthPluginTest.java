@@ -14,8 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class KeyAuthPluginTest {
 
-  private static final String JACK = "{'username': 'jack', 'plugins': {'key-auth': {'key': 's3cret-jack'}}}";
-  private static final String ROSE = "{'username': 'rose', 'plugins': {'key-auth': {'key': 's3cret-rose'}}}";
+  private static final String JACK =
+      "{'username': 'jack', 'plugins': {'key-auth': {'key': 's3cret-jack'}}}";
+  private static final String ROSE =
+      "{'username': 'rose', 'plugins': {'key-auth': {'key': 's3cret-rose'}}}";
 
   private static String body(Reply reply) {
     return new String(reply.body(), StandardCharsets.UTF_8);
@@ -55,7 +57,8 @@ class KeyAuthPluginTest {
 
     assertThat(config.run(byHeader)).isNull();
     assertThat(config.run(byQuery)).isNull();
-    assertThat(body(config.run(byDefaultName))).isEqualTo("{\"message\":\"Missing API key in request\"}");
+    assertThat(body(config.run(byDefaultName)))
+        .isEqualTo("{\"message\":\"Missing API key in request\"}");
   }
 
   @Test
@@ -100,7 +103,8 @@ class KeyAuthPluginTest {
             "apikey",
             "wrong");
 
-    assertThat(body(config.run(exchange))).isEqualTo("{\"message\":\"Invalid API key in request\"}");
+    assertThat(body(config.run(exchange)))
+        .isEqualTo("{\"message\":\"Invalid API key in request\"}");
   }
 
   @Test
@@ -185,8 +189,7 @@ class KeyAuthPluginTest {
     assertThatThrownBy(
             () ->
                 config(
-                    JACK,
-                    "{'username': 'rose', 'plugins': {'key-auth': {'key': 's3cret-jack'}}}"))
+                    JACK, "{'username': 'rose', 'plugins': {'key-auth': {'key': 's3cret-jack'}}}"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("consumer 'rose': plugins.key-auth.key")
         .hasMessageContaining("consumer 'jack'")
