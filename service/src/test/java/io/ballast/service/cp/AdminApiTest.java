@@ -210,6 +210,38 @@ class AdminApiTest {
   }
 
   @Test
+  void pluginsAreCompiledAsADataPlaneWouldAndRefusalsNameThePluginAndField() {
+    Answer unknown =
+        call(
+            HttpMethod.PUT,
+            "/routes/1",
+            "{\"uri\":\"/a\",\"plugins\":{\"no-such\":{}},\"upstream\":" + UPSTREAM + "}");
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(unknown.error())
+        .startsWith("route '1': plugins.no-such: unknown plugin 'no-such'; Ballast runs ")
+        .contains("key-auth");
+
+    Answer badField =
+        call(
+            HttpMethod.PUT,
+            "/global_rules/g",
+            "{\"plugins\":{\"request-id\":{\"header_name\":\"X-Id\",\"colour\":1}}}");
+    assertThat(badField.status()).isEqualTo(400);
+    assertThat(badField.error()).startsWith("global_rule 'g': plugins.request-id.colour: ");
+
+    String jack = "{\"plugins\":{\"key-auth\":{\"key\":\"secret-key-1\"}}}";
+    assertThat(call(HttpMethod.PUT, "/consumers/jack", jack).status()).isEqualTo(201);
+    Answer sameKey = call(HttpMethod.PUT, "/consumers/jill", jack);
+    assertThat(sameKey.status()).isEqualTo(400);
+    assertThat(sameKey.error()).contains("jack").contains("jill").doesNotContain("secret-key-1");
+
+    Answer metadata = call(HttpMethod.PUT, "/plugin_metadata/no-such", "{}");
+    assertThat(metadata.status()).isEqualTo(400);
+    assertThat(metadata.error()).contains("unknown plugin 'no-such'");
+    assertThat(store.view().size()).isEqualTo(1);
+  }
+
+  @Test
   void referenceChecksAre400() {
     Answer missing = call(HttpMethod.PUT, "/routes/1", "{\"uri\":\"/a\",\"upstream_id\":\"u9\"}");
     assertThat(missing.status()).isEqualTo(400);

@@ -100,6 +100,29 @@ class SnapshotApplierTest {
   }
 
   @Test
+  void refusesAnUnknownPluginAndKeepsServing() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    VerifiedSnapshot unknownPlugin =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(
+                entry("global_rules", "g", "{\"plugins\":{\"request-id\":{},\"ext-plugin\":{}}}"),
+                entry(
+                    "routes",
+                    "r1",
+                    "{\"uri\":\"/new\",\"upstream\":{\"nodes\":{\"127.0.0.1:80\":1}}}")));
+
+    assertThat(applier.apply(unknownPlugin, Source.STORAGE, Optional.empty())).isFalse();
+
+    assertThat(routes("/ip")).isTrue();
+    assertThat(routes("/new")).isFalse();
+    assertThat(applier.lastRejection().orElseThrow().reason())
+        .contains("global_rule 'g': plugins.ext-plugin: unknown plugin 'ext-plugin'");
+  }
+
+  @Test
   void refusesAnInvalidLineAndKeepsServing() {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
     VerifiedSnapshot invalid =
