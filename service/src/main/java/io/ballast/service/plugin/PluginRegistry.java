@@ -17,7 +17,12 @@ public final class PluginRegistry {
 
   /** Every plugin Ballast ships. */
   public static PluginRegistry standard() {
-    return of(List.of(new RequestIdPlugin.Factory()));
+    return of(
+        List.of(
+            new RequestIdPlugin.Factory(),
+            new CorsPlugin.Factory(),
+            new IpRestrictionPlugin.Factory(),
+            new ProxyRewritePlugin.Factory()));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
