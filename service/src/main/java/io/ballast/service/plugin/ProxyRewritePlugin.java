@@ -3,6 +3,7 @@ package io.ballast.service.plugin;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -322,8 +323,8 @@ final class ProxyRewritePlugin implements Plugin {
           regexUri,
           method,
           host,
-          add,
-          set,
+          Collections.unmodifiableMap(add),
+          Collections.unmodifiableMap(set),
           List.copyOf(remove),
           config.bool("use_real_request_uri_unsafe", false));
     }

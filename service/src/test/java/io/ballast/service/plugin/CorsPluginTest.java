@@ -106,7 +106,8 @@ class CorsPluginTest {
   void regexesAllowOriginsTheListDoesNot() {
     String cors =
         "{'allow_origins': 'https://a.example', "
-            + "'allow_origins_by_regex': ['^https://.*\\\\.test\\\\.com$', '^http://localhost:\\\\d+$']}";
+            + "'allow_origins_by_regex': ['^https://.*\\\\.test\\\\.com$',"
+            + " '^http://localhost:\\\\d+$']}";
 
     assertThat(get(cors, "https://x.test.com").get("Access-Control-Allow-Origin"))
         .isEqualTo("https://x.test.com");
@@ -151,6 +152,26 @@ class CorsPluginTest {
     assertThat(runner.request(exchange).blockOptional()).isEmpty();
   }
 
+  @Test
+  void aReplyFromAnotherPluginCarriesTheHeadersToo() {
+    PluginRunner runner =
+        config()
+            .route(
+                "{'cors': {'allow_origins': 'https://a.example'},"
+                    + " 'ip-restriction': {'whitelist': ['10.0.0.1']}}")
+            .runner();
+    Exchange exchange =
+        exchange(
+            TestRouteRequest.get("/api").from("10.0.0.2"), null, "Origin", "https://a.example");
+
+    Reply reply = runner.request(exchange).block();
+    ResponseHead head = new ResponseHead(reply.status(), reply.headers(), false);
+    runner.responseHead(exchange, head);
+
+    assertThat(reply.status()).isEqualTo(403);
+    assertThat(head.headers().get("Access-Control-Allow-Origin")).isEqualTo("https://a.example");
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -168,12 +189,14 @@ class CorsPluginTest {
         "{'max_age': 'long'}|plugins.cors.max_age: must be an integer",
         "{'max_age': -2}|plugins.cors.max_age: must be between -1 and",
         "{'allow_credential': 'yes'}|plugins.cors.allow_credential: must be true or false",
-        "{'allow_origins_by_regex': []}|plugins.cors.allow_origins_by_regex: must hold at least one",
+        "{'allow_origins_by_regex': []}"
+            + "|plugins.cors.allow_origins_by_regex: must hold at least one",
         "{'allow_origins_by_regex': 'x'}"
             + "|plugins.cors.allow_origins_by_regex: must be an array of strings",
         "{'allow_origins_by_regex': ['ok', '(']}"
             + "|plugins.cors.allow_origins_by_regex[1]: is not a valid regex",
-        "{'allow_origins_by_regex': ['a', 'a']}|plugins.cors.allow_origins_by_regex[1]: repeats 'a'",
+        "{'allow_origins_by_regex': ['a', 'a']}"
+            + "|plugins.cors.allow_origins_by_regex[1]: repeats 'a'",
         "{'allow_origins_by_metadata': ['x']}"
             + "|plugins.cors.allow_origins_by_metadata: is not supported by Ballast",
         "{'timing_allow_origins': '*'}|plugins.cors.timing_allow_origins: is not supported",

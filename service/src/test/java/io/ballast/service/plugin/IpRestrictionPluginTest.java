@@ -71,6 +71,17 @@ class IpRestrictionPluginTest {
     assertThat(second.headers().contains("X-Added")).isFalse();
   }
 
+  @Test
+  void aClientWithoutAKnownAddressIsNotOnAnyList() {
+    Exchange exchange = exchange(TestRouteRequest.get("/"), null);
+
+    assertThat(config().route("{'ip-restriction': {'whitelist': ['0.0.0.0/0']}}").run(exchange))
+        .extracting(Reply::status)
+        .isEqualTo(403);
+    assertThat(config().route("{'ip-restriction': {'blacklist': ['0.0.0.0/0']}}").run(exchange))
+        .isNull();
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',

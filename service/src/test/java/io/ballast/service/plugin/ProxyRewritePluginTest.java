@@ -180,17 +180,22 @@ class ProxyRewritePluginTest {
         "{'host': 'a:123456'}|plugins.proxy-rewrite.host: 'a:123456' is not a host name",
         "{'headers': 'X'}|plugins.proxy-rewrite.headers: must be an object",
         "{'headers': {}}|plugins.proxy-rewrite.headers: must not be empty",
-        "{'headers': {'X-A': true}}|plugins.proxy-rewrite.headers.X-A: must be a string or a number",
+        "{'headers': {'X-A': true}}"
+            + "|plugins.proxy-rewrite.headers.X-A: must be a string or a number",
         "{'headers': {'X A': 'v'}}|plugins.proxy-rewrite.headers.X A: 'X A' is not a valid header",
         "{'headers': {'set': {'X-A': 'v'}, 'delete': ['X-B']}}"
             + "|plugins.proxy-rewrite.headers.delete: is not a field of proxy-rewrite",
-        "{'headers': {'set': {}, 'remove': ['X']}}|plugins.proxy-rewrite.headers.set: must not be empty",
+        "{'headers': {'set': {}, 'remove': ['X']}}"
+            + "|plugins.proxy-rewrite.headers.set: must not be empty",
         "{'headers': {'remove': []}}|plugins.proxy-rewrite.headers.remove: must not be empty",
         "{'headers': {'remove': ['a:b']}}"
             + "|plugins.proxy-rewrite.headers.remove[0]: 'a:b' is not a valid header name",
-        "{'headers': {'add': {'Host': 'h'}}}|plugins.proxy-rewrite.headers.add.Host: cannot be added",
-        "{'headers': {'set': {'X-A': '$nope'}}}|plugins.proxy-rewrite.headers.set.X-A: names variable",
-        "{'headers': {'set': {'X-A': '$1'}}}|plugins.proxy-rewrite.headers.set.X-A: names capture $1",
+        "{'headers': {'add': {'Host': 'h'}}}"
+            + "|plugins.proxy-rewrite.headers.add.Host: cannot be added",
+        "{'headers': {'set': {'X-A': '$nope'}}}"
+            + "|plugins.proxy-rewrite.headers.set.X-A: names variable",
+        "{'headers': {'set': {'X-A': '$1'}}}"
+            + "|plugins.proxy-rewrite.headers.set.X-A: names capture $1",
         "{'use_real_request_uri_unsafe': 1}"
             + "|plugins.proxy-rewrite.use_real_request_uri_unsafe: must be true or false",
         "{'scheme': 'https'}|plugins.proxy-rewrite.scheme: is not supported",
