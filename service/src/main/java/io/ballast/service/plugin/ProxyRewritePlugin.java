@@ -305,6 +305,13 @@ final class ProxyRewritePlugin implements Plugin {
         throw config.invalid(
             "scheme", "is not supported (APISIX 3 removed it: set the upstream's scheme)");
       }
+      if (config.json().propertyNames().stream().allMatch(name -> name.equals("_meta"))) {
+        // APISIX's minProperties: an empty proxy-rewrite is a mistake, not a no-op.
+        String self = config.path("");
+        throw config
+            .fields()
+            .invalid(self.substring(0, self.length() - 1), "must set at least one field");
+      }
       Template uri = uri(config);
       List<RegexUri> regexUri = regexUri(config);
       String method = config.oneOf("method", null, METHODS.toArray(String[]::new));

@@ -162,6 +162,8 @@ class ProxyRewritePluginTest {
       delimiter = '|',
       quoteCharacter = '"',
       value = {
+        "{}|plugins.proxy-rewrite: must set at least one field",
+        "{'_meta': {'disable': false}}|plugins.proxy-rewrite: must set at least one field",
         "{'uri': 'no-slash'}|plugins.proxy-rewrite.uri: must start with '/'",
         "{'uri': 5}|plugins.proxy-rewrite.uri: must be a string",
         "{'uri': '/$'}|plugins.proxy-rewrite.uri: has a '$' at 1 that starts no variable",
