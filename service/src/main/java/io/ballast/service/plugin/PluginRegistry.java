@@ -20,8 +20,11 @@ public final class PluginRegistry {
     return of(
         List.of(
             new RequestIdPlugin.Factory(),
+            new CorsPlugin.Factory(),
+            new IpRestrictionPlugin.Factory(),
             new BasicAuthPlugin.Factory(),
-            new KeyAuthPlugin.Factory()));
+            new KeyAuthPlugin.Factory(),
+            new ProxyRewritePlugin.Factory()));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
