@@ -91,9 +91,7 @@ public final class StandaloneFile {
     }
     Substituted substituted = substitute(text, fileName, env);
     JsonNode document =
-        format == Format.YAML
-            ? readYaml(substituted, fileName)
-            : readJson(substituted, fileName);
+        format == Format.YAML ? readYaml(substituted, fileName) : readJson(substituted, fileName);
     if (document == null || document.isNull() || document.isMissingNode()) {
       return ResourceSet.empty();
     }
@@ -196,7 +194,12 @@ public final class StandaloneFile {
       return reference.substring(split + 2).trim();
     }
     throw new InvalidFileException(
-        where + "environment variable " + name + " is not set and ${{" + name + "}} has no default");
+        where
+            + "environment variable "
+            + name
+            + " is not set and ${{"
+            + name
+            + "}} has no default");
   }
 
   private static int lineOf(String text, int offset) {

@@ -81,7 +81,8 @@ class StandaloneFileTest {
         .hasMessageContaining(FILE)
         .hasMessageContaining("#END");
     // The marker must close the file, not sit in the middle of it.
-    assertThatThrownBy(() -> yaml("#END\nroutes: []\n")).isInstanceOf(IncompleteFileException.class);
+    assertThatThrownBy(() -> yaml("#END\nroutes: []\n"))
+        .isInstanceOf(IncompleteFileException.class);
     assertThat(yaml("routes: []\n#END\n  \n").size()).isZero();
   }
 
@@ -197,7 +198,8 @@ class StandaloneFileTest {
                 yaml(
                     "upstreams:\n  - {id: u, nodes: {\"a:1\": 1}}\n"
                         + "  - {id: u, nodes: {\"b:1\": 1}}\n#END\n"))
-        .hasMessageStartingWith(FILE + ": upstreams[1]: upstream 'u': field 'id': is defined twice");
+        .hasMessageStartingWith(
+            FILE + ": upstreams[1]: upstream 'u': field 'id': is defined twice");
   }
 
   @Test
