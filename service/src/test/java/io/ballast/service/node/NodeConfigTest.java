@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
+import io.ballast.service.dataplane.StandaloneFile;
 import io.ballast.service.node.NodeConfig.ConfigProvider;
 import io.ballast.service.node.NodeConfig.Role;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -134,6 +136,23 @@ class NodeConfigTest {
                         + "      path: x\n      config_bucket: c\n      resource_bucket: r\n")
                 .standalone())
         .isEmpty();
+  }
+
+  @Test
+  void theStandaloneFileExampleParsesAndPointsAtItsApisixYaml() throws Exception {
+    Path example = Path.of("../examples/standalone-file/config.yaml");
+    NodeConfig config = NodeConfig.parse(ConfigLoader.load(example), "host");
+    Path apisixYaml = config.standalone().orElseThrow();
+
+    assertThat(apisixYaml)
+        .isEqualTo(example.toAbsolutePath().normalize().resolveSibling("apisix.yaml"));
+    var resources =
+        StandaloneFile.parse(
+            Files.readString(apisixYaml),
+            apisixYaml.toString(),
+            StandaloneFile.Format.YAML,
+            Map.<String, String>of()::get);
+    assertThat(resources.size()).isEqualTo(2);
   }
 
   @Test
