@@ -35,6 +35,8 @@ public final class SnapshotApplier {
    */
   public enum Source {
     CACHE,
+    /** APISIX's standalone file, {@code conf/apisix.yaml} or {@code conf/apisix.json}. */
+    FILE,
     STORAGE,
     CONTROL_PLANE;
 

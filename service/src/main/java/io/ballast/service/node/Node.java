@@ -12,6 +12,8 @@ import io.ballast.service.dataplane.ControlPlaneFollower;
 import io.ballast.service.dataplane.LocalCache;
 import io.ballast.service.dataplane.SnapshotApplier;
 import io.ballast.service.dataplane.SnapshotApplier.Source;
+import io.ballast.service.dataplane.StandaloneFile;
+import io.ballast.service.dataplane.StandaloneFileFollower;
 import io.ballast.service.dataplane.StorageFollower;
 import io.ballast.service.node.NodeConfig.ConfigProvider;
 import io.ballast.service.node.NodeConfig.Role;
@@ -55,6 +57,9 @@ public final class Node implements AutoCloseable {
   private static final List<String> INSTANCE_SECTIONS =
       List.of("plugins", "plugin_attr", "discovery", "stream_plugins");
 
+  /** How often the standalone file is looked at when no watch event arrives. */
+  private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
+
   private final NodeConfig config;
   private final Clock clock = Clock.systemUTC();
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -64,6 +69,7 @@ public final class Node implements AutoCloseable {
   private SnapshotApplier applier;
   private ControlPlaneFollower.Connection connection;
   private final List<StorageFollower> storageFollowers = new ArrayList<>();
+  private StandaloneFileFollower fileFollower;
 
   /** Storage pointer ETags of the cached snapshots: the first storage poll can be a 304. */
   private final Map<SnapshotKind, ETag> cachedPointers = new EnumMap<>(SnapshotKind.class);
@@ -166,7 +172,24 @@ public final class Node implements AutoCloseable {
       }
       return;
     }
-    boolean standalone = config.configProvider() == ConfigProvider.YAML;
+    if (config.standalone().isPresent()) {
+      fileFollower =
+          new StandaloneFileFollower(
+              config.standalone().get(),
+              config.configProvider() == ConfigProvider.JSON
+                  ? StandaloneFile.Format.JSON
+                  : StandaloneFile.Format.YAML,
+              applier,
+              config.dataDir().resolve("dp-downloads"),
+              System::getenv,
+              STANDALONE_POLL,
+              config.nodeId(),
+              clock);
+      started.push(fileFollower);
+      fileFollower.start();
+      return;
+    }
+    boolean standalone = config.configProvider() != ConfigProvider.CONTROL_PLANE;
     if (!standalone) {
       connection = new ControlPlaneFollower.Connection();
       for (SnapshotKind kind : SnapshotKind.values()) {
@@ -295,6 +318,13 @@ public final class Node implements AutoCloseable {
         connection.lastError().ifPresent(e -> cp.put("last_error", e));
       }
       status.put("control_plane", cp);
+    }
+    if (fileFollower != null) {
+      Map<String, Object> file = new LinkedHashMap<>();
+      file.put("path", fileFollower.file().toString());
+      fileFollower.lastCheck().ifPresent(t -> file.put("last_check", t.toString()));
+      fileFollower.lastError().ifPresent(e -> file.put("last_error", e));
+      status.put("standalone_file", file);
     }
     config
         .fallback()

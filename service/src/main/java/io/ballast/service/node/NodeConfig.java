@@ -28,6 +28,7 @@ public record NodeConfig(
     ConfigProvider configProvider,
     List<URI> controlPlaneHosts,
     FallbackCpConfig fallbackCp,
+    Path standaloneFile,
     Path dataDir,
     String nodeId) {
 
@@ -52,8 +53,13 @@ public record NodeConfig(
   /** Where a data plane takes its configuration from. */
   public enum ConfigProvider {
     CONTROL_PLANE,
-    /** APISIX/API7 standalone: with {@code fallback_cp}, the storage snapshots. */
-    YAML
+    /**
+     * APISIX/API7 standalone: with {@code fallback_cp}, the storage snapshots (API7); without it,
+     * APISIX's {@code conf/apisix.yaml}.
+     */
+    YAML,
+    /** APISIX's {@code conf/apisix.json}. */
+    JSON
   }
 
   public boolean servesTraffic() {
@@ -62,6 +68,14 @@ public record NodeConfig(
 
   public boolean holdsConfiguration() {
     return role.holdsConfiguration();
+  }
+
+  /**
+   * The APISIX standalone file a data plane serves ({@code apisix.yaml} or {@code apisix.json}),
+   * when {@code config_provider} is yaml or json and there is no {@code fallback_cp}.
+   */
+  public Optional<Path> standalone() {
+    return Optional.ofNullable(standaloneFile);
   }
 
   /** The {@code fallback_cp} settings, when the file has them. */
@@ -73,7 +87,7 @@ public record NodeConfig(
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
-    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id"));
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file"));
 
     String roleText = deployment.string("role", "traditional");
     Role role =
@@ -109,21 +123,28 @@ public record NodeConfig(
         switch (providerText) {
           case "control_plane" -> ConfigProvider.CONTROL_PLANE;
           case "yaml" -> ConfigProvider.YAML;
+          case "json" -> ConfigProvider.JSON;
           default ->
               throw dataPlane.error(
-                  "config_provider", "must be control_plane or yaml, not '" + providerText + "'");
+                  "config_provider",
+                  "must be control_plane, yaml or json, not '" + providerText + "'");
         };
 
     FallbackCpConfig fallback = FallbackCpConfig.find(root).orElse(null);
     List<URI> cpHosts = List.of();
+    Path standaloneFile = null;
     if (role == Role.DATA_PLANE) {
       if (provider == ConfigProvider.CONTROL_PLANE) {
         cpHosts = controlPlaneHosts(deployment, dataPlane);
-      } else if (fallback == null) {
+      } else if (provider == ConfigProvider.JSON && fallback != null) {
         throw dataPlane.error(
             "config_provider",
-            "'yaml' without a fallback_cp block means APISIX's standalone apisix.yaml, which"
-                + " Ballast does not read yet; add fallback_cp to read storage snapshots");
+            "'json' reads conf/apisix.json and does not go with a fallback_cp block; API7's"
+                + " storage-only mode is config_provider yaml with fallback_cp");
+      } else if (fallback == null) {
+        standaloneFile =
+            standaloneFile(
+                root, ballast, provider == ConfigProvider.JSON ? "apisix.json" : "apisix.yaml");
       }
     }
 
@@ -140,8 +161,23 @@ public record NodeConfig(
         provider,
         cpHosts,
         fallback,
+        standaloneFile,
         dataDir,
         nodeId);
+  }
+
+  /**
+   * APISIX reads {@code <prefix>/conf/apisix.yaml}, beside its {@code conf/config.yaml}: the
+   * default is the file named {@code defaultName} in the node file's folder. {@code
+   * ballast.standalone_file} overrides it; a relative path is taken from that folder too.
+   */
+  private static Path standaloneFile(ConfigNode root, ConfigNode ballast, String defaultName) {
+    Path folder = Path.of(root.file()).toAbsolutePath().normalize().getParent();
+    String given = ballast.string("standalone_file", defaultName);
+    if (given.isBlank()) {
+      throw ballast.error("standalone_file", "must not be empty");
+    }
+    return folder.resolve(given).normalize();
   }
 
   /** {@code apisix.node_listen}: a port, a list of ports, or a list of {ip, port}. */
@@ -271,6 +307,7 @@ public record NodeConfig(
         + controlPlaneHosts
         + ", fallback_cp="
         + fallbackCp
+        + (standaloneFile == null ? "" : ", standalone_file=" + standaloneFile)
         + ", data_dir="
         + dataDir
         + "]";

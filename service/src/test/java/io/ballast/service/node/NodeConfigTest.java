@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
+import io.ballast.service.dataplane.StandaloneFile;
 import io.ballast.service.node.NodeConfig.ConfigProvider;
 import io.ballast.service.node.NodeConfig.Role;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -99,6 +102,60 @@ class NodeConfigTest {
   }
 
   @Test
+  void yamlWithoutFallbackCpReadsApisixYamlBesideTheNodeFile() {
+    NodeConfig config =
+        parse("deployment:\n  role: data_plane\n  role_data_plane:\n    config_provider: yaml\n");
+
+    assertThat(config.configProvider()).isEqualTo(ConfigProvider.YAML);
+    assertThat(config.fallback()).isEmpty();
+    assertThat(config.controlPlaneHosts()).isEmpty();
+    assertThat(config.standalone())
+        .contains(Path.of("conf/apisix.yaml").toAbsolutePath().normalize());
+  }
+
+  @Test
+  void jsonReadsApisixJsonAndTheFileCanBeNamedRelativeToTheNodeFile() {
+    String json =
+        "deployment:\n  role: data_plane\n  role_data_plane:\n    config_provider: json\n";
+
+    assertThat(parse(json).standalone())
+        .contains(Path.of("conf/apisix.json").toAbsolutePath().normalize());
+    assertThat(parse(json + "ballast:\n  standalone_file: ../routes/gw.json\n").standalone())
+        .contains(Path.of("routes/gw.json").toAbsolutePath().normalize());
+    assertThat(parse(json + "ballast:\n  standalone_file: /etc/gw/apisix.json\n").standalone())
+        .contains(Path.of("/etc/gw/apisix.json"));
+  }
+
+  @Test
+  void onlyADataPlaneWithoutFallbackCpReadsAStandaloneFile() {
+    assertThat(parse(ADMIN).standalone()).isEmpty();
+    assertThat(
+            parse(
+                    "deployment:\n  role: data_plane\n  role_data_plane:\n"
+                        + "    config_provider: yaml\n  fallback_cp:\n    filesystem:\n"
+                        + "      path: x\n      config_bucket: c\n      resource_bucket: r\n")
+                .standalone())
+        .isEmpty();
+  }
+
+  @Test
+  void theStandaloneFileExampleParsesAndPointsAtItsApisixYaml() throws Exception {
+    Path example = Path.of("../examples/standalone-file/config.yaml");
+    NodeConfig config = NodeConfig.parse(ConfigLoader.load(example), "host");
+    Path apisixYaml = config.standalone().orElseThrow();
+
+    assertThat(apisixYaml)
+        .isEqualTo(example.toAbsolutePath().normalize().resolveSibling("apisix.yaml"));
+    var resources =
+        StandaloneFile.parse(
+            Files.readString(apisixYaml),
+            apisixYaml.toString(),
+            StandaloneFile.Format.YAML,
+            Map.<String, String>of()::get);
+    assertThat(resources.size()).isEqualTo(2);
+  }
+
+  @Test
   void confServerListenIsIpColonPort() {
     NodeConfig config =
         parse(
@@ -118,9 +175,15 @@ class NodeConfigTest {
     assertError("deployment:\n  role: gateway\n", "deployment.role", "gateway");
     assertError("deployment:\n  role: control_plane\n", "deployment.admin.admin_key", "required");
     assertError(
-        "deployment:\n  role: data_plane\n  role_data_plane:\n    config_provider: yaml\n",
+        "deployment:\n  role: data_plane\n  role_data_plane:\n    config_provider: json\n"
+            + "  fallback_cp:\n    filesystem:\n      path: x\n      config_bucket: c\n"
+            + "      resource_bucket: r\n",
         "deployment.role_data_plane.config_provider",
         "fallback_cp");
+    assertError(
+        "deployment:\n  role: data_plane\n  role_data_plane:\n    config_provider: xml\n",
+        "deployment.role_data_plane.config_provider",
+        "control_plane, yaml or json");
     assertError(
         "deployment:\n  role: data_plane\n",
         "deployment.role_data_plane.control_plane.host",

@@ -1,0 +1,266 @@
+package io.ballast.service.dataplane;
+
+import io.ballast.resource.InvalidResourceException;
+import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceSet;
+import io.ballast.resource.ResourceType;
+import io.ballast.resource.ResourceValidator;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * APISIX's standalone configuration file, {@code conf/apisix.yaml} or {@code conf/apisix.json}:
+ * top-level lists of resources ({@code routes}, {@code services}, {@code upstreams}, {@code
+ * consumers}, {@code ssls}, {@code global_rules}, {@code plugin_configs}, {@code plugin_metadata})
+ * read into one validated {@link ResourceSet}.
+ *
+ * <p>As in APISIX, {@code ${{VAR}}} and {@code ${{VAR:=default}}} are replaced in the raw text
+ * before it is parsed, and a YAML file counts only once it ends with the line {@code #END}: editors
+ * and copy tools write files in pieces, and a file without the marker is taken as half-written.
+ * JSON needs no marker: a truncated JSON document does not parse.
+ */
+public final class StandaloneFile {
+
+  /** The two file formats APISIX's {@code config_provider} names. */
+  public enum Format {
+    YAML("apisix.yaml"),
+    JSON("apisix.json");
+
+    private final String defaultName;
+
+    Format(String defaultName) {
+      this.defaultName = defaultName;
+    }
+
+    /** The file APISIX reads in its {@code conf/} folder. */
+    public String defaultName() {
+      return defaultName;
+    }
+  }
+
+  /** The file cannot be served; the message names the file, the line or key path, and why. */
+  public static class InvalidFileException extends RuntimeException {
+    InvalidFileException(String message) {
+      super(message);
+    }
+  }
+
+  /** A YAML file without its closing {@code #END}: still being written, not wrong. */
+  public static final class IncompleteFileException extends InvalidFileException {
+    IncompleteFileException(String message) {
+      super(message);
+    }
+  }
+
+  // APISIX looks for "#END" followed by nothing but white space at the end of the file.
+  private static final Pattern END_MARKER = Pattern.compile("(?m)^#END\\s*\\z");
+  private static final Pattern REFERENCE = Pattern.compile("\\$\\{\\{(.*?)\\}\\}");
+  private static final Pattern VARIABLE_NAME = Pattern.compile("\\w+");
+
+  private StandaloneFile() {}
+
+  /**
+   * Parses and validates the text of a standalone file.
+   *
+   * @param fileName names the file in every error message
+   * @param env the environment; answers null for an unset variable
+   * @throws IncompleteFileException a YAML file that does not end with {@code #END}
+   * @throws InvalidFileException anything else that stops the file from being served
+   */
+  public static ResourceSet parse(
+      String text, String fileName, Format format, Function<String, String> env) {
+    if (format == Format.YAML && !END_MARKER.matcher(text).find()) {
+      throw new IncompleteFileException(
+          fileName + ": does not end with the line #END yet; taken as still being written");
+    }
+    Substituted substituted = substitute(text, fileName, env);
+    JsonNode document =
+        format == Format.YAML ? readYaml(substituted, fileName) : readJson(substituted, fileName);
+    if (document == null || document.isNull() || document.isMissingNode()) {
+      return ResourceSet.empty();
+    }
+    if (!document.isObject()) {
+      throw new InvalidFileException(
+          fileName + ": the top level must be a mapping of resource kinds to lists");
+    }
+    return resources(document, fileName);
+  }
+
+  private static ResourceSet resources(JsonNode document, String fileName) {
+    ResourceSet.Builder builder = ResourceSet.builder();
+    for (Map.Entry<String, JsonNode> section : document.properties()) {
+      String key = section.getKey();
+      ResourceType type =
+          ResourceType.fromPlural(key)
+              .orElseThrow(
+                  () ->
+                      new InvalidFileException(
+                          fileName
+                              + ": "
+                              + key
+                              + ": unknown key; expected routes, services, upstreams,"
+                              + " consumers, ssls, global_rules, plugin_configs or"
+                              + " plugin_metadata"));
+      JsonNode list = section.getValue();
+      if (list.isNull()) {
+        continue;
+      }
+      if (!list.isArray()) {
+        throw new InvalidFileException(fileName + ": " + key + ": must be a list of objects");
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String where = fileName + ": " + key + "[" + i + "]";
+        JsonNode value = list.get(i);
+        if (!value.isObject()) {
+          throw new InvalidFileException(where + ": must be an object");
+        }
+        String id = id(type, value);
+        try {
+          Resource resource = ResourceValidator.validate(type, id, value);
+          builder.add(resource);
+        } catch (InvalidResourceException e) {
+          throw new InvalidFileException(where + ": " + e.getMessage());
+        }
+      }
+    }
+    try {
+      return builder.build();
+    } catch (InvalidResourceException e) {
+      // The message names the referring resource and field, e.g. route '1': field 'service_id'.
+      throw new InvalidFileException(fileName + ": " + e.getMessage());
+    }
+  }
+
+  /** The id as APISIX writes it: a string or a number; consumers are keyed by username. */
+  private static String id(ResourceType type, JsonNode value) {
+    JsonNode id = value.get(ResourceValidator.idField(type));
+    if (id == null || !(id.isString() || id.isIntegralNumber())) {
+      return null; // the validator names the missing field
+    }
+    return id.asString();
+  }
+
+  /** The text after substitution, and whether any reference was replaced. */
+  private record Substituted(String text, boolean replacedAny) {}
+
+  private static Substituted substitute(
+      String text, String fileName, Function<String, String> env) {
+    Matcher m = REFERENCE.matcher(text);
+    StringBuilder out = new StringBuilder(text.length());
+    boolean replacedAny = false;
+    while (m.find()) {
+      m.appendReplacement(out, Matcher.quoteReplacement(lookup(text, m, fileName, env)));
+      replacedAny = true;
+    }
+    m.appendTail(out);
+    return new Substituted(out.toString(), replacedAny);
+  }
+
+  /** One reference's value; errors name the variable and line, never a value. */
+  private static String lookup(
+      String text, Matcher m, String fileName, Function<String, String> env) {
+    String reference = m.group(1);
+    int split = reference.indexOf(":=");
+    String name = (split < 0 ? reference : reference.substring(0, split)).trim();
+    String where = fileName + " line " + lineOf(text, m.start()) + ": ";
+    if (!VARIABLE_NAME.matcher(name).matches()) {
+      throw new InvalidFileException(
+          where
+              + "'${{"
+              + name
+              + "}}' is not a variable reference like ${{NAME}} or ${{NAME:=default}}");
+    }
+    String value = env.apply(name);
+    if (value != null) {
+      return value;
+    }
+    if (split >= 0) {
+      return reference.substring(split + 2).trim();
+    }
+    throw new InvalidFileException(
+        where
+            + "environment variable "
+            + name
+            + " is not set and ${{"
+            + name
+            + "}} has no default");
+  }
+
+  private static int lineOf(String text, int offset) {
+    int line = 1;
+    for (int i = 0; i < offset; i++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+      }
+    }
+    return line;
+  }
+
+  private static JsonNode readYaml(Substituted substituted, String fileName) {
+    Object document;
+    try {
+      document = newYaml().load(substituted.text());
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      String line = mark == null ? "" : " line " + (mark.getLine() + 1);
+      // The problem text never quotes the document, so no substituted secret reaches the log.
+      String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
+      throw new InvalidFileException(fileName + line + ": not valid YAML: " + problem);
+    } catch (YAMLException e) {
+      throw new InvalidFileException(fileName + ": not valid YAML");
+    }
+    return document == null ? null : Json.mapper().valueToTree(document);
+  }
+
+  private static JsonNode readJson(Substituted substituted, String fileName) {
+    try {
+      return Json.mapper().readTree(substituted.text());
+    } catch (JacksonException e) {
+      TokenStreamLocation at = e.getLocation();
+      String line = at == null ? "" : " line " + at.getLineNr();
+      // Jackson quotes the offending token, which may be a substituted secret.
+      String detail = substituted.replacedAny() ? "" : ": " + e.getOriginalMessage();
+      throw new InvalidFileException(fileName + line + ": not valid JSON" + detail);
+    }
+  }
+
+  /** Plain maps, lists and scalars; repeated keys refused; timestamps stay text, as in APISIX. */
+  private static Yaml newYaml() {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setAllowRecursiveKeys(false);
+    DumperOptions unused = new DumperOptions();
+    return new Yaml(
+        new SafeConstructor(options),
+        new Representer(unused),
+        unused,
+        options,
+        new Resolver() {
+          @Override
+          protected void addImplicitResolvers() {
+            addImplicitResolver(Tag.BOOL, BOOL, "yYnNtTfFoO", 10);
+            addImplicitResolver(Tag.INT, INT, "-+0123456789");
+            addImplicitResolver(Tag.FLOAT, FLOAT, "-+0123456789.");
+            addImplicitResolver(Tag.MERGE, MERGE, "<", 10);
+            addImplicitResolver(Tag.NULL, NULL, "~nN\0", 10);
+            addImplicitResolver(Tag.NULL, EMPTY, null, 10);
+          }
+        });
+  }
+}
