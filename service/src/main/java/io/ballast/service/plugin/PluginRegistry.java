@@ -17,7 +17,11 @@ public final class PluginRegistry {
 
   /** Every plugin Ballast ships. */
   public static PluginRegistry standard() {
-    return of(List.of(new RequestIdPlugin.Factory()));
+    return of(
+        List.of(
+            new RequestIdPlugin.Factory(),
+            new LimitCountPlugin.Factory(),
+            new LimitReqPlugin.Factory()));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
