@@ -236,6 +236,27 @@ class LimitCountPluginTest {
   }
 
   @Test
+  void aConsumersLimitCountsEachRouteApart() {
+    PluginTesting.Config config =
+        PluginTesting.config(
+            "{'username': 'jack', 'plugins': {'limit-count': {'count': 1, 'time_window': 60}}}");
+    Consumer jack = config.consumers.get("jack").orElseThrow();
+    LimitCountPlugin plugin = (LimitCountPlugin) jack.plugins().get(0).plugin();
+
+    assertThat(status(plugin, onRoute("r1", jack))).isEqualTo(200);
+    assertThat(status(plugin, onRoute("r2", jack))).isEqualTo(200);
+    assertThat(status(plugin, onRoute("r1", jack))).isEqualTo(503);
+  }
+
+  private static Exchange onRoute(String routeId, Consumer consumer) {
+    TestRouteRequest request = TestRouteRequest.get("/").from("10.0.0.1");
+    Exchange exchange =
+        new Exchange(request, "/", "http", new DefaultHttpHeaders(), routeId, null, 0);
+    exchange.consumer(consumer);
+    return exchange;
+  }
+
+  @Test
   void endedWindowsAreSweptAndLiveKeysAreBounded() {
     LimitCountPlugin plugin = plugin("{'count': 1, 'time_window': 60}");
     for (int i = 0; i < 1000; i++) {
