@@ -3,6 +3,8 @@ package io.ballast.service.plugin;
 import io.ballast.service.proxy.RequestVariable;
 import io.ballast.service.proxy.RouteRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -29,6 +31,7 @@ public final class Exchange {
   private String upstreamNode;
   private long upstreamNanos = -1;
   private long bytesSent;
+  private Map<Object, Object> attributes;
 
   /**
    * @param request the request as received
@@ -186,5 +189,21 @@ public final class Exchange {
 
   public void addBytesSent(long bytes) {
     this.bytesSent += bytes;
+  }
+
+  /**
+   * Remembers {@code value} for a later phase of this request, e.g. limit-count's quota for its
+   * response headers. Use a key only the plugin holds (such as the plugin instance itself).
+   */
+  public void attribute(Object key, Object value) {
+    if (attributes == null) {
+      attributes = new HashMap<>(4);
+    }
+    attributes.put(key, value);
+  }
+
+  /** What {@link #attribute(Object, Object)} remembered under {@code key}, or {@code null}. */
+  public <T> T attribute(Object key, Class<T> type) {
+    return attributes == null ? null : type.cast(attributes.get(key));
   }
 }

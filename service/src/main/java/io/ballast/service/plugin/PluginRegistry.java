@@ -24,7 +24,9 @@ public final class PluginRegistry {
             new IpRestrictionPlugin.Factory(),
             new BasicAuthPlugin.Factory(),
             new KeyAuthPlugin.Factory(),
-            new ProxyRewritePlugin.Factory()));
+            new ProxyRewritePlugin.Factory(),
+            new LimitCountPlugin.Factory(),
+            new LimitReqPlugin.Factory()));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
