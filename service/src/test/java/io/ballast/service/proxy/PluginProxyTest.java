@@ -154,6 +154,90 @@ class PluginProxyTest {
   }
 
   @Test
+  void limitCountAnswers429WithQuotaHeadersAndKeepsCountingAcrossASwap() throws Exception {
+    Resource limited =
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/limited', 'upstream': "
+                + nodes()
+                + ", 'plugins': {'limit-count': {'count': 2, 'time_window': 60,"
+                + " 'rejected_code': 429, 'rejected_msg': 'slow down'}}}");
+    configure(limited);
+
+    HttpResponse<String> first = get("/limited");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().firstValue("X-RateLimit-Limit")).contains("2");
+    assertThat(first.headers().firstValue("X-RateLimit-Remaining")).contains("1");
+    assertThat(get("/limited").headers().firstValue("X-RateLimit-Remaining")).contains("0");
+    HttpResponse<String> third = get("/limited");
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.body()).isEqualTo("{\"error_msg\":\"slow down\"}");
+    assertThat(upstream.requests.get()).isEqualTo(2);
+
+    // Another route changes; r1's limit is the same, so its count carries over.
+    configure(
+        limited,
+        resource(ResourceType.ROUTES, "r2", "{'uri': '/other', 'upstream': " + nodes() + "}"));
+    assertThat(get("/other").statusCode()).isEqualTo(200);
+    assertThat(get("/limited").statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void corsIpRestrictionAndProxyRewriteTogether() throws Exception {
+    String plugins =
+        "'cors': {'allow_origins': 'https://a.example'},"
+            + " 'proxy-rewrite': {'regex_uri': ['^/cors/(.*)', '/echo-json/$1'],"
+            + " 'headers': {'set': {'X-Seg': '$1'}}}";
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/cors/*', 'upstream': "
+                + nodes()
+                + ", 'plugins': {"
+                + plugins
+                + ", 'ip-restriction': {'whitelist': ['127.0.0.1']}}}"));
+
+    HttpResponse<String> preflight =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bound.port() + "/cors/x"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://a.example")
+                .header("Access-Control-Request-Method", "PUT")
+                .build(),
+            BodyHandlers.ofString());
+    assertThat(preflight.statusCode()).isEqualTo(200);
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin"))
+        .contains("https://a.example");
+    assertThat(upstream.requests.get()).isZero();
+
+    HttpResponse<String> proxied = get("/cors/x?q=1", "Origin", "https://a.example");
+    assertThat(proxied.statusCode()).isEqualTo(200);
+    assertThat(proxied.headers().firstValue("Access-Control-Allow-Origin"))
+        .contains("https://a.example");
+    JsonNode echo = TestUpstream.JSON.readTree(proxied.body());
+    assertThat(echo.get("uri").asString()).isEqualTo("/echo-json/x?q=1");
+    assertThat(echo.get("headers").get("x-seg").asString()).isEqualTo("x");
+
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/cors/*', 'upstream': "
+                + nodes()
+                + ", 'plugins': {"
+                + plugins
+                + ", 'ip-restriction': {'whitelist': ['10.9.9.9']}}}"));
+    HttpResponse<String> refused = get("/cors/x", "Origin", "https://a.example");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).isEqualTo("{\"message\":\"Your IP address is not allowed\"}");
+    assertThat(refused.headers().firstValue("Access-Control-Allow-Origin"))
+        .contains("https://a.example");
+    assertThat(upstream.requests.get()).isEqualTo(1);
+  }
+
+  @Test
   void anUnknownPluginOrBadConfigIsRefusedNamingThePluginAndField() {
     Resource unknown =
         resource(
