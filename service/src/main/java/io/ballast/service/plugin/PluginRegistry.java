@@ -15,9 +15,21 @@ public final class PluginRegistry {
     this.factories = factories;
   }
 
-  /** Every plugin Ballast ships. */
+  /**
+   * Every plugin Ballast ships, with a {@link PrometheusMetrics} of its own that no server exports:
+   * for tests and tools that only compile configurations.
+   */
   public static PluginRegistry standard() {
-    return of(List.of(new RequestIdPlugin.Factory()));
+    return standard(new PrometheusMetrics(""));
+  }
+
+  /** Every plugin Ballast ships; the prometheus plugin records into the node's {@code metrics}. */
+  public static PluginRegistry standard(PrometheusMetrics metrics) {
+    return of(
+        List.of(
+            new RequestIdPlugin.Factory(),
+            new ResponseRewritePlugin.Factory(),
+            new PrometheusPlugin.Factory(metrics)));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
