@@ -1,6 +1,8 @@
 package io.ballast.service.plugin;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
@@ -181,14 +183,18 @@ public final class PrometheusMetrics {
           HttpServer.create()
               .host(host)
               .port(port)
-              .route(
-                  routes ->
-                      routes.get(
-                          EXPORT_PATH,
-                          (request, response) ->
-                              response
-                                  .header(HttpHeaderNames.CONTENT_TYPE, CONTENT_TYPE)
-                                  .sendString(Mono.fromCallable(this::scrape))))
+              .handle(
+                  (request, response) -> {
+                    // One answer per connection, so that stop() leaves no connection open.
+                    response.keepAlive(false);
+                    if (!request.method().equals(HttpMethod.GET)
+                        || !request.fullPath().equals(EXPORT_PATH)) {
+                      return response.status(HttpResponseStatus.NOT_FOUND).send();
+                    }
+                    return response
+                        .header(HttpHeaderNames.CONTENT_TYPE, CONTENT_TYPE)
+                        .sendString(Mono.fromCallable(this::scrape));
+                  })
               .bindNow();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
