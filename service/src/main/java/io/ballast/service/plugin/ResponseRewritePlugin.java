@@ -1,8 +1,5 @@
 package io.ballast.service.plugin;
 
-import io.ballast.service.proxy.Fields;
-import io.ballast.service.proxy.RequestVariable;
-import io.ballast.service.proxy.RouteVars;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -15,7 +12,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * APISIX's {@code response-rewrite}: when its {@code vars} hold, changes the status, replaces the
  * body and adds, sets and removes headers of the response, whether the upstream or a plugin sent
- * it (APISIX runs header_filter and body_filter for both).
+ * it (APISIX runs header_filter and body_filter for both). Body {@code filters} (regex
+ * substitution) are not supported yet and are refused.
  */
 final class ResponseRewritePlugin implements Plugin {
 
@@ -25,7 +23,7 @@ final class ResponseRewritePlugin implements Plugin {
 
   private record Header(String name, ResponseTemplate value) {}
 
-  private final RouteVars vars;
+  private final ResponseVars vars;
   private final int statusCode;
   private final byte[] body;
   private final List<Header> add;
@@ -33,7 +31,7 @@ final class ResponseRewritePlugin implements Plugin {
   private final List<String> remove;
 
   private ResponseRewritePlugin(
-      RouteVars vars,
+      ResponseVars vars,
       int statusCode,
       byte[] body,
       List<Header> add,
@@ -49,7 +47,7 @@ final class ResponseRewritePlugin implements Plugin {
 
   @Override
   public void responseHead(Exchange exchange, ResponseHead response) {
-    if (vars != null && !vars.matches(exchange.request())) {
+    if (vars != null && !vars.matches(exchange, response)) {
       return;
     }
     if (statusCode != 0) {
@@ -99,7 +97,7 @@ final class ResponseRewritePlugin implements Plugin {
       List<Header> set = new ArrayList<>();
       List<String> remove = new ArrayList<>();
       headers(config, add, set, remove);
-      RouteVars vars = config.has("vars") ? vars(config) : null;
+      ResponseVars vars = config.has("vars") ? ResponseVars.compile(config) : null;
       return new ResponseRewritePlugin(
           vars, statusCode, body, List.copyOf(add), List.copyOf(set), List.copyOf(remove));
     }
@@ -194,38 +192,6 @@ final class ResponseRewritePlugin implements Plugin {
         throw config.invalid(key, "must not contain a line break");
       }
       return ResponseTemplate.parse(value, config, key);
-    }
-
-    /**
-     * APISIX evaluates these against the response's variables too; Ballast reads the request's
-     * only, so a response variable such as {@code status} is refused rather than never matching.
-     */
-    private static RouteVars vars(PluginConfig config) {
-      JsonNode vars = config.get("vars");
-      for (int i = 0; vars.isArray() && i < vars.size(); i++) {
-        JsonNode name = vars.get(i).path(0);
-        if (name.isString() && RequestVariable.of(name.stringValue()) == null) {
-          throw config.invalid(
-              "vars[" + i + "][0]",
-              "variable '"
-                  + name.stringValue()
-                  + "' is not supported in response-rewrite vars; only request variables "
-                  + "(arg_*, http_*, cookie_*, uri, host, remote_addr, request_method) are");
-        }
-      }
-      // RouteVars names fields from the resource's root; put them under this plugin's path.
-      Fields fields = new Fields(config.owner());
-      try {
-        return RouteVars.compile(vars, fields);
-      } catch (IllegalArgumentException e) {
-        String root = config.owner() + ": vars";
-        String message = e.getMessage();
-        if (message != null && message.startsWith(root)) {
-          throw new IllegalArgumentException(
-              config.owner() + ": " + config.path("vars") + message.substring(root.length()), e);
-        }
-        throw e;
-      }
     }
 
     private static boolean isArray(JsonNode node) {

@@ -62,8 +62,14 @@ final class ResponseTemplate {
     return new ResponseTemplate(text, parts.toArray(Part[]::new));
   }
 
+  /** Whether {@link #variable} knows {@code name}. */
   static boolean isVariable(String name) {
     return name.equals("status") || Exchange.isVariable(name);
+  }
+
+  /** A variable's value while the response head is sent, or {@code null} when it has none. */
+  static String variable(String name, Exchange exchange, ResponseHead response) {
+    return name.equals("status") ? Integer.toString(response.status()) : exchange.variable(name);
   }
 
   /** The value for this exchange and response. */
@@ -77,10 +83,7 @@ final class ResponseTemplate {
         out.append(part.literal);
         continue;
       }
-      String value =
-          part.variable.equals("status")
-              ? Integer.toString(response.status())
-              : exchange.variable(part.variable);
+      String value = variable(part.variable, exchange, response);
       if (value == null) {
         value = part.defaultValue == null ? "" : part.defaultValue;
       }

@@ -133,6 +133,27 @@ class ResponseRewritePluginTest {
   }
 
   @Test
+  void varsReadTheResponseStatusAndGatewayVariables() {
+    String plugins =
+        "{'response-rewrite': {'vars': [['status', '>=', 500], ['route_id', '==', 'r1'],"
+            + " ['uri', '~~', '^/api/']], 'body': 'down'}}";
+    assertThat(body(rewrite(plugins, TestRouteRequest.get("/api/x"), 502))).isEqualTo("down");
+    assertThat(body(rewrite(plugins, TestRouteRequest.get("/api/x"), 404))).isNull();
+    assertThat(body(rewrite(plugins, TestRouteRequest.get("/web/x"), 502))).isNull();
+  }
+
+  @Test
+  void negatedStatusVars() {
+    String plugins =
+        "{'response-rewrite': {'vars': [['status', '!', 'in', ['200', '204']]],"
+            + " 'headers': {'X-Failed': 'yes'}}}";
+    assertThat(rewrite(plugins, TestRouteRequest.get("/a"), 200).headers().contains("X-Failed"))
+        .isFalse();
+    assertThat(rewrite(plugins, TestRouteRequest.get("/a"), 500).headers().get("X-Failed"))
+        .isEqualTo("yes");
+  }
+
+  @Test
   void rewritesAPluginsReplyToo() {
     PluginTesting.Config config =
         config().route("{'response-rewrite': {'body': 'custom', 'headers': {'X-A': 'a'}}}");
@@ -185,8 +206,10 @@ class ResponseRewritePluginTest {
           {'headers': {'remove': ['X:A']}}                | plugins.response-rewrite.headers.remove[0]: 'X:A' is not a valid header name
           {'headers': {'remove': ['X-A'], 'copy': []}}    | plugins.response-rewrite.headers.copy: is not a field
           {'vars': 'x'}                                   | plugins.response-rewrite.vars: must be an array
-          {'vars': [['status', '==', 200]]}               | plugins.response-rewrite.vars[0][0]: variable 'status' is not supported in response-rewrite vars
-          {'vars': [['upstream_status', '==', 500]]}      | plugins.response-rewrite.vars[0][0]: variable 'upstream_status' is not supported
+          {'vars': [['upstream_status', '==', 500]]}      | plugins.response-rewrite.vars[0][0]: unknown variable 'upstream_status'; use a request variable
+          {'vars': [['arg_a', '==', '1'], ['status', '>=', 'x']]} | plugins.response-rewrite.vars[1][2]: must be a number for >=
+          {'vars': [['status', '==']]}                    | plugins.response-rewrite.vars[0]: must be [var, operator, value]
+          {'vars': [['status', '!', 'in', 5]]}            | plugins.response-rewrite.vars[0][3]: must be an array for in
           {'vars': [['arg_a', '=~', 1]]}                  | plugins.response-rewrite.vars[0][1]: unknown operator
           {'vars': [['arg_a', '~~', '(']]}                | plugins.response-rewrite.vars[0][2]: '(' is not a valid regex
           """)
