@@ -24,9 +24,9 @@ import reactor.netty.http.server.HttpServer;
  * PluginRegistry#standard(PrometheusMetrics)}; the {@code prometheus} plugin records the exchanges
  * of the routes that enable it, and the proxy counts every request with {@link #countRequest}.
  *
- * <p>The text is written here rather than by the Prometheus Java client: that client appends
- * {@code _total} to every counter and refuses gauge names ending in {@code _total} or {@code
- * _info}, so it cannot produce APISIX's {@code apisix_http_status}, {@code apisix_bandwidth}, {@code
+ * <p>The text is written here rather than by the Prometheus Java client: that client appends {@code
+ * _total} to every counter and refuses gauge names ending in {@code _total} or {@code _info}, so it
+ * cannot produce APISIX's {@code apisix_http_status}, {@code apisix_bandwidth}, {@code
  * apisix_http_requests_total} or {@code apisix_node_info}, which dashboards and alerts query.
  *
  * <p>Thread-safe: series live in concurrent maps and count with adders. Memory is bounded: a series
@@ -108,8 +108,8 @@ public final class PrometheusMetrics {
 
   /**
    * Records an ended exchange as APISIX's prometheus log phase does. Labels Ballast does not know
-   * yet are empty: {@code matched_uri} and {@code matched_host} (the route's matching pattern),
-   * and the ingress bandwidth is not recorded, as the exchange does not count received bytes.
+   * yet are empty: {@code matched_uri} and {@code matched_host} (the route's matching pattern), and
+   * the ingress bandwidth is not recorded, as the exchange does not count received bytes.
    */
   void record(Exchange exchange, long endNanos) {
     long now = nanoClock.getAsLong();
@@ -326,9 +326,7 @@ public final class PrometheusMetrics {
     void write(StringBuilder out, long now) {
       expire(now);
       out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-      out.append("# TYPE ")
-          .append(name)
-          .append(bounds == null ? " counter\n" : " histogram\n");
+      out.append("# TYPE ").append(name).append(bounds == null ? " counter\n" : " histogram\n");
       series.forEach(
           (labels, s) -> {
             if (bounds == null) {

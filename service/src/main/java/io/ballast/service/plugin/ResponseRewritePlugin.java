@@ -11,9 +11,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * APISIX's {@code response-rewrite}: when its {@code vars} hold, changes the status, replaces the
- * body and adds, sets and removes headers of the response, whether the upstream or a plugin sent
- * it (APISIX runs header_filter and body_filter for both). Body {@code filters} (regex
- * substitution) are not supported yet and are refused.
+ * body and adds, sets and removes headers of the response, whether the upstream or a plugin sent it
+ * (APISIX runs header_filter and body_filter for both). Body {@code filters} (regex substitution)
+ * are not supported yet and are refused.
  */
 final class ResponseRewritePlugin implements Plugin {
 
@@ -71,7 +71,9 @@ final class ResponseRewritePlugin implements Plugin {
 
     // RFC 9110 token characters.
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]+");
-    // APISIX's form for headers.add: "Name: value", the value without a colon.
+    // APISIX's form for headers.add, "Name: value" with no colon in the value, as its schema
+    // checks it and then as it splits it.
+    private static final Pattern ADD_SCHEMA = Pattern.compile("^[^:]+:[^:]+[^/]$");
     private static final Pattern ADD_ENTRY = Pattern.compile("^([^:\\s]+)\\s*:\\s*([^:]+)$");
 
     @Override
@@ -142,7 +144,7 @@ final class ResponseRewritePlugin implements Plugin {
         for (int i = 0; i < entries.size(); i++) {
           String key = "add[" + i + "]";
           Matcher m = ADD_ENTRY.matcher(entries.get(i));
-          if (!m.matches() || m.group(2).endsWith("/")) {
+          if (!ADD_SCHEMA.matcher(entries.get(i)).matches() || !m.matches()) {
             throw headers.invalid(key, "must be \"Name: value\" (the value without ':')");
           }
           add.add(
@@ -166,8 +168,7 @@ final class ResponseRewritePlugin implements Plugin {
       values.forEach(
           (name, value) -> {
             String field = key + "." + name;
-            headers.add(
-                new Header(headerName(config, field, name), value(config, field, value)));
+            headers.add(new Header(headerName(config, field, name), value(config, field, value)));
           });
       return headers;
     }

@@ -13,10 +13,10 @@ import tools.jackson.databind.node.StringNode;
 
 /**
  * response-rewrite's {@code vars}, which APISIX evaluates while the response head is sent: besides
- * request variables they may read the response's {@code status} and the gateway's variables such
- * as {@code route_id} or {@code consumer_name}. The operators are {@link RouteVars}'s, so that
- * lua-resty-expr has one implementation: an expression on a non-request variable is compiled as
- * one on a query parameter of that name and evaluated against a view of the variables.
+ * request variables they may read the response's {@code status} and the gateway's variables such as
+ * {@code route_id} or {@code consumer_name}. The operators are {@link RouteVars}'s, so that
+ * lua-resty-expr has one implementation: an expression on a non-request variable is compiled as one
+ * on a query parameter of that name and evaluated against a view of the variables.
  */
 final class ResponseVars {
 
@@ -46,7 +46,9 @@ final class ResponseVars {
     return true;
   }
 
-  /** Compiles {@code config}'s {@code vars}; failures name the expression, e.g. {@code vars[1][0]}. */
+  /**
+   * Compiles {@code config}'s {@code vars}; failures name the expression, e.g. {@code vars[1][0]}.
+   */
   static ResponseVars compile(PluginConfig config) {
     JsonNode vars = config.get("vars");
     if (!vars.isArray()) {
@@ -96,9 +98,7 @@ final class ResponseVars {
     }
   }
 
-  /**
-   * The exchange's variables as query parameters, for expressions compiled by {@link #compile}.
-   */
+  /** The exchange's variables as query parameters, for expressions compiled by {@link #compile}. */
   private record VariableView(Exchange exchange, ResponseHead response) implements RouteRequest {
 
     @Override

@@ -181,8 +181,8 @@ class PrometheusPluginTest {
             HttpResponse.BodyHandlers.ofString());
 
     assertThat(scrape.statusCode()).isEqualTo(200);
-    assertThat(scrape.headers().firstValue("Content-Type")).hasValue(
-        "text/plain; version=0.0.4; charset=utf-8");
+    assertThat(scrape.headers().firstValue("Content-Type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
     assertThat(scrape.body()).contains("apisix_http_requests_total 1\n");
     assertThat(other.statusCode()).isEqualTo(404);
     assertThatThrownBy(() -> metrics.start("127.0.0.1", 0))

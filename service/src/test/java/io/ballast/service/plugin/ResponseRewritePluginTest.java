@@ -202,6 +202,8 @@ class ResponseRewritePluginTest {
           {'headers': {'add': []}}                        | plugins.response-rewrite.headers.add: must not be empty
           {'headers': {'add': ['X-A']}}                   | plugins.response-rewrite.headers.add[0]: must be "Name: value"
           {'headers': {'add': ['X-A: http://x']}}         | plugins.response-rewrite.headers.add[0]: must be "Name: value"
+          {'headers': {'add': ['X-A:1']}}                 | plugins.response-rewrite.headers.add[0]: must be "Name: value"
+          {'headers': {'add': ['X-A: a/']}}               | plugins.response-rewrite.headers.add[0]: must be "Name: value"
           {'headers': {'add': [7]}}                       | plugins.response-rewrite.headers.add[0]: must be a string
           {'headers': {'remove': ['X:A']}}                | plugins.response-rewrite.headers.remove[0]: 'X:A' is not a valid header name
           {'headers': {'remove': ['X-A'], 'copy': []}}    | plugins.response-rewrite.headers.copy: is not a field
