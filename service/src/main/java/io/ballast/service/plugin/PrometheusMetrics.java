@@ -39,6 +39,11 @@ public final class PrometheusMetrics {
   /** APISIX's default export path. */
   public static final String EXPORT_PATH = "/apisix/prometheus/metrics";
 
+  /** APISIX's default {@code plugin_attr.prometheus.export_addr}. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+
+  public static final int DEFAULT_PORT = 9091;
+
   /** APISIX's default latency buckets, in milliseconds. */
   static final double[] LATENCY_BUCKETS = {
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000

@@ -13,7 +13,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -123,6 +128,37 @@ class PrometheusPluginTest {
             "apisix_http_latency_sum{type=\"apisix\",route=\"\",service=\"\",consumer=\"\","
                 + "node=\"\"} 5\n")
         .doesNotContain("type=\"upstream\"");
+  }
+
+  @Test
+  void concurrentExchangesAreAllCounted() throws Exception {
+    PluginRunner runner = new PluginRunner(PluginChain.EMPTY, compile("{'prometheus': {}}"));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 1000; i++) {
+                    runner.log(ended(200, "10.0.0.7:8080", 2));
+                    metrics.countRequest();
+                  }
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(metrics.scrape())
+        .contains("apisix_http_requests_total 4000\n")
+        .contains("node=\"10.0.0.7\"} 4000\n")
+        .contains(
+            "apisix_bandwidth{type=\"egress\",route=\"r1\",service=\"s1\",consumer=\"\","
+                + "node=\"10.0.0.7\"} 8000\n");
   }
 
   @Test
