@@ -15,8 +15,16 @@ public final class PluginRegistry {
     this.factories = factories;
   }
 
-  /** Every plugin Ballast ships. */
+  /**
+   * Every plugin Ballast ships, with a {@link PrometheusMetrics} of its own that no server exports:
+   * for tests and tools that only compile configurations.
+   */
   public static PluginRegistry standard() {
+    return standard(new PrometheusMetrics(""));
+  }
+
+  /** Every plugin Ballast ships; the prometheus plugin records into the node's {@code metrics}. */
+  public static PluginRegistry standard(PrometheusMetrics metrics) {
     return of(
         List.of(
             new RequestIdPlugin.Factory(),
@@ -26,7 +34,9 @@ public final class PluginRegistry {
             new KeyAuthPlugin.Factory(),
             new ProxyRewritePlugin.Factory(),
             new LimitCountPlugin.Factory(),
-            new LimitReqPlugin.Factory()));
+            new LimitReqPlugin.Factory(),
+            new ResponseRewritePlugin.Factory(),
+            new PrometheusPlugin.Factory(metrics)));
   }
 
   public static PluginRegistry of(List<PluginFactory> factories) {
