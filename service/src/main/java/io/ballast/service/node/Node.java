@@ -17,6 +17,8 @@ import io.ballast.service.dataplane.StandaloneFileFollower;
 import io.ballast.service.dataplane.StorageFollower;
 import io.ballast.service.node.NodeConfig.ConfigProvider;
 import io.ballast.service.node.NodeConfig.Role;
+import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.plugin.PrometheusMetrics;
 import io.ballast.service.proxy.ProxyOptions;
 import io.ballast.service.proxy.ProxyServer;
 import io.ballast.snapshot.SnapshotEntry;
@@ -26,6 +28,7 @@ import io.ballast.snapshot.SnapshotLayout;
 import io.ballast.storage.ETag;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -128,7 +131,9 @@ public final class Node implements AutoCloseable {
 
     if (config.servesTraffic()) {
       LocalCache cache = new LocalCache(data.resolve("dp-cache"));
-      applier = new SnapshotApplier(cache, clock);
+      PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
+      startPrometheusExporter(root, metrics);
+      applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
       for (SnapshotKind kind : SnapshotKind.values()) {
         cache
             .load(kind)
@@ -139,7 +144,8 @@ public final class Node implements AutoCloseable {
                 });
       }
       followSources(backend, fallback, prefix, group);
-      ProxyServer proxy = new ProxyServer(applier::table, ProxyOptions.defaults());
+      ProxyServer proxy =
+          new ProxyServer(applier::table, ProxyOptions.defaults(), metrics::countRequest);
       started.push(proxy::dispose);
       for (Listen listen : config.proxyListen()) {
         try {
@@ -154,6 +160,39 @@ public final class Node implements AutoCloseable {
     }
 
     serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  /**
+   * The prometheus plugin's scrape endpoint, on {@code plugin_attr.prometheus.export_addr}. Unlike
+   * APISIX it is not opened on 127.0.0.1:9091 unless asked for: several nodes on one host would
+   * fight over the port, and an endpoint nobody configured should not listen.
+   */
+  private void startPrometheusExporter(ConfigNode root, PrometheusMetrics metrics) {
+    Optional<ConfigNode> address =
+        root.childOrEmpty("plugin_attr").childOrEmpty("prometheus").child("export_addr");
+    if (address.isEmpty()) {
+      return;
+    }
+    String ip = address.get().string("ip", PrometheusMetrics.DEFAULT_HOST);
+    int port = address.get().integer("port", PrometheusMetrics.DEFAULT_PORT);
+    try {
+      InetSocketAddress bound = metrics.start(ip, port);
+      started.push(metrics::stop);
+      log.info(
+          "prometheus metrics on http://{}:{}{}",
+          ip,
+          bound.getPort(),
+          PrometheusMetrics.EXPORT_PATH);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot listen on plugin_attr.prometheus.export_addr "
+              + ip
+              + ":"
+              + port
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private void followSources(

@@ -80,9 +80,18 @@ public final class ProxyServer implements Disposable {
   /** The table whose health-checked upstreams {@link #health} probes. */
   private volatile RouteTable checkedTable;
 
+  /** Counts every request, matched or not (prometheus's apisix_http_requests_total). */
+  private final Runnable requestCounter;
+
   public ProxyServer(Supplier<RouteTable> currentTable, ProxyOptions options) {
+    this(currentTable, options, () -> {});
+  }
+
+  public ProxyServer(
+      Supplier<RouteTable> currentTable, ProxyOptions options, Runnable requestCounter) {
     this.currentTable = Objects.requireNonNull(currentTable, "currentTable");
     this.options = Objects.requireNonNull(options, "options");
+    this.requestCounter = Objects.requireNonNull(requestCounter, "requestCounter");
   }
 
   /** Binds the proxy; port 0 picks a free port (see {@link DisposableServer#port()}). */
@@ -119,6 +128,7 @@ public final class ProxyServer implements Disposable {
 
   private Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
     long startNanos = System.nanoTime();
+    requestCounter.run();
     String uri = originForm(request.uri());
     int queryStart = uri.indexOf('?');
     String path = queryStart < 0 ? uri : uri.substring(0, queryStart);

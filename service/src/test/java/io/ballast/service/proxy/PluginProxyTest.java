@@ -7,6 +7,7 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.plugin.PrometheusMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +27,7 @@ import tools.jackson.databind.node.ObjectNode;
 class PluginProxyTest {
 
   private final AtomicReference<RouteTable> table = new AtomicReference<>(RouteTable.empty());
+  private final PrometheusMetrics metrics = new PrometheusMetrics("test-node");
   private TestUpstream upstream;
   private ProxyServer proxy;
   private DisposableServer bound;
@@ -35,7 +37,7 @@ class PluginProxyTest {
   @BeforeEach
   void start() {
     upstream = new TestUpstream("up");
-    proxy = new ProxyServer(table::get, ProxyOptions.defaults());
+    proxy = new ProxyServer(table::get, ProxyOptions.defaults(), metrics::countRequest);
     bound = proxy.start("127.0.0.1", 0).block(Duration.ofSeconds(10));
   }
 
@@ -56,7 +58,7 @@ class PluginProxyTest {
     for (Resource resource : resources) {
       set.add(resource);
     }
-    table.set(RouteTable.compile(set.build(), PluginRegistry.standard(), table.get()));
+    table.set(RouteTable.compile(set.build(), PluginRegistry.standard(metrics), table.get()));
   }
 
   private HttpResponse<String> get(String pathAndQuery, String... headers) throws Exception {
@@ -235,6 +237,28 @@ class PluginProxyTest {
     assertThat(refused.headers().firstValue("Access-Control-Allow-Origin"))
         .contains("https://a.example");
     assertThat(upstream.requests.get()).isEqualTo(1);
+  }
+
+  @Test
+  void responseRewriteReplacesAnUpstreamErrorAndPrometheusCountsIt() throws Exception {
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/api/*', 'upstream': {'nodes': {'127.0.0.1:1': 1}, 'retries': 0},"
+                + " 'plugins': {'response-rewrite': {'vars': [['status', '>=', 500]],"
+                + " 'status_code': 503, 'body': '{\\\"message\\\":\\\"down\\\"}',"
+                + " 'headers': {'set': {'X-Route': '$route_id'}}}, 'prometheus': {}}}"));
+
+    HttpResponse<String> response = get("/api/x");
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body()).isEqualTo("{\"message\":\"down\"}");
+    assertThat(response.headers().firstValue("Content-Length")).contains("18");
+    assertThat(response.headers().firstValue("X-Route")).contains("r1");
+    String scrape = metrics.scrape();
+    assertThat(scrape).containsPattern("apisix_http_status\\{code=\"503\",route=\"r1\"[^}]*\\} 1");
+    assertThat(scrape).contains("apisix_http_requests_total 1");
   }
 
   @Test
