@@ -50,7 +50,8 @@ class StandaloneFileFollowerTest {
         "routes:\n  - id: r\n    uri: "
             + uri
             + "\n    upstream: {nodes: {\"127.0.0.1:1980\": 1}, type: roundrobin}\n"
-            + "    plugins: {key-auth: {key: '${{SECRET}}'}}\n"
+            + "    plugins: {key-auth: {}}\n"
+            + "consumers:\n  - username: jack\n    plugins: {key-auth: {key: '${{SECRET}}'}}\n"
             + (complete ? "#END\n" : ""));
     Files.setLastModifiedTime(file, FileTime.from(modified));
   }
