@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -35,11 +34,6 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * resolver. A value that only contains a variable ({@code http://${{HOST}}:9080}) stays text.
  */
 public final class ConfigLoader {
-
-  // APISIX allows spaces inside the braces and trims the default; the name is checked separately
-  // so that a malformed reference is reported instead of being left in the value silently.
-  private static final Pattern REFERENCE = Pattern.compile("\\$\\{\\{(.*?)\\}\\}");
-  private static final Pattern VARIABLE_NAME = Pattern.compile("\\w+");
 
   private ConfigLoader() {}
 
@@ -68,7 +62,7 @@ public final class ConfigLoader {
   public static ConfigNode parse(String yamlText, String fileName, Function<String, String> env) {
     Object document;
     try {
-      document = newYaml().load(yamlText);
+      document = plainYaml().load(yamlText);
     } catch (MarkedYAMLException e) {
       throw new ConfigException(fileName, "", describe(e), e);
     } catch (YAMLException e) {
@@ -85,8 +79,11 @@ public final class ConfigLoader {
     return ConfigNode.root(fileName, substitution.mapping(map, ""));
   }
 
-  /** A loader that builds only plain maps, lists and scalars, and refuses repeated keys. */
-  private static Yaml newYaml() {
+  /**
+   * A loader that builds only plain maps, lists and scalars, refuses repeated keys and keeps
+   * timestamps as text, as APISIX reads YAML. Not thread-safe: one per parse.
+   */
+  public static Yaml plainYaml() {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
     options.setAllowRecursiveKeys(false);
@@ -176,7 +173,7 @@ public final class ConfigLoader {
     }
 
     private Object string(String text, String path) {
-      Matcher m = REFERENCE.matcher(text);
+      Matcher m = EnvReference.PATTERN.matcher(text);
       StringBuilder out = new StringBuilder();
       boolean whole = false;
       while (m.find()) {
@@ -190,28 +187,11 @@ public final class ConfigLoader {
 
     /** The value of one reference's inside: {@code NAME} or {@code NAME:=default}. */
     private String lookup(String reference, String path) {
-      int split = reference.indexOf(":=");
-      String name = (split < 0 ? reference : reference.substring(0, split)).trim();
-      if (!VARIABLE_NAME.matcher(name).matches()) {
-        throw new ConfigException(
-            file,
-            path,
-            "'${{"
-                + reference
-                + "}}' is not a variable reference like ${{NAME}} or"
-                + " ${{NAME:=default}}");
+      try {
+        return EnvReference.value(reference, env);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(file, path, e.getMessage());
       }
-      String value = env.apply(name);
-      if (value != null) {
-        return value;
-      }
-      if (split >= 0) {
-        return reference.substring(split + 2).trim();
-      }
-      throw new ConfigException(
-          file,
-          path,
-          "environment variable " + name + " is not set and ${{" + name + "}} has no default");
     }
 
     /** The text as the YAML scalar it would have been had it been written in the file. */
@@ -225,7 +205,7 @@ public final class ConfigLoader {
       }
       if (tag.equals(Tag.BOOL) || tag.equals(Tag.INT) || tag.equals(Tag.FLOAT)) {
         // The text matched a plain-scalar pattern, so it loads as exactly that one scalar.
-        return newYaml().load(text);
+        return plainYaml().load(text);
       }
       return text;
     }

@@ -1,5 +1,7 @@
 package io.ballast.service.dataplane;
 
+import io.ballast.config.ConfigLoader;
+import io.ballast.config.EnvReference;
 import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
@@ -10,16 +12,9 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.representer.Representer;
-import org.yaml.snakeyaml.resolver.Resolver;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.JsonNode;
@@ -70,8 +65,6 @@ public final class StandaloneFile {
 
   // APISIX looks for "#END" followed by nothing but white space at the end of the file.
   private static final Pattern END_MARKER = Pattern.compile("(?m)^#END\\s*\\z");
-  private static final Pattern REFERENCE = Pattern.compile("\\$\\{\\{(.*?)\\}\\}");
-  private static final Pattern VARIABLE_NAME = Pattern.compile("\\w+");
 
   private StandaloneFile() {}
 
@@ -161,7 +154,7 @@ public final class StandaloneFile {
 
   private static Substituted substitute(
       String text, String fileName, Function<String, String> env) {
-    Matcher m = REFERENCE.matcher(text);
+    Matcher m = EnvReference.PATTERN.matcher(text);
     StringBuilder out = new StringBuilder(text.length());
     boolean replacedAny = false;
     while (m.find()) {
@@ -175,31 +168,12 @@ public final class StandaloneFile {
   /** One reference's value; errors name the variable and line, never a value. */
   private static String lookup(
       String text, Matcher m, String fileName, Function<String, String> env) {
-    String reference = m.group(1);
-    int split = reference.indexOf(":=");
-    String name = (split < 0 ? reference : reference.substring(0, split)).trim();
-    String where = fileName + " line " + lineOf(text, m.start()) + ": ";
-    if (!VARIABLE_NAME.matcher(name).matches()) {
+    try {
+      return EnvReference.value(m.group(1), env);
+    } catch (IllegalArgumentException e) {
       throw new InvalidFileException(
-          where
-              + "'${{"
-              + name
-              + "}}' is not a variable reference like ${{NAME}} or ${{NAME:=default}}");
+          fileName + " line " + lineOf(text, m.start()) + ": " + e.getMessage());
     }
-    String value = env.apply(name);
-    if (value != null) {
-      return value;
-    }
-    if (split >= 0) {
-      return reference.substring(split + 2).trim();
-    }
-    throw new InvalidFileException(
-        where
-            + "environment variable "
-            + name
-            + " is not set and ${{"
-            + name
-            + "}} has no default");
   }
 
   private static int lineOf(String text, int offset) {
@@ -215,7 +189,7 @@ public final class StandaloneFile {
   private static JsonNode readYaml(Substituted substituted, String fileName) {
     Object document;
     try {
-      document = newYaml().load(substituted.text());
+      document = ConfigLoader.plainYaml().load(substituted.text());
     } catch (MarkedYAMLException e) {
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       String line = mark == null ? "" : " line " + (mark.getLine() + 1);
@@ -238,29 +212,5 @@ public final class StandaloneFile {
       String detail = substituted.replacedAny() ? "" : ": " + e.getOriginalMessage();
       throw new InvalidFileException(fileName + line + ": not valid JSON" + detail);
     }
-  }
-
-  /** Plain maps, lists and scalars; repeated keys refused; timestamps stay text, as in APISIX. */
-  private static Yaml newYaml() {
-    LoaderOptions options = new LoaderOptions();
-    options.setAllowDuplicateKeys(false);
-    options.setAllowRecursiveKeys(false);
-    DumperOptions unused = new DumperOptions();
-    return new Yaml(
-        new SafeConstructor(options),
-        new Representer(unused),
-        unused,
-        options,
-        new Resolver() {
-          @Override
-          protected void addImplicitResolvers() {
-            addImplicitResolver(Tag.BOOL, BOOL, "yYnNtTfFoO", 10);
-            addImplicitResolver(Tag.INT, INT, "-+0123456789");
-            addImplicitResolver(Tag.FLOAT, FLOAT, "-+0123456789.");
-            addImplicitResolver(Tag.MERGE, MERGE, "<", 10);
-            addImplicitResolver(Tag.NULL, NULL, "~nN\0", 10);
-            addImplicitResolver(Tag.NULL, EMPTY, null, 10);
-          }
-        });
   }
 }
