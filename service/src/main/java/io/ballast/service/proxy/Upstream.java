@@ -125,7 +125,7 @@ public final class Upstream {
     JsonNode checksNode = value.get("checks");
     HealthCheckConfig checks =
         Fields.present(checksNode)
-            ? HealthCheckConfig.parse(checksNode, fields::invalid, prefix + "checks.")
+            ? HealthCheckConfig.parse(checksNode, fields, prefix + "checks.")
             : null;
     return new Upstream(
         fields.owner(),

@@ -1,5 +1,6 @@
 package io.ballast.service.proxy.health;
 
+import io.ballast.service.proxy.Fields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -101,27 +102,29 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
    * Parses a {@code checks} object. {@code prefix} is the path to its fields inside the owning
    * resource, e.g. {@code "checks."} or {@code "upstream.checks."}, so errors name the field.
    */
-  public static HealthCheckConfig parse(JsonNode checks, FieldErrors errors, String prefix) {
-    Reader r = new Reader(errors);
+  public static HealthCheckConfig parse(JsonNode checks, Fields fields, String prefix) {
+    Reader r = new Reader(fields);
     r.requireObject(
         checks, prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : "checks");
     for (Map.Entry<String, JsonNode> entry : checks.properties()) {
       if (!entry.getKey().equals("active") && !entry.getKey().equals("passive")) {
-        throw errors.invalid(prefix + entry.getKey(), "unknown field (expected active, passive)");
+        throw fields.invalid(prefix + entry.getKey(), "unknown field (expected active, passive)");
       }
     }
     JsonNode activeNode = checks.get("active");
     JsonNode passiveNode = checks.get("passive");
-    if (!present(activeNode)) {
-      throw errors.invalid(
+    if (!Fields.present(activeNode)) {
+      throw fields.invalid(
           prefix + "active",
-          present(passiveNode)
+          Fields.present(passiveNode)
               ? "is required when passive is set: only active probes bring a node back"
               : "is required");
     }
     Active active = parseActive(activeNode, r, prefix + "active");
     Thresholds passive =
-        present(passiveNode) ? parsePassive(passiveNode, r, prefix + "passive") : Thresholds.NONE;
+        Fields.present(passiveNode)
+            ? parsePassive(passiveNode, r, prefix + "passive")
+            : Thresholds.NONE;
     return new HealthCheckConfig(active, passive);
   }
 
@@ -132,11 +135,11 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     r.integer(node.get("concurrency"), field + ".concurrency", 1, Integer.MAX_VALUE, 10);
     String httpPath = r.string(node.get("http_path"), field + ".http_path", "/");
     if (!httpPath.startsWith("/")) {
-      throw r.errors.invalid(field + ".http_path", "must start with '/'");
+      throw r.fields().invalid(field + ".http_path", "must start with '/'");
     }
     String host = r.string(node.get("host"), field + ".host", null);
     if (host != null && host.isBlank()) {
-      throw r.errors.invalid(field + ".host", "must not be blank");
+      throw r.fields().invalid(field + ".host", "must not be blank");
     }
     int port = r.integer(node.get("port"), field + ".port", 1, 65535, 0);
     boolean verify =
@@ -188,22 +191,18 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
         r.statuses(unhealthy.get("http_statuses"), u + "http_statuses", PASSIVE_UNHEALTHY));
   }
 
-  private static boolean present(JsonNode node) {
-    return node != null && !node.isNull() && !node.isMissingNode();
-  }
-
   /** Typed reads with APISIX defaults; every failure names the field. */
-  private record Reader(FieldErrors errors) {
+  private record Reader(Fields fields) {
 
     void requireObject(JsonNode node, String field) {
-      if (!present(node) || !node.isObject()) {
-        throw errors.invalid(field, "must be an object");
+      if (!Fields.present(node) || !node.isObject()) {
+        throw fields.invalid(field, "must be an object");
       }
     }
 
     /** An absent block reads as an empty object, so each field takes its default. */
     JsonNode optionalObject(JsonNode node, String field) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return JsonNodeFactory.instance.objectNode();
       }
       requireObject(node, field);
@@ -216,51 +215,41 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
         case "http" -> ProbeType.HTTP;
         case "https" -> ProbeType.HTTPS;
         case "tcp" -> ProbeType.TCP;
-        default -> throw errors.invalid(field, "'" + text + "' is not one of http, https, tcp");
+        default -> throw fields.invalid(field, "'" + text + "' is not one of http, https, tcp");
       };
     }
 
     String string(JsonNode node, String field, String dflt) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return dflt;
       }
-      if (!node.isString()) {
-        throw errors.invalid(field, "must be a string");
-      }
-      return node.stringValue();
+      return fields.string(node, field);
     }
 
     boolean bool(JsonNode node, String field, boolean dflt) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return dflt;
       }
       if (!node.isBoolean()) {
-        throw errors.invalid(field, "must be true or false");
+        throw fields.invalid(field, "must be true or false");
       }
       return node.booleanValue();
     }
 
     int integer(JsonNode node, String field, int min, int max, int dflt) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return dflt;
       }
-      if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-        throw errors.invalid(field, "must be an integer");
-      }
-      int value = node.intValue();
-      if (value < min || value > max) {
-        throw errors.invalid(field, "must be between " + min + " and " + max + ", got " + value);
-      }
-      return value;
+      return fields.integer(node, field, min, max);
     }
 
     Duration seconds(JsonNode node, String field, double dflt) {
       double seconds = dflt;
-      if (present(node)) {
+      if (Fields.present(node)) {
         if (!node.isNumber()
             || !(node.doubleValue() > 0)
             || Double.isInfinite(node.doubleValue())) {
-          throw errors.invalid(field, "must be a positive number of seconds");
+          throw fields.invalid(field, "must be a positive number of seconds");
         }
         seconds = node.doubleValue();
       }
@@ -268,17 +257,17 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     }
 
     Set<Integer> statuses(JsonNode node, String field, List<Integer> dflt) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return Set.copyOf(dflt);
       }
       if (!node.isArray() || node.isEmpty()) {
-        throw errors.invalid(field, "must be a non-empty array of HTTP statuses");
+        throw fields.invalid(field, "must be a non-empty array of HTTP statuses");
       }
       Set<Integer> statuses = new LinkedHashSet<>();
       for (int i = 0; i < node.size(); i++) {
         int status = integer(node.get(i), field + "[" + i + "]", 200, 599, 0);
         if (!statuses.add(status)) {
-          throw errors.invalid(field + "[" + i + "]", "duplicate status " + status);
+          throw fields.invalid(field + "[" + i + "]", "duplicate status " + status);
         }
       }
       return statuses;
@@ -286,23 +275,23 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
 
     /** APISIX writes headers as {@code "Name: value"} strings. */
     List<Header> headers(JsonNode node, String field) {
-      if (!present(node)) {
+      if (!Fields.present(node)) {
         return List.of();
       }
       if (!node.isArray() || node.isEmpty()) {
-        throw errors.invalid(field, "must be a non-empty array of \"Name: value\" strings");
+        throw fields.invalid(field, "must be a non-empty array of \"Name: value\" strings");
       }
       List<Header> headers = new ArrayList<>(node.size());
       for (int i = 0; i < node.size(); i++) {
         String itemField = field + "[" + i + "]";
         String text = string(node.get(i), itemField, null);
         if (text == null) {
-          throw errors.invalid(itemField, "must be a string");
+          throw fields.invalid(itemField, "must be a string");
         }
         int colon = text.indexOf(':');
         String name = colon < 0 ? "" : text.substring(0, colon).strip();
         if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
-          throw errors.invalid(itemField, "must be \"Name: value\" with a token as the name");
+          throw fields.invalid(itemField, "must be \"Name: value\" with a token as the name");
         }
         headers.add(new Header(name, text.substring(colon + 1).strip()));
       }

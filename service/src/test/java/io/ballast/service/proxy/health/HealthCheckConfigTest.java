@@ -3,6 +3,7 @@ package io.ballast.service.proxy.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ballast.service.proxy.Fields;
 import io.ballast.service.proxy.health.HealthCheckConfig.Active;
 import io.ballast.service.proxy.health.HealthCheckConfig.Header;
 import io.ballast.service.proxy.health.HealthCheckConfig.ProbeType;
@@ -19,8 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
 class HealthCheckConfigTest {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final FieldErrors ERRORS =
-      (field, problem) -> new IllegalArgumentException("upstream 'u1': " + field + ": " + problem);
+  private static final Fields ERRORS = new Fields("upstream 'u1'");
 
   static HealthCheckConfig parse(String json) {
     return HealthCheckConfig.parse(JSON.readTree(json), ERRORS, "checks.");

@@ -2,6 +2,7 @@ package io.ballast.service.proxy.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ballast.service.proxy.Fields;
 import io.ballast.service.proxy.UpstreamNode;
 import io.ballast.service.proxy.health.HealthCheckers.Target;
 import java.io.IOException;
@@ -40,10 +41,7 @@ class HealthCheckerTest {
   }
 
   private static HealthCheckConfig config(String json) {
-    return HealthCheckConfig.parse(
-        JSON.readTree(json),
-        (field, problem) -> new IllegalArgumentException(field + ": " + problem),
-        "checks.");
+    return HealthCheckConfig.parse(JSON.readTree(json), new Fields("upstream 'u1'"), "checks.");
   }
 
   private HealthChecker check(String key, HealthCheckConfig config, UpstreamNode... nodes) {
