@@ -10,7 +10,7 @@ import java.util.TreeSet;
  * Copies end-to-end headers between the two legs of a proxied exchange, leaving out hop-by-hop
  * headers (RFC 9110 section 7.6.1): the fixed set and every name the Connection header lists.
  */
-final class HopByHop {
+public final class HopByHop {
 
   private static final Set<String> ALWAYS = caseInsensitive();
 
@@ -27,6 +27,15 @@ final class HopByHop {
   }
 
   private HopByHop() {}
+
+  /**
+   * Adds to {@code to} the client's headers the upstream should see: the end-to-end ones without
+   * {@code Expect}, which the server already answered (the upstream must not answer it again).
+   */
+  public static void copyRequestHeaders(HttpHeaders from, HttpHeaders to) {
+    copyEndToEnd(from, to);
+    to.remove(HttpHeaderNames.EXPECT);
+  }
 
   /** Adds to {@code to} every header of {@code from} that is not hop-by-hop. */
   static void copyEndToEnd(HttpHeaders from, HttpHeaders to) {

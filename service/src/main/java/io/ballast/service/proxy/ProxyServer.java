@@ -10,7 +10,6 @@ import io.ballast.service.proxy.health.HealthChecker;
 import io.ballast.service.proxy.health.HealthCheckers;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -30,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +42,6 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.ConnectionProvider;
-import reactor.util.retry.Retry;
 
 /**
  * The data-plane HTTP proxy: Reactor Netty server in front, one pooled Reactor Netty client behind.
@@ -140,16 +137,12 @@ public final class ProxyServer implements Disposable {
     }
     RouteRequest routeRequest = new NettyRouteRequest(request, method, uri, path);
     RouteMatch match = table.match(routeRequest).orElse(null);
-    HttpHeaders upstreamHeaders = new DefaultHttpHeaders();
-    HopByHop.copyEndToEnd(request.requestHeaders(), upstreamHeaders);
-    // The server already answered any 100-continue; the upstream must not answer again.
-    upstreamHeaders.remove(HttpHeaderNames.EXPECT);
     Exchange exchange =
         new Exchange(
             routeRequest,
             uri,
             request.scheme(),
-            upstreamHeaders,
+            request.requestHeaders(),
             match == null ? null : match.routeId(),
             match == null ? null : match.serviceId(),
             startNanos);
@@ -240,8 +233,7 @@ public final class ProxyServer implements Disposable {
    * as nginx's {@code proxy_next_upstream error timeout} would: after a connect failure, a connect
    * timeout or a connection lost before the response started, but only while no request body was
    * read (a body streams through once and cannot be replayed). At most {@link Upstream#retries}
-   * more nodes, within {@link Upstream#retryTimeout} when set. {@code nodeName} receives the node
-   * of the last attempt, for the access log.
+   * more nodes, within {@link Upstream#retryTimeout} when set.
    */
   private Mono<Void> forward(
       HttpServerRequest request,
@@ -250,76 +242,100 @@ public final class ProxyServer implements Disposable {
       BalanceContext ctx,
       Exchange exchange,
       PluginRunner plugins) {
-    String routeId = exchange.routeId();
-    Set<UpstreamNode> tried = new HashSet<>();
+    HealthChecker checker =
+        upstream.checks() == null ? null : health.checker(upstream.name()).orElse(null);
     long deadline =
         upstream.retryTimeout().isZero()
             ? Long.MAX_VALUE
             : System.nanoTime() + upstream.retryTimeout().toNanos();
-    AtomicBoolean bodyRead = new AtomicBoolean();
-    HealthChecker checker =
-        upstream.checks() == null ? null : health.checker(upstream.name()).orElse(null);
-    Predicate<UpstreamNode> usable = checker == null ? node -> true : checker::isHealthy;
-    return Mono.defer(
-            () -> {
-              UpstreamNode node = upstream.pick(ctx, tried, usable);
-              if (node == null) {
-                LOG.warn(
-                    "route '{}': {} has no node with a positive weight", routeId, upstream.name());
-                return send(response, exchange, plugins, errorReply(502, "502 Bad Gateway"));
-              }
-              tried.add(node);
-              exchange.upstreamNode(node.authority());
-              return attempt(
-                      request, response, upstream, node, bodyRead, checker, exchange, plugins)
-                  .doFinally(signal -> upstream.release(node))
-                  .onErrorResume(
-                      AttemptFailed.class,
-                      failed -> {
-                        Throwable cause = failed.getCause();
-                        if (checker != null && !failed.responseStarted) {
-                          if (isTimeout(cause)) {
-                            checker.reportTimeout(node);
-                          } else {
-                            checker.reportTcpFailure(node);
-                          }
-                        }
-                        boolean retry =
-                            !failed.responseStarted
-                                && !bodyRead.get()
-                                && !isReadTimeout(cause)
-                                && tried.size() <= upstream.retries()
-                                && System.nanoTime() < deadline;
-                        LOG.warn(
-                            "route '{}': upstream {} {}{}: {}",
-                            routeId,
-                            node.authority(),
-                            isTimeout(cause) ? "timed out" : "failed",
-                            retry ? ", trying another node" : "",
-                            cause.toString());
-                        return retry
-                            ? Mono.error(new RetryNext())
-                            : answerFailure(response, failed, exchange, plugins);
-                      });
-            })
-        .retryWhen(Retry.indefinitely().filter(RetryNext.class::isInstance));
+    Forwarding forwarding =
+        new Forwarding(
+            request,
+            response,
+            upstream,
+            ctx,
+            exchange,
+            plugins,
+            checker,
+            deadline,
+            new HashSet<>());
+    return tryNextNode(forwarding);
   }
 
-  /** One try on one node; failures come wrapped in {@link AttemptFailed}. */
-  private Mono<Void> attempt(
+  /** One request's way through {@link #forward}: what every attempt needs, and what was tried. */
+  private record Forwarding(
       HttpServerRequest request,
       HttpServerResponse response,
       Upstream upstream,
-      UpstreamNode node,
-      AtomicBoolean bodyRead,
-      HealthChecker checker,
+      BalanceContext ctx,
       Exchange exchange,
-      PluginRunner plugins) {
+      PluginRunner plugins,
+      HealthChecker checker,
+      long deadline,
+      Set<UpstreamNode> tried) {
+
+    boolean usable(UpstreamNode node) {
+      return checker == null || checker.isHealthy(node);
+    }
+  }
+
+  /** Picks an untried node and sends the request there; on a retryable failure, calls itself. */
+  private Mono<Void> tryNextNode(Forwarding f) {
+    UpstreamNode node = f.upstream().pick(f.ctx(), f.tried(), f::usable);
+    if (node == null) {
+      LOG.warn(
+          "route '{}': {} has no node with a positive weight",
+          f.exchange().routeId(),
+          f.upstream().name());
+      return send(f.response(), f.exchange(), f.plugins(), errorReply(502, "502 Bad Gateway"));
+    }
+    f.tried().add(node);
+    f.exchange().upstreamNode(node.authority());
+    return attempt(f, node)
+        .doFinally(signal -> f.upstream().release(node))
+        .onErrorResume(
+            AttemptFailed.class,
+            failed -> {
+              Throwable cause = failed.getCause();
+              if (f.checker() != null && !failed.responseStarted) {
+                if (isTimeout(cause)) {
+                  f.checker().reportTimeout(node);
+                } else {
+                  f.checker().reportTcpFailure(node);
+                }
+              }
+              boolean retry =
+                  !failed.responseStarted
+                      && !failed.bodyRead
+                      && !isReadTimeout(cause)
+                      && f.tried().size() <= f.upstream().retries()
+                      && System.nanoTime() < f.deadline();
+              LOG.warn(
+                  "route '{}': upstream {} {}{}: {}",
+                  f.exchange().routeId(),
+                  node.authority(),
+                  isTimeout(cause) ? "timed out" : "failed",
+                  retry ? ", trying another node" : "",
+                  cause.toString());
+              return retry
+                  ? tryNextNode(f)
+                  : answerFailure(f.response(), failed, f.exchange(), f.plugins());
+            });
+  }
+
+  /** One try on one node; failures come wrapped in {@link AttemptFailed}. */
+  private Mono<Void> attempt(Forwarding f, UpstreamNode node) {
+    HttpServerRequest request = f.request();
+    HttpServerResponse response = f.response();
+    Upstream upstream = f.upstream();
+    Exchange exchange = f.exchange();
+    HealthChecker checker = f.checker();
     UpstreamTimeouts timeouts = upstream.timeouts();
     boolean hasLength = request.requestHeaders().contains(HttpHeaderNames.CONTENT_LENGTH);
     boolean chunked =
         !hasLength && request.requestHeaders().contains(HttpHeaderNames.TRANSFER_ENCODING);
     AtomicBoolean responseStarted = new AtomicBoolean();
+    AtomicBoolean bodyRead = new AtomicBoolean();
     long sentNanos = System.nanoTime();
     return clientFor(upstream)
         .request(HttpMethod.valueOf(exchange.upstreamMethod()))
@@ -330,7 +346,7 @@ public final class ProxyServer implements Disposable {
               // Replace the client's defaults (user-agent, accept) with what the caller sent, as
               // the plugins left it.
               headers.clear();
-              headers.add(exchange.upstreamHeaders());
+              exchange.copyUpstreamHeadersTo(headers);
               headers.set(
                   HttpHeaderNames.HOST,
                   exchange.upstreamHost() != null
@@ -362,12 +378,13 @@ public final class ProxyServer implements Disposable {
               if (checker != null) {
                 checker.reportHttpStatus(node, upstreamResponse.status().code());
               }
-              HttpHeaders headers = new DefaultHttpHeaders();
-              HopByHop.copyEndToEnd(upstreamResponse.responseHeaders(), headers);
-              ResponseHead head = new ResponseHead(upstreamResponse.status().code(), headers, true);
-              plugins.responseHead(exchange, head);
+              // Straight into the response's own headers, where the plugins change them in place.
+              HopByHop.copyEndToEnd(upstreamResponse.responseHeaders(), response.responseHeaders());
+              ResponseHead head =
+                  new ResponseHead(
+                      upstreamResponse.status().code(), response.responseHeaders(), true);
+              f.plugins().responseHead(exchange, head);
               response.status(head.status());
-              response.headers(head.headers());
               if (head.replacementBody() != null) {
                 // The upstream's body is left unread; its connection is closed, not reused.
                 exchange.addBytesSent(head.replacementBody().length);
@@ -377,7 +394,7 @@ public final class ProxyServer implements Disposable {
                   body.retain().doOnNext(buf -> exchange.addBytesSent(buf.readableBytes())));
             })
         .then()
-        .onErrorMap(failure -> new AttemptFailed(failure, responseStarted.get()));
+        .onErrorMap(failure -> new AttemptFailed(failure, responseStarted.get(), bodyRead.get()));
   }
 
   /** The answer when no further node will be tried. */
@@ -392,20 +409,18 @@ public final class ProxyServer implements Disposable {
         : send(response, exchange, plugins, errorReply(502, "502 Bad Gateway"));
   }
 
-  /** A failed attempt and whether the upstream had started its response (then no retry). */
+  /**
+   * A failed attempt, whether the upstream had started its response and whether a byte of the
+   * request body had left the inbound: after either, no other node may be tried.
+   */
   private static final class AttemptFailed extends RuntimeException {
     final boolean responseStarted;
+    final boolean bodyRead;
 
-    AttemptFailed(Throwable cause, boolean responseStarted) {
+    AttemptFailed(Throwable cause, boolean responseStarted, boolean bodyRead) {
       super(cause.toString(), cause, false, false);
       this.responseStarted = responseStarted;
-    }
-  }
-
-  /** Signals {@link #forward}'s loop to pick another node. */
-  private static final class RetryNext extends RuntimeException {
-    RetryNext() {
-      super("retry", null, false, false);
+      this.bodyRead = bodyRead;
     }
   }
 
