@@ -12,6 +12,8 @@
 # JAVA_OPTS (default: a fixed 512 MiB heap, the JVM's default collector) applies to Ballast and SCG.
 # Ballast's per-request access log (logger ballast.access) is turned off, as nginx's is here
 # (access_log off) and as SCG's is by default; BALLAST_OPTS adds flags for Ballast only.
+# TARGETS (default "nginx ballast scg") picks the proxies to measure; BALLAST_JAR (default
+# service/target/ballast.jar, built here) measures another build, e.g. to compare two commits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -21,6 +23,9 @@ connections=${2:-50}
 warmup=${3:-10}
 java_opts=${JAVA_OPTS:--Xms512m -Xmx512m}
 ballast_opts="$java_opts -Dlogging.level.ballast.access=WARN ${BALLAST_OPTS:-}"
+targets=" ${TARGETS:-nginx ballast scg} "
+wants() { [[ $targets == *" $1 "* ]]; }
+ballast_jar=${BALLAST_JAR:-$root/service/target/ballast.jar}
 admin_key=bench-admin-key-not-secret
 
 need=()
@@ -60,9 +65,14 @@ await_ok() {
   exit 1
 }
 
-echo "building Ballast and the SCG jar ..." >&2
-mvn -q -B -DskipTests package
-mvn -q -B -Pbench -pl bench/scg -am package -DskipTests
+if [ -z "${BALLAST_JAR:-}" ]; then
+  echo "building Ballast ..." >&2
+  mvn -q -B -DskipTests package
+fi
+if wants scg; then
+  echo "building the SCG jar ..." >&2
+  mvn -q -B -Pbench -pl bench/scg -am package -DskipTests
+fi
 
 # nginx: foreground (daemon off) so that the PID we hold is the master's and the trap can kill it.
 start_nginx() {
@@ -98,6 +108,7 @@ start_nginx upstream "server {
   }"
 await_ok "http://127.0.0.1:$up_port/bench" "$work/upstream/error.log"
 
+if wants nginx; then
 nginx_port=$(free_port)
 start_nginx proxy "upstream backend {
     server 127.0.0.1:$up_port;
@@ -113,7 +124,9 @@ start_nginx proxy "upstream backend {
     }
   }"
 await_ok "http://127.0.0.1:$nginx_port/bench" "$work/proxy/error.log"
+fi
 
+if wants ballast; then
 ballast_port=$(free_port)
 admin_port=$(free_port)
 status_port=$(free_port)
@@ -150,7 +163,7 @@ fallback_cp:
   cron_spec: '@every 1m'
 EOF
 # The key reaches Ballast through the environment, not the command line or the config file.
-BALLAST_ADMIN_KEY=$admin_key java $ballast_opts -jar "$root/service/target/ballast.jar" \
+BALLAST_ADMIN_KEY=$admin_key java $ballast_opts -jar "$ballast_jar" \
   -c "$work/ballast/config.yaml" >"$work/ballast/node.log" 2>&1 &
 pids+=($!)
 await_ok "http://127.0.0.1:$status_port/status/ready" "$work/ballast/node.log"
@@ -158,7 +171,9 @@ curl -sf -o /dev/null -X PUT "http://127.0.0.1:$admin_port/apisix/admin/routes/b
   -H "X-API-KEY: $admin_key" \
   -d "{\"uri\":\"/*\",\"upstream\":{\"type\":\"roundrobin\",\"nodes\":{\"127.0.0.1:$up_port\":1}}}"
 await_ok "http://127.0.0.1:$ballast_port/bench" "$work/ballast/node.log"
+fi
 
+if wants scg; then
 scg_port=$(free_port)
 mkdir -p "$work/scg"
 java $java_opts -jar "$root/bench/scg/target/scg.jar" \
@@ -166,6 +181,7 @@ java $java_opts -jar "$root/bench/scg/target/scg.jar" \
   >"$work/scg/scg.log" 2>&1 &
 pids+=($!)
 await_ok "http://127.0.0.1:$scg_port/bench" "$work/scg/scg.log"
+fi
 
 # wrk prints latencies as 812.00us / 1.23ms / 1.05s; the table is in ms.
 to_ms() {
@@ -191,15 +207,17 @@ run() {
 }
 
 run upstream "http://127.0.0.1:$up_port/bench"
-run nginx "http://127.0.0.1:$nginx_port/bench"
-run ballast "http://127.0.0.1:$ballast_port/bench"
-run scg "http://127.0.0.1:$scg_port/bench"
+if wants nginx; then run nginx "http://127.0.0.1:$nginx_port/bench"; fi
+if wants ballast; then run ballast "http://127.0.0.1:$ballast_port/bench"; fi
+if wants scg; then run scg "http://127.0.0.1:$scg_port/bench"; fi
 
 echo
 echo "wrk -t1 -c$connections -d${duration}s --latency (after ${warmup}s warm-up); $(nproc) cores;" \
   "JAVA_OPTS: $java_opts; Ballast: $ballast_opts"
 awk -F'\t' '
   $1 == "nginx" { nrps = $2; np99 = $4 }
+  # Without nginx in the run, the ratios are to the upstream alone.
+  $1 == "upstream" && !nrps { nrps = $2; np99 = $4 }
   { name[NR] = $1; rps[NR] = $2; p50[NR] = $3; p99[NR] = $4; err[NR] = $5 }
   END {
     printf "| %-8s | %10s | %8s | %8s | %9s | %9s | %s\n", \
