@@ -93,8 +93,7 @@ class ChunkedResponseTest {
           CompletableFuture.runAsync(() -> answerHalfAndClose(upstream));
 
       assertThatThrownBy(
-              () ->
-                  http.send(HttpRequest.newBuilder(uri("/cut")).build(), BodyHandlers.ofString()))
+              () -> http.send(HttpRequest.newBuilder(uri("/cut")).build(), BodyHandlers.ofString()))
           .isInstanceOf(IOException.class);
       answered.get();
     }
