@@ -88,18 +88,23 @@ class LargeBodyStreamingTest {
     dp.start().awaitReady(START_TIMEOUT);
 
     // Class loading, JIT and Netty's buffer pools settle on the first exchanges, not on the body.
-    upload(WARM_UP_BODY, true);
-    upload(WARM_UP_BODY, false);
-    download(WARM_UP_BODY, true);
-    download(WARM_UP_BODY, false);
+    long warmUpCrc = PseudoRandomBody.crc32(WARM_UP_BODY);
+    checked(upload(WARM_UP_BODY, true), WARM_UP_BODY, warmUpCrc);
+    checked(upload(WARM_UP_BODY, false), WARM_UP_BODY, warmUpCrc);
+    checked(download(WARM_UP_BODY, true), WARM_UP_BODY, warmUpCrc);
+    checked(download(WARM_UP_BODY, false), WARM_UP_BODY, warmUpCrc);
     Collection before = gc.collectFully(dp);
 
     long expectedCrc = PseudoRandomBody.crc32(BODY);
     List<Transfer> transfers = new ArrayList<>();
     transfers.add(checked(upload(BODY, true), BODY, expectedCrc));
-    assertThat(upstream.lastUploadFraming()).isEqualTo(StreamingUpstream.Framing.LENGTH);
+    assertThat(upstream.lastUploadFraming())
+        .as("framing of the upload with a length, as the upstream got it")
+        .isEqualTo(StreamingUpstream.Framing.LENGTH);
     transfers.add(checked(upload(BODY, false), BODY, expectedCrc));
-    assertThat(upstream.lastUploadFraming()).isEqualTo(StreamingUpstream.Framing.CHUNKED);
+    assertThat(upstream.lastUploadFraming())
+        .as("framing of the chunked upload, as the upstream got it")
+        .isEqualTo(StreamingUpstream.Framing.CHUNKED);
     transfers.add(checked(download(BODY, true), BODY, expectedCrc));
     transfers.add(checked(download(BODY, false), BODY, expectedCrc));
 
