@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
 
@@ -20,12 +21,16 @@ public final class BallastNode implements AutoCloseable {
   /** Set by chaos-tests/pom.xml (surefire) to service/target/ballast.jar. */
   public static final String JAR_PROPERTY = "ballast.jar";
 
+  /** Every node gets the heap of a small production data plane unless a test asks for more. */
+  private static final String DEFAULT_HEAP = "-Xmx256m";
+
   private final String name;
   private final Path jar;
   private final Path dir;
   private final int statusPort;
   private final Path configFile;
   private final Path log;
+  private List<String> jvmOptions = List.of();
   private JavaProcess process;
 
   /**
@@ -64,6 +69,15 @@ public final class BallastNode implements AutoCloseable {
     return Path.of(jar);
   }
 
+  /**
+   * JVM options for the next start, placed after the default {@value #DEFAULT_HEAP} so that a later
+   * {@code -Xmx} given here wins.
+   */
+  public BallastNode withJvmOptions(String... options) {
+    this.jvmOptions = List.of(options);
+    return this;
+  }
+
   public BallastNode start() {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running: " + process);
@@ -76,12 +90,11 @@ public final class BallastNode implements AutoCloseable {
               + jar.toAbsolutePath().normalize()
               + " does not exist (build it first: mvn -pl service -am package -DskipTests)");
     }
-    process =
-        JavaProcess.start(
-            name,
-            dir,
-            log,
-            List.of("-Xmx256m", "-jar", jar.toString(), "-c", configFile.toString()));
+    List<String> args = new ArrayList<>();
+    args.add(DEFAULT_HEAP);
+    args.addAll(jvmOptions);
+    args.addAll(List.of("-jar", jar.toString(), "-c", configFile.toString()));
+    process = JavaProcess.start(name, dir, log, args);
     return this;
   }
 
@@ -141,6 +154,11 @@ public final class BallastNode implements AutoCloseable {
 
   public Path dir() {
     return dir;
+  }
+
+  /** The operating-system id of the current run's process, for {@code jcmd}. */
+  public long pid() {
+    return requireStarted().pid();
   }
 
   public boolean isAlive() {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.WriteTimeoutHandler;
@@ -390,11 +391,31 @@ public final class ProxyServer implements Disposable {
                 exchange.addBytesSent(head.replacementBody().length);
                 return response.sendByteArray(Mono.just(head.replacementBody()));
               }
+              if (needsChunks(request, head)) {
+                // As for the request: Transfer-Encoding is hop-by-hop, so a body of unknown length
+                // needs framing on this hop too. Without it the body ends when the connection
+                // closes, and a client cannot tell an upstream failure mid-body from the end.
+                response.header(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+              }
               return response.send(
                   body.retain().doOnNext(buf -> exchange.addBytesSent(buf.readableBytes())));
             })
         .then()
         .onErrorMap(failure -> new AttemptFailed(failure, responseStarted.get(), bodyRead.get()));
+  }
+
+  /**
+   * Whether a streamed response needs chunked framing: it has a body (not an answer to HEAD, not
+   * 1xx, 204 or 304), no Content-Length, and the client speaks HTTP/1.1 (HTTP/1.0 has no chunks).
+   */
+  private static boolean needsChunks(HttpServerRequest request, ResponseHead head) {
+    int status = head.status();
+    return !head.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+        && HttpVersion.HTTP_1_1.equals(request.version())
+        && !HttpMethod.HEAD.equals(request.method())
+        && status >= 200
+        && status != 204
+        && status != 304;
   }
 
   /** The answer when no further node will be tried. */
