@@ -86,6 +86,22 @@ class ChunkedResponseTest {
   }
 
   @Test
+  void answerWithALengthKeepsItAndIsNotChunked() throws Exception {
+    try (TestUpstream upstream = new TestUpstream("one")) {
+      routeTo(upstream.address());
+      HttpResponse<byte[]> downloaded =
+          http.send(
+              HttpRequest.newBuilder(uri("/download?bytes=100000")).build(),
+              BodyHandlers.ofByteArray());
+
+      assertThat(downloaded.statusCode()).isEqualTo(200);
+      assertThat(downloaded.body()).hasSize(100_000);
+      assertThat(downloaded.headers().firstValue("content-length")).contains("100000");
+      assertThat(downloaded.headers().firstValue("transfer-encoding")).isEmpty();
+    }
+  }
+
+  @Test
   void upstreamLostMidBodyIsAnErrorForTheClientNotAShortBody() throws Exception {
     try (ServerSocket upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       routeTo("127.0.0.1:" + upstream.getLocalPort());
