@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,7 +51,12 @@ class RouteSwapUnderLoadTest {
   private static final int ROUTES = 10_000;
   private static final int SWAPS = 6;
   private static final int CLIENTS = 16;
-  private static final int POST_BODY_BYTES = 8 * 1024;
+  private static final int BODY_BYTES = 8 * 1024;
+
+  /** A slow body arrives in chunks this far apart, so that swaps happen during its transfer. */
+  private static final Duration SLOW_CHUNK_PAUSE = Duration.ofMillis(10);
+
+  private static final int SLOW_CHUNKS = 8;
   private static final long MIN_REQUESTS = 2_000;
   private static final int KEPT_FAILURES = 20;
 
@@ -58,7 +64,7 @@ class RouteSwapUnderLoadTest {
   private static final long HITS_PER_SWAP = CLIENTS;
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration SWAP_TIMEOUT = Duration.ofSeconds(20);
+  private static final Duration SWAP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration POLL = Duration.ofMillis(20);
 
@@ -130,10 +136,11 @@ class RouteSwapUnderLoadTest {
 
     List<Long> sorted = swapMillis.stream().sorted().toList();
     System.out.printf(
-        "[route-swap] requests=%d (posts=%d), failed=%d, stale=%d, swaps=%d,"
+        "[route-swap] requests=%d (with a body %d, slow %d), failed=%d, stale=%d, swaps=%d,"
             + " swap ms min/median/max=%d/%d/%d (all %s), routes=%d, file bytes=%d%n",
         load.requests(),
-        load.posts(),
+        load.withBody(),
+        load.slowBodies(),
         load.failures(),
         load.stale(),
         SWAPS,
@@ -153,7 +160,8 @@ class RouteSwapUnderLoadTest {
             load.firstFailures(), log())
         .isZero();
     assertThat(load.requests()).as("requests sent").isGreaterThan(MIN_REQUESTS);
-    assertThat(load.posts()).as("POST requests with a body").isPositive();
+    assertThat(load.withBody()).as("requests with a body").isPositive();
+    assertThat(load.slowBodies()).as("requests with a slow, chunked body").isPositive();
   }
 
   private long servedVersion() {
@@ -178,8 +186,13 @@ class RouteSwapUnderLoadTest {
     return load + "\n" + log();
   }
 
+  /** The log tail, then the node's own lines from further back, which the access log hides. */
   private String log() {
-    return node.describeLog(40);
+    List<String> own =
+        node.logTail(5_000).stream().filter(line -> !line.contains("ballast.access")).toList();
+    return node.describeLog(10)
+        + "\n--- the last lines other than the access log ---\n"
+        + String.join("\n", own.subList(Math.max(0, own.size() - 30), own.size()));
   }
 
   private static String nodeConfig(Path nodeDir, Path apisixYaml, int proxyPort, int statusPort) {
@@ -267,22 +280,43 @@ class RouteSwapUnderLoadTest {
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** What a request sends after its head. */
+  enum Body {
+    NONE,
+    /** {@link #BODY_BYTES} at once, with a Content-Length. */
+    FIXED,
+    /**
+     * {@link #BODY_BYTES} chunked, in {@link #SLOW_CHUNKS} pieces {@link #SLOW_CHUNK_PAUSE} apart.
+     */
+    SLOW
+  }
+
   /** One request the load sends: to a route present, with this path and method, in A and B. */
-  record Target(String method, String path) {
+  record Target(String method, String path, Body body) {
+
+    Target(String path) {
+      this("GET", path, Body.NONE);
+    }
 
     /** Every route whose uri A and B share, each with a path its uri matches. */
     static List<Target> all() {
       List<Target> targets = new ArrayList<>();
       for (int i = 0; i < ROUTES; i++) {
         switch (i % 10) {
-          case 5 -> targets.add(new Target("GET", "/p" + i + "/x/y?q=" + i));
-          case 6 -> targets.add(new Target("GET", "/u" + i + "/alice"));
-          case 7 -> targets.add(new Target(i % 20 == 7 ? "POST" : "GET", "/h" + i));
-          case 8 -> targets.add(new Target("POST", "/b" + i));
+          case 5 -> targets.add(new Target("/p" + i + "/x/y?q=" + i));
+          case 6 -> targets.add(new Target("/u" + i + "/alice"));
+          case 7 ->
+              targets.add(
+                  i % 20 == 7 ? new Target("POST", "/h" + i, Body.FIXED) : new Target("/h" + i));
+          case 8 ->
+              targets.add(
+                  i % 20 == 8
+                      ? new Target("PUT", "/b" + i, Body.SLOW)
+                      : new Target("POST", "/b" + i, Body.FIXED));
           case 9 -> {
             // its uri differs between A and B: a 404 on one side is expected, not sent
           }
-          default -> targets.add(new Target("GET", "/r" + i));
+          default -> targets.add(new Target("/r" + i));
         }
       }
       return targets;
@@ -302,13 +336,13 @@ class RouteSwapUnderLoadTest {
   /**
    * {@code CLIENTS} threads, each sending one request after another over a shared keep-alive
    * client, round the targets, until stopped. Every answer is checked: status 200, an upstream's
-   * marker, and for a POST the number of body bytes the upstream received.
+   * marker, and for a request with a body the number of bytes the upstream received.
    */
   static final class Load {
 
     private final String base;
     private final List<Target> targets = Target.all();
-    private final byte[] postBody = postBody();
+    private final byte[] body = body();
     private final HttpClient client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -318,7 +352,8 @@ class RouteSwapUnderLoadTest {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final AtomicLong next = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
-    private final AtomicLong posts = new AtomicLong();
+    private final AtomicLong withBody = new AtomicLong();
+    private final AtomicLong slowBodies = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong stale = new AtomicLong();
     private final Queue<String> firstFailures = new ConcurrentLinkedQueue<>();
@@ -381,14 +416,27 @@ class RouteSwapUnderLoadTest {
     private HttpRequest request(Target target) {
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(base + target.path())).timeout(REQUEST_TIMEOUT);
-      if (target.method().equals("POST")) {
-        posts.incrementAndGet();
-        return request
-            .header("Content-Type", "application/octet-stream")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(postBody))
-            .build();
+      switch (target.body()) {
+        case NONE -> {
+          return request.GET().build();
+        }
+        case FIXED -> {
+          withBody.incrementAndGet();
+          return request
+              .header("Content-Type", "application/octet-stream")
+              .method(target.method(), HttpRequest.BodyPublishers.ofByteArray(body))
+              .build();
+        }
+        default -> {
+          withBody.incrementAndGet();
+          slowBodies.incrementAndGet();
+          // No length known up front: the client sends it chunked, as the stream gives it.
+          return request
+              .header("Content-Type", "application/octet-stream")
+              .method(target.method(), HttpRequest.BodyPublishers.ofInputStream(this::slowBody))
+              .build();
+        }
       }
-      return request.GET().build();
     }
 
     /** Why {@code response} is wrong, or null. */
@@ -399,7 +447,7 @@ class RouteSwapUnderLoadTest {
       if (answer.length != 3 || !answer[1].equals(target.method())) {
         return "unexpected body: " + response.body();
       }
-      long expectedBytes = target.method().equals("POST") ? postBody.length : 0;
+      long expectedBytes = target.body() == Body.NONE ? 0 : body.length;
       if (Long.parseLong(answer[2]) != expectedBytes) {
         return "the upstream received " + answer[2] + " body bytes of " + expectedBytes;
       }
@@ -409,13 +457,7 @@ class RouteSwapUnderLoadTest {
     private void keep(Target target, String problem) {
       if (firstFailures.size() < KEPT_FAILURES) {
         firstFailures.add(
-            System.currentTimeMillis()
-                + " "
-                + target.method()
-                + " "
-                + target.path()
-                + ": "
-                + problem);
+            Instant.now() + " " + target.method() + " " + target.path() + ": " + problem);
       }
     }
 
@@ -437,8 +479,12 @@ class RouteSwapUnderLoadTest {
       return requests.get();
     }
 
-    long posts() {
-      return posts.get();
+    long withBody() {
+      return withBody.get();
+    }
+
+    long slowBodies() {
+      return slowBodies.get();
     }
 
     long failures() {
@@ -453,10 +499,36 @@ class RouteSwapUnderLoadTest {
       return List.copyOf(firstFailures);
     }
 
-    private static byte[] postBody() {
-      byte[] body = new byte[POST_BODY_BYTES];
+    private static byte[] body() {
+      byte[] body = new byte[BODY_BYTES];
       Arrays.fill(body, (byte) 'x');
       return body;
+    }
+
+    /** {@link #body} in {@link #SLOW_CHUNKS} reads, each after a pause. */
+    private InputStream slowBody() {
+      int chunk = body.length / SLOW_CHUNKS;
+      return new InputStream() {
+        private int sent;
+
+        @Override
+        public int read() {
+          byte[] one = new byte[1];
+          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) {
+          if (sent == body.length) {
+            return -1;
+          }
+          Await.sleep(SLOW_CHUNK_PAUSE);
+          int n = Math.min(Math.min(length, chunk), body.length - sent);
+          System.arraycopy(body, sent, into, offset, n);
+          sent += n;
+          return n;
+        }
+      };
     }
 
     @Override
