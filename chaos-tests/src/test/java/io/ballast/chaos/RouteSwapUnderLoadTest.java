@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * GitHub issue 4: a data plane in APISIX standalone file mode swaps a configuration of 10,000
@@ -60,7 +61,10 @@ class RouteSwapUnderLoadTest {
   private static final long MIN_REQUESTS = 2_000;
   private static final int KEPT_FAILURES = 20;
 
-  /** Responses from the new upstream, by requests started after the swap, that show it. */
+  /**
+   * Answers from the new upstream, to requests started after /status showed the swap, that count as
+   * traffic having followed it.
+   */
   private static final long HITS_PER_SWAP = CLIENTS;
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -108,6 +112,9 @@ class RouteSwapUnderLoadTest {
         BallastNode.of(
             "dp-file", nodeDir, statusPort, nodeConfig(nodeDir, apisixYaml, proxyPort, statusPort));
     node.start().awaitReady(START_TIMEOUT);
+    assertThat(node.status().at("/config/counts/routes").asInt())
+        .as("routes served from %s", apisixYaml)
+        .isEqualTo(ROUTES);
     long version = servedVersion();
 
     load = Load.start("http://127.0.0.1:" + proxyPort, CLIENTS);
@@ -165,7 +172,7 @@ class RouteSwapUnderLoadTest {
   }
 
   private long servedVersion() {
-    var status = node.status();
+    JsonNode status = node.status();
     String fileError = status.path("standalone_file").path("last_error").asString("");
     if (!fileError.isEmpty()) {
       throw new AssertionError("the node does not serve the file: " + fileError);
@@ -393,7 +400,8 @@ class RouteSwapUnderLoadTest {
           String[] answer = response.body().split(" ");
           marker = answer[0];
           problem = check(target, response, answer);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+          // Counted, not thrown: an exception would end this client without a trace.
           problem = e.toString();
         } catch (InterruptedException e) {
           return;
