@@ -80,11 +80,19 @@ public final class ConfigLoader {
   }
 
   /**
+   * The largest YAML document read, in code points. snakeyaml's default (3 MiB) refuses an APISIX
+   * standalone file of some 27,000 routes; 64 Mi allows about half a million, far beyond what a
+   * data plane's heap holds as routes, and still bounds a runaway file.
+   */
+  public static final int MAX_YAML_CODE_POINTS = 64 * 1024 * 1024;
+
+  /**
    * A loader that builds only plain maps, lists and scalars, refuses repeated keys and keeps
    * timestamps as text, as APISIX reads YAML. Not thread-safe: one per parse.
    */
   public static Yaml plainYaml() {
     LoaderOptions options = new LoaderOptions();
+    options.setCodePointLimit(MAX_YAML_CODE_POINTS);
     options.setAllowDuplicateKeys(false);
     options.setAllowRecursiveKeys(false);
     DumperOptions unused = new DumperOptions();

@@ -187,6 +187,14 @@ public final class StandaloneFile {
   }
 
   private static JsonNode readYaml(Substituted substituted, String fileName) {
+    if (substituted.text().codePointCount(0, substituted.text().length())
+        > ConfigLoader.MAX_YAML_CODE_POINTS) {
+      throw new InvalidFileException(
+          fileName
+              + ": too large: more than "
+              + ConfigLoader.MAX_YAML_CODE_POINTS
+              + " characters (64 MiB), the most a YAML file may hold");
+    }
     Object document;
     try {
       document = ConfigLoader.plainYaml().load(substituted.text());

@@ -26,6 +26,23 @@ class StandaloneFileTest {
   }
 
   @Test
+  void readsAFileBeyondSnakeyamlsDefaultLimitOfThreeMebibytes() {
+    StringBuilder text = new StringBuilder("routes:\n");
+    int routes = 40_000;
+    for (int i = 0; i < routes; i++) {
+      text.append("  - id: route-")
+          .append(i)
+          .append("\n    uri: /a/rather/long/path/for/route/")
+          .append(i)
+          .append("\n    upstream:\n      nodes:\n        \"127.0.0.1:1980\": 1\n");
+    }
+    text.append("#END\n");
+    assertThat(text.length()).isGreaterThan(3 * 1024 * 1024);
+
+    assertThat(yaml(text.toString()).size()).isEqualTo(routes);
+  }
+
+  @Test
   void readsEveryKindApisixWrites() {
     ResourceSet set =
         yaml(
