@@ -117,8 +117,7 @@ public final class ProxyServer implements Disposable {
    *
    * @param fallbackSni the name whose certificate a client without SNI gets; {@code null} for none
    */
-  public Mono<DisposableServer> startTls(
-      String host, int port, boolean http2, String fallbackSni) {
+  public Mono<DisposableServer> startTls(String host, int port, boolean http2, String fallbackSni) {
     SniMapping mapping =
         new SniMapping(() -> currentTable.get().certificates(), fallbackSni, http2);
     HttpProtocol[] protocols =

@@ -57,8 +57,7 @@ public final class CertificateTable {
    * @throws IllegalArgumentException naming the ssl id and field of the first ssl that cannot be
    *     built, e.g. {@code ssl 's1': key: does not match the certificate in cert}
    */
-  public static CertificateTable compile(
-      Map<String, Resource> ssls, CertificateTable previous) {
+  public static CertificateTable compile(Map<String, Resource> ssls, CertificateTable previous) {
     Map<String, ServerCertificate> exact = new HashMap<>();
     Map<String, ServerCertificate> wildcard = new HashMap<>();
     Map<List<PemPair>, ServerCertificate> built = new HashMap<>();
@@ -177,8 +176,7 @@ public final class CertificateTable {
     }
     for (int i = 0; i < extraCerts.size(); i++) {
       pairs.add(
-          new PemPair(
-              "certs[" + i + "]", extraCerts.get(i), "keys[" + i + "]", extraKeys.get(i)));
+          new PemPair("certs[" + i + "]", extraCerts.get(i), "keys[" + i + "]", extraKeys.get(i)));
     }
     return List.copyOf(pairs);
   }

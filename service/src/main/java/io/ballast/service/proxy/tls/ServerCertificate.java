@@ -61,15 +61,19 @@ public final class ServerCertificate {
       try {
         store.setKeyEntry("pair" + i, key, new char[0], chain);
       } catch (GeneralSecurityException e) {
-        throw fields.invalid(pair.keyField(), "cannot be used (" + e.getClass().getSimpleName() + ")");
+        throw fields.invalid(
+            pair.keyField(), "cannot be used (" + e.getClass().getSimpleName() + ")");
       }
     }
     try {
-      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory keys =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, new char[0]);
       // Both variants now, so that a failure names the ssl here and not at a handshake.
       SslProvider http2 =
-          SslProvider.builder().sslContext(Http2SslContextSpec.forServer(keys).sslContext()).build();
+          SslProvider.builder()
+              .sslContext(Http2SslContextSpec.forServer(keys).sslContext())
+              .build();
       SslProvider http11 =
           SslProvider.builder()
               .sslContext(Http11SslContextSpec.forServer(keys).sslContext())
@@ -77,7 +81,8 @@ public final class ServerCertificate {
       return new ServerCertificate(sslId, leaf, http2, http11);
     } catch (GeneralSecurityException | SSLException e) {
       throw fields.invalid(
-          pairs.get(0).certField(), "cannot build a TLS context (" + e.getClass().getSimpleName() + ")");
+          pairs.get(0).certField(),
+          "cannot build a TLS context (" + e.getClass().getSimpleName() + ")");
     }
   }
 

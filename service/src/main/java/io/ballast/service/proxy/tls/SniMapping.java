@@ -47,8 +47,8 @@ public final class SniMapping implements AsyncMapping<String, SslProvider> {
   }
 
   /**
-   * The context Reactor Netty asks for beside the mapping. It never serves a handshake (the
-   * mapping answers each one), so a client context without key material will do.
+   * The context Reactor Netty asks for beside the mapping. It never serves a handshake (the mapping
+   * answers each one), so a client context without key material will do.
    */
   public io.netty.handler.ssl.SslContext placeholder() {
     try {

@@ -87,9 +87,9 @@ public final class TestCertificates {
    * Handshakes with {@code sni} ({@code null}: none) and returns the server's leaf certificate.
    * Host names are not verified: the connection goes to 127.0.0.1 whatever the SNI.
    */
-  public static X509Certificate handshake(InetSocketAddress address, String sni) throws IOException {
-    try (SSLSocket socket =
-        (SSLSocket) clientContext().getSocketFactory().createSocket()) {
+  public static X509Certificate handshake(InetSocketAddress address, String sni)
+      throws IOException {
+    try (SSLSocket socket = (SSLSocket) clientContext().getSocketFactory().createSocket()) {
       socket.connect(address, 5_000);
       socket.setSoTimeout(5_000);
       SSLParameters parameters = socket.getSSLParameters();
