@@ -8,7 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceSet;
+import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.proxy.RouteTable;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -180,6 +184,28 @@ class CertificateTableTest {
     assertThat(compile(broken).isEmpty()).isTrue();
     assertThatThrownBy(() -> CertificateTable.check(broken))
         .hasMessage("ssl 's1': key: does not match the certificate in cert");
+  }
+
+  @Test
+  void theRouteTableChecksAndCompilesSsls() {
+    Resource broken = sslPem("s1", pem("a.pem"), pem("b.key"), "a.example.com");
+    PluginRegistry plugins = PluginRegistry.of(List.of());
+
+    // The Admin API's check before a write (a 400 there).
+    RouteTable.check(ssl("s2", "a", "a.example.com"), plugins, List.of());
+    assertThatThrownBy(() -> RouteTable.check(broken, plugins, List.of()))
+        .hasMessage("ssl 's1': key: does not match the certificate in cert");
+
+    // A data plane's compile: the snapshot is refused.
+    ResourceSet withBroken = ResourceSet.builder().add(broken).build();
+    assertThatThrownBy(() -> RouteTable.compile(withBroken, plugins, RouteTable.empty()))
+        .hasMessageStartingWith("ssl 's1': key: ");
+    ResourceSet good = ResourceSet.builder().add(ssl("s2", "a", "a.example.com")).build();
+    assertThat(
+            RouteTable.compile(good, plugins, RouteTable.empty())
+                .certificates()
+                .lookup("a.example.com"))
+        .isPresent();
   }
 
   @Test
