@@ -87,6 +87,26 @@ class ProxyServerTlsTest {
   }
 
   @Test
+  void anSslWithRsaAndEcdsaPairsServesWhatTheClientCanVerify() throws Exception {
+    InetSocketAddress address = listen(true, null);
+    Resource both = ssl("1", "a", "a.example.com");
+    both.value().putArray("certs").add(TestCertificates.pem("a-ec.pem"));
+    both.value().putArray("keys").add(TestCertificates.pem("a-ec.key"));
+    configure(both);
+
+    assertThat(
+            handshake(address, "a.example.com", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+                .getPublicKey()
+                .getAlgorithm())
+        .isEqualTo("EC");
+    assertThat(
+            handshake(address, "a.example.com", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+                .getPublicKey()
+                .getAlgorithm())
+        .isEqualTo("RSA");
+  }
+
+  @Test
   void aNameNoSslCoversFailsTheHandshake() {
     InetSocketAddress address = listen(true, "a.example.com");
     configure(ssl("1", "a", "a.example.com"));

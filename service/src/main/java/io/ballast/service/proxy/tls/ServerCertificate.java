@@ -1,11 +1,13 @@
 package io.ballast.service.proxy.tls;
 
 import io.ballast.service.proxy.Fields;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
 import reactor.netty.http.Http11SslContextSpec;
@@ -70,13 +72,19 @@ public final class ServerCertificate {
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, new char[0]);
       // Both variants now, so that a failure names the ssl here and not at a handshake.
+      // Netty's OpenSSL engine installs one key pair per connection, whichever the cipher; the
+      // JDK's engine asks the key manager per key type, so several pairs take the JDK's.
+      Consumer<SslContextBuilder> engine =
+          pairs.size() > 1
+              ? builder -> builder.sslProvider(io.netty.handler.ssl.SslProvider.JDK)
+              : builder -> {};
       SslProvider http2 =
           SslProvider.builder()
-              .sslContext(Http2SslContextSpec.forServer(keys).sslContext())
+              .sslContext(Http2SslContextSpec.forServer(keys).configure(engine).sslContext())
               .build();
       SslProvider http11 =
           SslProvider.builder()
-              .sslContext(Http11SslContextSpec.forServer(keys).sslContext())
+              .sslContext(Http11SslContextSpec.forServer(keys).configure(engine).sslContext())
               .build();
       return new ServerCertificate(sslId, leaf, http2, http11);
     } catch (GeneralSecurityException | SSLException e) {

@@ -115,6 +115,13 @@ class CertificateTableTest {
     assertThat(sslOf(compile(both), "a.example.com")).isEqualTo("1");
   }
 
+  @Test
+  void aPkcs1RsaKeyIsReadLikeItsPkcs8Form() {
+    Resource pkcs1 = sslPem("1", pem("a.pem"), pem("a-pkcs1.key"), "a.example.com");
+
+    assertThat(sslOf(compile(pkcs1), "a.example.com")).isEqualTo("1");
+  }
+
   static Stream<Arguments> brokenSsls() {
     String certA = pem("a.pem");
     String keyA = pem("a.key");

@@ -89,11 +89,21 @@ public final class TestCertificates {
    */
   public static X509Certificate handshake(InetSocketAddress address, String sni)
       throws IOException {
+    return handshake(address, sni, new String[0]);
+  }
+
+  /** As above, over TLS 1.2 with only {@code cipherSuites} when any are given. */
+  public static X509Certificate handshake(
+      InetSocketAddress address, String sni, String... cipherSuites) throws IOException {
     try (SSLSocket socket = (SSLSocket) clientContext().getSocketFactory().createSocket()) {
       socket.connect(address, 5_000);
       socket.setSoTimeout(5_000);
       SSLParameters parameters = socket.getSSLParameters();
       parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
+      if (cipherSuites.length > 0) {
+        parameters.setProtocols(new String[] {"TLSv1.2"});
+        parameters.setCipherSuites(cipherSuites);
+      }
       socket.setSSLParameters(parameters);
       socket.startHandshake();
       return (X509Certificate) socket.getSession().getPeerCertificates()[0];
