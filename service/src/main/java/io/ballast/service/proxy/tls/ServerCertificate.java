@@ -2,6 +2,7 @@ package io.ballast.service.proxy.tls;
 
 import io.ballast.service.proxy.Fields;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -46,7 +47,7 @@ public final class ServerCertificate {
     try {
       store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-    } catch (GeneralSecurityException | java.io.IOException e) {
+    } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("no PKCS12 key store in this JVM", e);
     }
     for (int i = 0; i < pairs.size(); i++) {

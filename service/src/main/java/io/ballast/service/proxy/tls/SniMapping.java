@@ -1,5 +1,6 @@
 package io.ballast.service.proxy.tls;
 
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsyncMapping;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -50,7 +51,7 @@ public final class SniMapping implements AsyncMapping<String, SslProvider> {
    * The context Reactor Netty asks for beside the mapping. It never serves a handshake (the mapping
    * answers each one), so a client context without key material will do.
    */
-  public io.netty.handler.ssl.SslContext placeholder() {
+  public SslContext placeholder() {
     try {
       return http2
           ? Http2SslContextSpec.forClient().sslContext()
