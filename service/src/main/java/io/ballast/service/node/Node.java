@@ -74,6 +74,9 @@ public final class Node implements AutoCloseable {
   private final List<StorageFollower> storageFollowers = new ArrayList<>();
   private StandaloneFileFollower fileFollower;
 
+  /** The TLS listeners' bound addresses, for /status. */
+  private final List<String> tlsListening = new ArrayList<>();
+
   /** Storage pointer ETags of the cached snapshots: the first storage poll can be a 304. */
   private final Map<SnapshotKind, ETag> cachedPointers = new EnumMap<>(SnapshotKind.class);
 
@@ -155,6 +158,20 @@ public final class Node implements AutoCloseable {
         } catch (RuntimeException e) {
           throw new IllegalStateException(
               "cannot listen on apisix.node_listen " + listen + ": " + e.getMessage(), e);
+        }
+      }
+      for (SslConfig.TlsListen listen : config.ssl().listen()) {
+        try {
+          DisposableServer server =
+              proxy
+                  .startTls(listen.ip(), listen.port(), listen.http2(), config.ssl().fallbackSni())
+                  .block(Duration.ofSeconds(10));
+          started.push(server::disposeNow);
+          tlsListening.add(listen.ip() + ":" + server.port());
+          log.info("apisix.ssl.listen {} listening on {}", listen, server.address());
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "cannot listen on apisix.ssl.listen " + listen + ": " + e.getMessage(), e);
         }
       }
     }
@@ -310,6 +327,9 @@ public final class Node implements AutoCloseable {
     status.put("role", config.role().id());
     status.put("node_id", config.nodeId());
     status.put("ready", ready());
+    if (!tlsListening.isEmpty()) {
+      status.put("ssl_listen", List.copyOf(tlsListening));
+    }
     if (store != null) {
       status.put("store_revision", store.revision());
     }

@@ -21,6 +21,7 @@ public record NodeConfig(
     String file,
     Role role,
     List<Listen> proxyListen,
+    SslConfig ssl,
     Listen statusListen,
     Listen adminListen,
     List<String> adminKeys,
@@ -102,6 +103,7 @@ public record NodeConfig(
         };
 
     List<Listen> proxyListen = nodeListen(apisix);
+    SslConfig ssl = ssl(apisix);
     Listen status = listenBlock(apisix, "status", new Listen("127.0.0.1", 7085));
 
     ConfigNode admin = deployment.childOrEmpty("admin");
@@ -154,6 +156,7 @@ public record NodeConfig(
         root.file(),
         role,
         proxyListen,
+        ssl,
         status,
         adminListen,
         adminKeys,
@@ -199,6 +202,54 @@ public record NodeConfig(
       }
     }
     return List.copyOf(result);
+  }
+
+  /**
+   * {@code apisix.ssl}: {@code enable} (default true), {@code listen} as a port, a list of ports or
+   * a list of {@code {ip, port, enable_http2}}, {@code fallback_sni}; and {@code
+   * apisix.enable_http2} (default true), which an entry's older {@code enable_http2} overrides.
+   * Other keys of the block (ssl_protocols, ssl_ciphers, …) are APISIX's nginx settings, left
+   * alone.
+   */
+  private static SslConfig ssl(ConfigNode apisix) {
+    ConfigNode ssl = apisix.childOrEmpty("ssl");
+    boolean http2 = apisix.bool("enable_http2", true);
+    String fallbackSni = null;
+    Optional<String> fallback = ssl.string("fallback_sni");
+    if (fallback.isPresent()) {
+      fallbackSni = fallback.get().trim();
+      if (fallbackSni.isEmpty() || fallbackSni.contains("*") || fallbackSni.contains(" ")) {
+        throw ssl.error("fallback_sni", "must be a host name, not '" + fallback.get() + "'");
+      }
+    }
+    // APISIX listens on 9443 without this key; Ballast opens no TLS port unless asked (see
+    // SslConfig).
+    if (!ssl.bool("enable", true) || !ssl.has("listen")) {
+      return new SslConfig(List.of(), fallbackSni);
+    }
+    List<Object> entries = ssl.list("listen");
+    if (entries.isEmpty()) {
+      throw ssl.error("listen", "must list at least one port or {ip, port}");
+    }
+    List<SslConfig.TlsListen> listen = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      String key = "listen[" + i + "]";
+      if (entries.get(i) instanceof Map<?, ?> map) {
+        Object ip = map.get("ip");
+        Object entryHttp2 = map.get("enable_http2");
+        if (entryHttp2 != null && !(entryHttp2 instanceof Boolean)) {
+          throw ssl.error(key + ".enable_http2", "must be true or false, not '" + entryHttp2 + "'");
+        }
+        listen.add(
+            new SslConfig.TlsListen(
+                ip == null ? "0.0.0.0" : ip.toString(),
+                port(ssl, key + ".port", map.get("port")),
+                entryHttp2 == null ? http2 : (Boolean) entryHttp2));
+      } else {
+        listen.add(new SslConfig.TlsListen("0.0.0.0", port(ssl, key, entries.get(i)), http2));
+      }
+    }
+    return new SslConfig(listen, fallbackSni);
   }
 
   /** A block {@code {ip, port}} as APISIX writes {@code apisix.status} and {@code admin_listen}. */
@@ -295,6 +346,8 @@ public record NodeConfig(
         + role.id()
         + ", proxy="
         + proxyListen
+        + ", ssl_listen="
+        + ssl.listen()
         + ", status="
         + statusListen
         + ", admin="

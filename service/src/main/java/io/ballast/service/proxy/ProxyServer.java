@@ -8,6 +8,7 @@ import io.ballast.service.plugin.Reply;
 import io.ballast.service.plugin.ResponseHead;
 import io.ballast.service.proxy.health.HealthChecker;
 import io.ballast.service.proxy.health.HealthCheckers;
+import io.ballast.service.proxy.tls.SniMapping;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,11 +23,13 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,6 +41,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -71,7 +75,7 @@ public final class ProxyServer implements Disposable {
   private final Map<ClientKey, HttpClient> clients = new ConcurrentHashMap<>();
   private volatile boolean disposed;
 
-  private volatile DisposableServer server;
+  private final List<DisposableServer> servers = new CopyOnWriteArrayList<>();
 
   private final HealthCheckers health = new HealthCheckers();
 
@@ -100,15 +104,38 @@ public final class ProxyServer implements Disposable {
         .handle(this::handle)
         .bind()
         .cast(DisposableServer.class)
-        .doOnNext(bound -> this.server = bound);
+        .doOnNext(servers::add);
+  }
+
+  /**
+   * Binds a TLS listener. Each handshake takes its certificate from the current table's {@link
+   * RouteTable#certificates()} by the client's SNI (see {@link SniMapping}), so a swap changes
+   * certificates without rebinding. With {@code http2}, clients may pick h2 through ALPN; upstream
+   * requests stay HTTP/1.1 either way.
+   *
+   * @param fallbackSni the name whose certificate a client without SNI gets; {@code null} for none
+   */
+  public Mono<DisposableServer> startTls(String host, int port, boolean http2, String fallbackSni) {
+    SniMapping mapping =
+        new SniMapping(() -> currentTable.get().certificates(), fallbackSni, http2);
+    HttpProtocol[] protocols =
+        http2
+            ? new HttpProtocol[] {HttpProtocol.HTTP11, HttpProtocol.H2}
+            : new HttpProtocol[] {HttpProtocol.HTTP11};
+    return HttpServer.create()
+        .host(host)
+        .port(port)
+        .protocol(protocols)
+        .secure(spec -> spec.sslContext(mapping.placeholder()).setSniAsyncMappings(mapping))
+        .handle(this::handle)
+        .bind()
+        .cast(DisposableServer.class)
+        .doOnNext(servers::add);
   }
 
   /** Stops accepting, closes the listening socket and the upstream connection pool. */
   public void stop() {
-    DisposableServer bound = server;
-    if (bound != null) {
-      bound.disposeNow();
-    }
+    servers.forEach(DisposableServer::disposeNow);
     disposed = true;
     health.close();
     providers.values().forEach(ConnectionProvider::dispose);

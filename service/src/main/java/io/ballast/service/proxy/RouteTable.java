@@ -8,6 +8,7 @@ import io.ballast.service.plugin.PluginChain;
 import io.ballast.service.plugin.PluginCompiler;
 import io.ballast.service.plugin.PluginRegistry;
 import io.ballast.service.plugin.PluginState;
+import io.ballast.service.proxy.tls.CertificateTable;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +53,8 @@ public final class RouteTable {
           Integer.MIN_VALUE,
           PluginChain.EMPTY,
           PluginState.empty(),
-          List.of());
+          List.of(),
+          CertificateTable.empty());
 
   /** Exact uri → candidate entries in winner order. */
   private final Map<String, Entry[]> exact;
@@ -72,19 +74,24 @@ public final class RouteTable {
   /** Every upstream with health checks, each once. */
   private final List<Upstream> checkedUpstreams;
 
+  /** The ssls' certificates by SNI, swapped with the routes. */
+  private final CertificateTable certificates;
+
   private RouteTable(
       Map<String, Entry[]> exact,
       PathTrie patterns,
       int topPatternPriority,
       PluginChain globalPlugins,
       PluginState pluginState,
-      List<Upstream> checkedUpstreams) {
+      List<Upstream> checkedUpstreams,
+      CertificateTable certificates) {
     this.exact = exact;
     this.patterns = patterns;
     this.topPatternPriority = topPatternPriority;
     this.globalPlugins = globalPlugins;
     this.pluginState = pluginState;
     this.checkedUpstreams = checkedUpstreams;
+    this.certificates = certificates;
   }
 
   /** A table without routes: every request gets 404. */
@@ -113,25 +120,27 @@ public final class RouteTable {
     return compile(
         type -> byType.getOrDefault(type, Map.of()),
         PluginRegistry.of(List.of()),
-        PluginState.empty());
+        PluginState.empty(),
+        CertificateTable.empty());
   }
 
   /**
    * Compiles a whole configuration. {@code previous} is the table being replaced: plugin state such
-   * as rate-limit counters carries over from it where the configuration keeps it.
+   * as rate-limit counters, and TLS contexts of unchanged ssls, carry over from it.
    *
    * @throws IllegalArgumentException naming the resource type, id and field of the first resource
    *     that cannot be compiled; nothing is built then
    */
   public static RouteTable compile(
       ResourceSet resources, PluginRegistry plugins, RouteTable previous) {
-    return compile(resources::of, plugins, previous.pluginState);
+    return compile(resources::of, plugins, previous.pluginState, previous.certificates);
   }
 
   private static RouteTable compile(
       Function<ResourceType, Map<String, Resource>> resources,
       PluginRegistry registry,
-      PluginState previousState) {
+      PluginState previousState,
+      CertificateTable previousCertificates) {
     PluginCompiler plugins = new PluginCompiler(registry, previousState, metadata(resources));
     plugins.compileConsumers(resources.apply(ResourceType.CONSUMERS).values());
     // Each holder's plugins alone first, so that an error names the resource that holds it.
@@ -207,7 +216,8 @@ public final class RouteTable {
         topPatternPriority,
         PluginChain.of(globalEntries),
         plugins.state(),
-        checked.stream().filter(u -> u.checks() != null).toList());
+        checked.stream().filter(u -> u.checks() != null).toList(),
+        CertificateTable.compile(resources.apply(ResourceType.SSLS), previousCertificates));
   }
 
   /**
@@ -235,7 +245,8 @@ public final class RouteTable {
               "id", "unknown plugin '" + resource.id() + "'; Ballast runs " + registry.names());
         }
       }
-      case CONSUMERS, SSLS -> {}
+      case SSLS -> CertificateTable.check(resource);
+      case CONSUMERS -> {}
     }
   }
 
@@ -254,6 +265,11 @@ public final class RouteTable {
   /** Every upstream with health checks, each once. */
   public List<Upstream> checkedUpstreams() {
     return checkedUpstreams;
+  }
+
+  /** The server certificates by SNI, for the TLS listener's handshakes. */
+  public CertificateTable certificates() {
+    return certificates;
   }
 
   /**
