@@ -153,10 +153,11 @@ public final class StandaloneFileFollower implements AutoCloseable {
       return;
     }
     VerifiedSnapshot snapshot = write(resources, version);
+    // Cleared before the swap: whoever sees the new version served must not see the old error.
+    lastError = null;
     try {
       if (applier.apply(snapshot, Source.FILE, Optional.empty())) {
         lastVersion = version;
-        lastError = null;
       } else {
         lastError =
             applier.lastRejection().map(SnapshotApplier.Rejection::reason).orElse("refused");
