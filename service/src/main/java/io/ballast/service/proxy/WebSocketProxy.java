@@ -177,9 +177,9 @@ final class WebSocketProxy {
   }
 
   /**
-   * Sends every frame of {@code from} to {@code to} as it comes, then the close status {@code from}
-   * ended with; when it ended without one (the connection was lost), {@code toConnection} is closed
-   * without a close frame. {@code counted} receives the bytes sent, or is {@code null}.
+   * Sends every frame of {@code from} to {@code to} as it comes, then ends {@code to} (whose
+   * connection is {@code toConnection}) as {@code from} ended. {@code counted} receives the payload
+   * bytes sent, or is {@code null}.
    *
    * <p>Frames go one at a time and a failed write drops its frame instead of cancelling {@code
    * from}: Reactor Netty answers a cancelled inbound with an empty close frame, which would
@@ -201,9 +201,8 @@ final class WebSocketProxy {
             })
         .concatMap(frame -> to.sendObject(frame).then().onErrorResume(failure -> Mono.empty()), 1)
         .doOnDiscard(ReferenceCounted.class, ReferenceCountUtil::safeRelease)
-        .then(from.receiveCloseStatus())
-        .flatMap(status -> sendClose(to, status))
-        .switchIfEmpty(Mono.fromRunnable(() -> toConnection.withConnection(Connection::dispose)))
+        .then(from.receiveCloseStatus().defaultIfEmpty(WebSocketCloseStatus.ABNORMAL_CLOSURE))
+        .flatMap(status -> passClose(status, to, toConnection))
         .onErrorResume(
             failure -> {
               LOG.debug("websocket relay ended: {}", failure.toString());
@@ -212,10 +211,19 @@ final class WebSocketProxy {
             });
   }
 
-  /** 1005 and 1006 only say that no status was sent; they never go on the wire themselves. */
-  private static Mono<Void> sendClose(WebsocketOutbound to, WebSocketCloseStatus status) {
+  /**
+   * Ends the other side as {@code status} ended this one: with the same close code and reason, with
+   * an empty close frame for 1005 (none was given), and for 1006 (the connection was lost) by
+   * dropping the connection, as neither code may be sent.
+   */
+  private static Mono<Void> passClose(
+      WebSocketCloseStatus status, WebsocketOutbound to, WebsocketInbound toConnection) {
     int code = status.code();
-    if (code == WebSocketCloseStatus.EMPTY.code() || code == 1006) {
+    if (code == WebSocketCloseStatus.ABNORMAL_CLOSURE.code()) {
+      toConnection.withConnection(Connection::dispose);
+      return Mono.empty();
+    }
+    if (code == WebSocketCloseStatus.EMPTY.code()) {
       return to.sendClose();
     }
     return to.sendClose(code, status.reasonText());

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -244,8 +245,8 @@ class WebSocketProxyTest {
     assertThat(frames.get(0).text()).isEqualTo("héllo");
     assertThat(frames.get(1).type()).isEqualTo("BinaryWebSocketFrame");
     assertThat(frames.get(1).payload()).containsExactly(1, 2, 3);
-    // The upstream answers the ping itself (it does not echo it), so the ping went through.
-    assertThat(frames.get(2).type()).isIn("PongWebSocketFrame", "PingWebSocketFrame");
+    // Pings are relayed, not answered by the proxy: the upstream echoed this one back.
+    assertThat(frames.get(2).type()).isEqualTo("PingWebSocketFrame");
     assertThat(frames.get(2).payload()).containsExactly(9);
 
     HttpHeaders handshake = upstream.handshakes.get(0);
@@ -324,6 +325,41 @@ class WebSocketProxyTest {
     await("the upstream sees the close", () -> !upstream.closes.isEmpty());
     assertThat(upstream.closes.get(0).code()).isEqualTo(1000);
     assertThat(upstream.closes.get(0).reasonText()).isEqualTo("done");
+  }
+
+  @Test
+  void aLeastConnNodeIsReleasedWhenItsSocketCloses() throws Exception {
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/*', 'enable_websocket': true, 'upstream': {'type': 'least_conn',"
+                + " 'nodes': {'"
+                + upstream.address()
+                + "': 1}}}"));
+    Upstream compiled =
+        table.get().match("GET", null, "/echo").orElseThrow().upstream().orElseThrow();
+    LeastConnections balancer = (LeastConnections) compiled.balancers().get(0);
+    UpstreamNode node = compiled.nodes().get(0);
+    AtomicInteger duringSession = new AtomicInteger(-1);
+
+    websocket("/echo", null)
+        .handle(
+            (in, out) ->
+                out.sendString(Mono.just("ping"))
+                    .then()
+                    .thenMany(
+                        in.receiveFrames()
+                            .concatMap(
+                                echo -> {
+                                  duringSession.set(balancer.active(node));
+                                  return out.sendClose(1000, "done");
+                                }))
+                    .then(in.receiveCloseStatus()))
+        .blockLast(TIMEOUT);
+
+    assertThat(duringSession.get()).isEqualTo(1);
+    await("the node is released", () -> balancer.active(node) == 0);
   }
 
   @Test
