@@ -116,7 +116,9 @@ final class WebSocketProxy {
           response, exchange, plugins, ProxyServer.errorReply(502, "502 Bad Gateway"));
     }
     exchange.upstreamNode(node.authority());
-    String offered = String.join(",", request.requestHeaders().getAll("Sec-WebSocket-Protocol"));
+    // The client's offer as the plugins left it; the upstream chooses, the client gets its choice.
+    String offered =
+        String.join(",", exchange.upstreamHeaders().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL));
     WebsocketClientSpec.Builder spec =
         WebsocketClientSpec.builder().maxFramePayloadLength(MAX_FRAME_PAYLOAD).handlePing(true);
     if (!offered.isEmpty()) {
