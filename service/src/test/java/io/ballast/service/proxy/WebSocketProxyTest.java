@@ -328,6 +328,37 @@ class WebSocketProxyTest {
   }
 
   @Test
+  void theHandshakeCarriesTheHeadersAndUriThePluginsLeft() {
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/ws', 'enable_websocket': true, 'upstream': {'nodes': {'"
+                + upstream.address()
+                + "': 1}}, 'plugins': {'proxy-rewrite': {'uri': '/echo',"
+                + " 'headers': {'set': {'X-Added': 'by plugin'}, 'remove': ['X-Secret']}}}}"));
+
+    List<Frame> echoed =
+        HttpClient.newConnection()
+            .headers(h -> h.set("X-Trace", "t-1").set("X-Secret", "s"))
+            .websocket()
+            .uri("ws://127.0.0.1:" + bound.port() + "/ws")
+            .handle(
+                (in, out) ->
+                    out.sendString(Mono.just("rewritten"))
+                        .then()
+                        .thenMany(in.receiveFrames().take(1).map(Frame::of)))
+            .collectList()
+            .block(TIMEOUT);
+
+    assertThat(echoed.get(0).text()).isEqualTo("rewritten");
+    HttpHeaders handshake = upstream.handshakes.get(0);
+    assertThat(handshake.get("X-Trace")).isEqualTo("t-1");
+    assertThat(handshake.get("X-Added")).isEqualTo("by plugin");
+    assertThat(handshake.contains("X-Secret")).isFalse();
+  }
+
+  @Test
   void aLeastConnNodeIsReleasedWhenItsSocketCloses() throws Exception {
     configure(
         resource(
