@@ -18,7 +18,10 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -485,6 +488,40 @@ class WebSocketProxyTest {
     assertThat(answer.status()).isEqualTo(502);
     assertThat(TestUpstream.JSON.readTree(answer.body()).get("error_msg").asString())
         .isEqualTo("502 Bad Gateway");
+  }
+
+  @Test
+  void anUpstreamThatDoesNotAcceptTheConnectionInTimeAnswers504() throws Exception {
+    // A listener that never accepts, with its accept queue filled: further SYNs go unanswered.
+    List<Socket> queued = new ArrayList<>();
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      try {
+        while (true) {
+          Socket socket = new Socket();
+          queued.add(socket);
+          socket.connect(full.getLocalSocketAddress(), 200);
+        }
+      } catch (SocketTimeoutException queueFull) {
+        // The last connect got no answer: the queue is full.
+      }
+      configure(
+          resource(
+              ResourceType.ROUTES,
+              "r1",
+              "{'uri': '/*', 'enable_websocket': true, 'upstream': {'nodes': {'127.0.0.1:"
+                  + full.getLocalPort()
+                  + "': 1}, 'timeout': {'connect': 0.3, 'send': 5, 'read': 5}}}"));
+
+      Answer answer = upgrade("/echo");
+
+      assertThat(answer.status()).isEqualTo(504);
+      assertThat(TestUpstream.JSON.readTree(answer.body()).get("error_msg").asString())
+          .isEqualTo("504 Gateway Timeout");
+    } finally {
+      for (Socket socket : queued) {
+        socket.close();
+      }
+    }
   }
 
   @Test
