@@ -42,9 +42,9 @@ import reactor.netty.http.websocket.WebsocketOutbound;
  * Proxies a WebSocket upgrade on a route with APISIX's {@code enable_websocket}: opens the
  * WebSocket to a node of the upstream first, then accepts the client's upgrade with the subprotocol
  * the node chose, and relays frames both ways one by one (text, binary, continuation, ping, pong)
- * until either side closes; a close status and reason pass through to the other side. Reactor
- * Netty answers a close frame on each leg itself, so the side that closed first gets its own status
- * back rather than the far side's answer.
+ * until either side closes; a close status and reason pass through to the other side. Reactor Netty
+ * answers a close frame on each leg itself, so the side that closed first gets its own status back
+ * rather than the far side's answer.
  *
  * <p>A node that cannot be reached answers 502 (504 on a connect timeout) and a node that refuses
  * the handshake has its status and headers relayed, without its body. Nothing is retried: a
