@@ -65,4 +65,15 @@ public final class Fields {
     }
     return node.doubleValue();
   }
+
+  /** {@code null} when absent, so that a route can tell "unset" from {@code false}. */
+  public Boolean optionalBoolean(JsonNode node, String field) {
+    if (!present(node)) {
+      return null;
+    }
+    if (!node.isBoolean()) {
+      throw invalid(field, "must be a boolean");
+    }
+    return node.booleanValue();
+  }
 }

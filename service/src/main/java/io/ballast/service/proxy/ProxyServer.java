@@ -79,6 +79,9 @@ public final class ProxyServer implements Disposable {
 
   private final HealthCheckers health = new HealthCheckers();
 
+  private final WebSocketProxy webSockets =
+      new WebSocketProxy(upstream -> health.checker(upstream.name()).orElse(null));
+
   /** The table whose health-checked upstreams {@link #health} probes. */
   private volatile RouteTable checkedTable;
 
@@ -236,11 +239,14 @@ public final class ProxyServer implements Disposable {
             exchange.request(),
             exchange.requestUri(),
             consumer == null ? null : consumer.username());
+    if (match.websocket() && WebSocketProxy.isUpgrade(request)) {
+      return webSockets.proxy(request, response, match.upstream().get(), ctx, exchange, plugins);
+    }
     return forward(request, response, match.upstream().get(), ctx, exchange, plugins);
   }
 
   /** Sends a reply made by a plugin or the gateway, after the plugins have seen its head. */
-  private static Mono<Void> send(
+  static Mono<Void> send(
       HttpServerResponse response, Exchange exchange, PluginRunner plugins, Reply reply) {
     ResponseHead head = new ResponseHead(reply.status(), reply.headers(), false);
     head.headers().set(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length));
@@ -252,7 +258,7 @@ public final class ProxyServer implements Disposable {
     return body.length == 0 ? response.send() : response.sendByteArray(Mono.just(body)).then();
   }
 
-  private static Reply errorReply(int status, String message) {
+  static Reply errorReply(int status, String message) {
     return Reply.json(status, Map.of("error_msg", message));
   }
 
@@ -544,8 +550,7 @@ public final class ProxyServer implements Disposable {
     return false;
   }
 
-  private static String upstreamHost(
-      HttpServerRequest request, Upstream upstream, UpstreamNode node) {
+  static String upstreamHost(HttpServerRequest request, Upstream upstream, UpstreamNode node) {
     return switch (upstream.passHost()) {
       case PASS -> {
         String host = request.requestHeaders().get(HttpHeaderNames.HOST);
@@ -561,7 +566,7 @@ public final class ProxyServer implements Disposable {
     };
   }
 
-  private static void addForwardedHeaders(HttpServerRequest request, HttpHeaders headers) {
+  static void addForwardedHeaders(HttpServerRequest request, HttpHeaders headers) {
     InetSocketAddress remote = request.remoteAddress();
     if (remote != null && remote.getAddress() != null) {
       String client = remote.getAddress().getHostAddress();
@@ -596,7 +601,7 @@ public final class ProxyServer implements Disposable {
     return "/" + uri;
   }
 
-  private static boolean isTimeout(Throwable failure) {
+  static boolean isTimeout(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       // Netty's read/write timeouts, pool acquire timeouts and connect timeouts.
       if (t instanceof io.netty.handler.timeout.TimeoutException

@@ -7,10 +7,15 @@ import java.util.Optional;
 /**
  * The route a request matched, the upstream it resolves to (empty when the route's upstream
  * reference cannot be resolved: the proxy answers 503), its service's id ({@code null} without one)
- * and its plugins, merged from the route, its plugin config and its service.
+ * its plugins, merged from the route, its plugin config and its service, and whether WebSocket
+ * upgrades are proxied (APISIX's {@code enable_websocket}, the route's value over its service's).
  */
 public record RouteMatch(
-    String routeId, Optional<Upstream> upstream, String serviceId, PluginChain plugins) {
+    String routeId,
+    Optional<Upstream> upstream,
+    String serviceId,
+    PluginChain plugins,
+    boolean websocket) {
 
   public RouteMatch {
     Objects.requireNonNull(routeId, "routeId");

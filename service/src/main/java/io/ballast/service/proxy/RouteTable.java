@@ -407,8 +407,12 @@ public final class RouteTable {
     }
   }
 
-  /** What routes inherit from a service: hosts, an upstream and plugins. */
-  private record Service(Hosts hosts, Optional<Upstream> upstream, JsonNode plugins) {
+  /**
+   * What routes inherit from a service: hosts, an upstream, plugins and {@code enable_websocket}
+   * ({@code null} when the service does not set it).
+   */
+  private record Service(
+      Hosts hosts, Optional<Upstream> upstream, JsonNode plugins, Boolean websocket) {
 
     static Service compile(
         Resource resource, Map<String, Upstream> upstreams, PluginCompiler pluginCompiler) {
@@ -417,7 +421,11 @@ public final class RouteTable {
       JsonNode plugins = value.get("plugins");
       // Checked here so that an error names the service; each route compiles its merged copy.
       pluginCompiler.compile(plugins, fields);
-      return new Service(parseHosts(value, fields), ownUpstream(value, fields, upstreams), plugins);
+      return new Service(
+          parseHosts(value, fields),
+          ownUpstream(value, fields, upstreams),
+          plugins,
+          fields.optionalBoolean(value.get("enable_websocket"), "enable_websocket"));
     }
   }
 
@@ -443,7 +451,8 @@ public final class RouteTable {
         RouteVars vars,
         Optional<Upstream> upstream,
         String serviceId,
-        PluginChain plugins) {
+        PluginChain plugins,
+        boolean websocket) {
       this.id = id;
       this.enabled = enabled;
       this.priority = priority;
@@ -452,7 +461,7 @@ public final class RouteTable {
       this.hosts = hosts;
       this.remoteAddrs = remoteAddrs;
       this.vars = vars;
-      this.match = Optional.of(new RouteMatch(id, upstream, serviceId, plugins));
+      this.match = Optional.of(new RouteMatch(id, upstream, serviceId, plugins, websocket));
     }
 
     static Route compile(
@@ -522,6 +531,10 @@ public final class RouteTable {
         upstream =
             service == null || service.upstream() == null ? Optional.empty() : service.upstream();
       }
+      Boolean websocket = fields.optionalBoolean(value.get("enable_websocket"), "enable_websocket");
+      if (websocket == null) {
+        websocket = service != null && Boolean.TRUE.equals(service.websocket());
+      }
       return new Route(
           resource.id(),
           enabled,
@@ -533,7 +546,8 @@ public final class RouteTable {
           vars,
           upstream,
           serviceId,
-          compilePlugins(value, fields, service, pluginConfigs, pluginCompiler));
+          compilePlugins(value, fields, service, pluginConfigs, pluginCompiler),
+          websocket);
     }
 
     /**
