@@ -140,6 +140,12 @@ final class WebSocketProxy {
         .handle(
             (upIn, upOut) -> {
               exchange.upstreamNanos(System.nanoTime() - sentNanos);
+              // nginx's proxy_read_timeout: a socket whose upstream sends nothing that long is
+              // dropped, both legs (the relay drops the client's when the upstream's ends).
+              upIn.withConnection(
+                  connection ->
+                      connection.onReadIdle(
+                          upstream.timeouts().read().toMillis(), connection::dispose));
               if (checker != null) {
                 checker.reportHttpStatus(node, HttpResponseStatus.SWITCHING_PROTOCOLS.code());
               }

@@ -311,6 +311,28 @@ class WebSocketProxyTest {
   }
 
   @Test
+  void aSocketIdleLongerThanTheUpstreamReadTimeoutIsDropped() {
+    configure(
+        resource(
+            ResourceType.ROUTES,
+            "r1",
+            "{'uri': '/*', 'enable_websocket': true, 'upstream': {'nodes': {'"
+                + upstream.address()
+                + "': 1}, 'timeout': {'connect': 5, 'send': 5, 'read': 0.5}}}"));
+
+    // The echo upstream sends nothing unless spoken to: after 0.5 s the proxy drops the socket,
+    // well before TIMEOUT, and the client's frames end.
+    List<Frame> frames =
+        websocket("/echo", null)
+            .handle((in, out) -> in.receiveFrames().map(Frame::of))
+            .onErrorResume(lost -> Flux.empty())
+            .collectList()
+            .block(TIMEOUT);
+
+    assertThat(frames).isEmpty();
+  }
+
+  @Test
   void theClientsCloseReachesTheUpstream() throws Exception {
     route(upstream.address(), ", 'enable_websocket': true");
 
