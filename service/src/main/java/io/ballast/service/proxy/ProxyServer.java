@@ -19,7 +19,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.WriteTimeoutHandler;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,9 +42,11 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.netty.DisposableServer;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -292,7 +296,8 @@ public final class ProxyServer implements Disposable {
             plugins,
             checker,
             deadline,
-            new HashSet<>());
+            new HashSet<>(),
+            new AtomicBoolean());
     return tryNextNode(forwarding);
   }
 
@@ -306,7 +311,8 @@ public final class ProxyServer implements Disposable {
       PluginRunner plugins,
       HealthChecker checker,
       long deadline,
-      Set<UpstreamNode> tried) {
+      Set<UpstreamNode> tried,
+      AtomicBoolean resentOnFreshConnection) {
 
     boolean usable(UpstreamNode node) {
       return checker == null || checker.isHealthy(node);
@@ -331,6 +337,19 @@ public final class ProxyServer implements Disposable {
             AttemptFailed.class,
             failed -> {
               Throwable cause = failed.getCause();
+              if (!failed.responseStarted
+                  && !failed.bodyRead
+                  && safeToResend(cause, f.exchange().upstreamMethod())
+                  && f.resentOnFreshConnection().compareAndSet(false, true)) {
+                // Most likely a pooled connection closed under us (see safeToResend): no fault of
+                // the node. nginx, too, gives a cached connection's error a free try.
+                LOG.debug(
+                    "route '{}': connection to {} closed before the response; sending again",
+                    f.exchange().routeId(),
+                    node.authority());
+                f.tried().remove(node);
+                return tryNextNode(f);
+              }
               if (f.checker() != null && !failed.responseStarted) {
                 if (isTimeout(cause)) {
                   f.checker().reportTimeout(node);
@@ -539,6 +558,34 @@ public final class ProxyServer implements Disposable {
       builder.evictInBackground(pool.idleTimeout());
     }
     return builder.build();
+  }
+
+  private static final String CLOSED_BEFORE_SEND = AbortedException.beforeSend().getMessage();
+
+  private static final Set<String> IDEMPOTENT =
+      Set.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE");
+
+  /** Reactor Netty's pool gives up with this after a few acquired connections were closed. */
+  private static final String POOL_ACQUIRE_FAILED = "Error while acquiring from ";
+
+  /**
+   * Whether a request whose connection failed before any response may go out once more, not counted
+   * against {@code retries}. A client that leaves mid-request takes its upstream connection down,
+   * and the pool may have just handed that connection to another request. Always safe when nothing
+   * was written (Reactor Netty's "closed BEFORE send", a write refused by a closed channel, or the
+   * pool finding only closed connections); after a write only for idempotent methods, as nginx's
+   * {@code proxy_next_upstream} never repeats a POST it has sent.
+   */
+  static boolean safeToResend(Throwable failure, String method) {
+    if (failure instanceof IOException
+        && String.valueOf(failure.getMessage()).startsWith(POOL_ACQUIRE_FAILED)) {
+      return true;
+    }
+    if (failure instanceof AbortedException aborted) {
+      return CLOSED_BEFORE_SEND.equals(aborted.getMessage())
+          || aborted.getCause() instanceof ClosedChannelException;
+    }
+    return failure instanceof PrematureCloseException && IDEMPOTENT.contains(method);
   }
 
   private static boolean isReadTimeout(Throwable failure) {
