@@ -520,14 +520,23 @@ public final class ProxyServer implements Disposable {
 
   private HttpClient newClient(ClientKey key) {
     ConnectionProvider provider = providers.computeIfAbsent(key.pool(), this::newProvider);
+    return forUpstreams(HttpClient.create(provider), key.connectTimeout(), key.tls());
+  }
+
+  /**
+   * {@code client} set up to reach upstreams: no redirects followed, no compression asked for, the
+   * connect timeout, and for TLS no certificate verification (APISIX's default {@code tls.verify:
+   * false}).
+   */
+  static HttpClient forUpstreams(HttpClient client, Duration connectTimeout, boolean tls) {
     HttpClient built =
-        HttpClient.create(provider)
+        client
             .followRedirect(false)
             .compress(false)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, key.connectTimeout().toMillis()));
-    if (key.tls()) {
+                (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+    if (tls) {
       built =
           built.secure(
               spec ->

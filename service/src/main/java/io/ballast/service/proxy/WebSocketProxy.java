@@ -5,7 +5,6 @@ import io.ballast.service.plugin.PluginRunner;
 import io.ballast.service.plugin.Reply;
 import io.ballast.service.plugin.ResponseHead;
 import io.ballast.service.proxy.health.HealthChecker;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -14,7 +13,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
 import java.time.Duration;
@@ -29,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.Connection;
-import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.netty.http.server.HttpServerRequest;
@@ -315,22 +312,7 @@ final class WebSocketProxy {
   }
 
   private static HttpClient newClient(ClientKey key) {
-    HttpClient client =
-        HttpClient.newConnection()
-            .followRedirect(false)
-            .compress(false)
-            .option(
-                ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, key.connectTimeout().toMillis()));
-    if (key.tls()) {
-      client =
-          client.secure(
-              spec ->
-                  spec.sslContext(
-                      Http11SslContextSpec.forClient()
-                          .configure(
-                              ssl -> ssl.trustManager(InsecureTrustManagerFactory.INSTANCE))));
-    }
-    return client;
+    // Not pooled: a socket may stay open for hours and must not hold a keepalive_pool slot.
+    return ProxyServer.forUpstreams(HttpClient.newConnection(), key.connectTimeout(), key.tls());
   }
 }
