@@ -243,7 +243,7 @@ final class WebSocketProxy {
       Exchange exchange,
       HttpHeaders headers) {
     headers.clear();
-    headers.add(exchange.upstreamHeaders());
+    exchange.copyUpstreamHeadersTo(headers);
     HANDSHAKE_HEADERS.forEach(headers::remove);
     headers.set(
         HttpHeaderNames.HOST,
