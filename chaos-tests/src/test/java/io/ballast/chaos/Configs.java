@@ -101,6 +101,30 @@ public final class Configs {
         .formatted(indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
   }
 
+  /**
+   * APISIX's standalone file mode: {@code config_provider: yaml} without {@code fallback_cp}, the
+   * routes read from {@code apisixYaml} and followed as it changes.
+   */
+  public static String fileDataPlane(Path nodeDir, Path apisixYaml, int proxyPort, int statusPort) {
+    return """
+        deployment:
+          role: data_plane
+          role_data_plane:
+            config_provider: yaml
+        apisix:
+          node_listen:
+            - ip: 127.0.0.1
+              port: %d
+          status:
+            ip: 127.0.0.1
+            port: %d
+        ballast:
+          data_dir: %s/data
+          standalone_file: %s
+        """
+        .formatted(proxyPort, statusPort, nodeDir, apisixYaml);
+  }
+
   /** {@code block} with every line indented by {@code indent}, ending in a newline. */
   private static String indent(String block, String indent) {
     return indent + block.strip().replace("\n", "\n" + indent) + "\n";

@@ -239,27 +239,11 @@ class LargeBodyStreamingTest {
     return "http://127.0.0.1:" + proxyPort + pathAndQuery;
   }
 
-  /** APISIX's standalone data plane: routes from apisix.yaml beside config.yaml, no CP. */
+  /** APISIX's standalone data plane: routes from apisix.yaml, no CP. */
   private BallastNode standaloneDataPlane(Path dir) {
     proxyPort = FreePorts.next();
     int statusPort = FreePorts.next();
-    String config =
-        """
-        deployment:
-          role: data_plane
-          role_data_plane:
-            config_provider: yaml
-        apisix:
-          node_listen:
-            - ip: 127.0.0.1
-              port: %d
-          status:
-            ip: 127.0.0.1
-            port: %d
-        ballast:
-          data_dir: %s/data
-        """
-            .formatted(proxyPort, statusPort, dir);
+    String config = Configs.fileDataPlane(dir, dir.resolve("apisix.yaml"), proxyPort, statusPort);
     String routes =
         """
         upstreams:

@@ -110,7 +110,10 @@ class RouteSwapUnderLoadTest {
     Path nodeDir = tmp.resolve("dp");
     node =
         BallastNode.of(
-            "dp-file", nodeDir, statusPort, nodeConfig(nodeDir, apisixYaml, proxyPort, statusPort));
+            "dp-file",
+            nodeDir,
+            statusPort,
+            Configs.fileDataPlane(nodeDir, apisixYaml, proxyPort, statusPort));
     node.start().awaitReady(START_TIMEOUT);
     assertThat(node.status().at("/config/counts/routes").asInt())
         .as("routes served from %s", apisixYaml)
@@ -200,26 +203,6 @@ class RouteSwapUnderLoadTest {
     return node.describeLog(10)
         + "\n--- the last lines other than the access log ---\n"
         + String.join("\n", own.subList(Math.max(0, own.size() - 30), own.size()));
-  }
-
-  private static String nodeConfig(Path nodeDir, Path apisixYaml, int proxyPort, int statusPort) {
-    return """
-        deployment:
-          role: data_plane
-          role_data_plane:
-            config_provider: yaml
-        apisix:
-          node_listen:
-            - ip: 127.0.0.1
-              port: %d
-          status:
-            ip: 127.0.0.1
-            port: %d
-        ballast:
-          data_dir: %s/data
-          standalone_file: %s
-        """
-        .formatted(proxyPort, statusPort, nodeDir, apisixYaml);
   }
 
   /**
