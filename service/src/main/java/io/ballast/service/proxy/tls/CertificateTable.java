@@ -116,10 +116,6 @@ public final class CertificateTable {
     return Optional.ofNullable(found);
   }
 
-  public boolean isEmpty() {
-    return built.isEmpty();
-  }
-
   private static Fields fieldsOf(Resource ssl) {
     Fields fields = new Fields(ResourceType.SSLS.singular() + " '" + ssl.id() + "'");
     if (ssl.type() != ResourceType.SSLS) {
