@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -37,8 +39,12 @@ public final class SnapshotPublisher {
 
   private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
 
-  // Each retry means another writer changed the pointer in between; a few suffice for replicas.
+  // A pointer write that failed because another replica moved the pointer forward is retried
+  // without counting: that is progress, and it ends once the pointer reaches this version. These
+  // attempts are for a pointer that changed without moving forward: S3 answers 409 to a
+  // conditional write racing another, and a writer that ignores conditions can rewrite it.
   private static final int POINTER_ATTEMPTS = 5;
+  private static final Duration FIRST_STALL_BACKOFF = Duration.ofMillis(20);
 
   private final ObjectStorage bucket;
   private final SnapshotLayout layout;
@@ -88,7 +94,9 @@ public final class SnapshotPublisher {
                                   layout.bodyKey(version).value(),
                                   stats);
                           return putBody(version, bodyFile, stats)
-                              .then(swapPointer(manifest, pointer, POINTER_ATTEMPTS));
+                              .switchIfEmpty(
+                                  Mono.defer(
+                                      () -> swapPointer(manifest, pointer, POINTER_ATTEMPTS)));
                         }))
         .flatMap(
             result ->
@@ -124,7 +132,11 @@ public final class SnapshotPublisher {
             });
   }
 
-  private Mono<Void> putBody(long version, Path bodyFile, BodyStats stats) {
+  /**
+   * Stores the body and completes empty, or ends the publish early with a result when the body
+   * turns out to be obsolete.
+   */
+  private Mono<PublishResult> putBody(long version, Path bodyFile, BodyStats stats) {
     ObjectKey key = layout.bodyKey(version);
     PutOptions options =
         PutOptions.of(WriteCondition.IF_ABSENT)
@@ -134,23 +146,41 @@ public final class SnapshotPublisher {
                 Map.of(META_VERSION, Long.toString(version), META_SHA256, stats.sha256Hex()));
     return bucket
         .put(key, ByteStreams.read(bodyFile), options)
-        .then()
+        .then(Mono.<PublishResult>empty())
         .onErrorResume(
             ConditionFailedException.class,
             e ->
                 bucket
                     .head(key)
-                    .switchIfEmpty(
-                        Mono.error(
-                            () ->
-                                new SnapshotPublishException(
-                                    "snapshot body "
-                                        + key
-                                        + " in "
-                                        + bucket.describe()
-                                        + " existed and then vanished while publishing",
-                                    e)))
-                    .flatMap(existing -> sameBodyOrFail(existing, stats)));
+                    .map(Optional::of)
+                    .defaultIfEmpty(Optional.empty())
+                    .flatMap(
+                        existing ->
+                            existing.isPresent()
+                                ? sameBodyOrFail(existing.get(), stats)
+                                    .then(Mono.<PublishResult>empty())
+                                : bodyVanished(version, key, e)));
+  }
+
+  /**
+   * The body existed when this publish tried to store it and was gone when it looked. A replica
+   * that published a newer version prunes older bodies, so this version is obsolete then; with the
+   * pointer still below it, someone else deleted the body and the publish fails.
+   */
+  private Mono<PublishResult> bodyVanished(long version, ObjectKey key, Throwable cause) {
+    return readPointer()
+        .flatMap(
+            latest ->
+                latest.isAtLeast(version)
+                    ? Mono.just(skipped(version, latest))
+                    : Mono.error(
+                        new SnapshotPublishException(
+                            "snapshot body "
+                                + key
+                                + " in "
+                                + bucket.describe()
+                                + " existed and then vanished while publishing",
+                            cause)));
   }
 
   /** A retried publish finds its own body; anything else under that key is a conflict. */
@@ -193,28 +223,43 @@ public final class SnapshotPublisher {
             })
         .onErrorResume(
             ConditionFailedException.class,
-            e -> {
-              if (attemptsLeft <= 1) {
-                return Mono.error(
-                    new SnapshotPublishException(
-                        "gave up moving "
-                            + layout.latestKey()
-                            + " in "
-                            + bucket.describe()
-                            + " to version "
-                            + manifest.version()
-                            + " after "
-                            + POINTER_ATTEMPTS
-                            + " attempts: other writers keep replacing it",
-                        e));
-              }
-              return readPointer()
-                  .flatMap(
-                      latest ->
-                          latest.isAtLeast(manifest.version())
-                              ? Mono.just(skipped(manifest.version(), latest))
-                              : swapPointer(manifest, latest, attemptsLeft - 1));
-            });
+            e ->
+                readPointer()
+                    .flatMap(
+                        latest -> {
+                          if (latest.isAtLeast(manifest.version())) {
+                            return Mono.just(skipped(manifest.version(), latest));
+                          }
+                          if (latest.version() > current.version()) {
+                            return swapPointer(manifest, latest, attemptsLeft);
+                          }
+                          if (attemptsLeft <= 1) {
+                            return Mono.error(gaveUp(manifest.version(), latest, e));
+                          }
+                          Duration backoff =
+                              FIRST_STALL_BACKOFF.multipliedBy(
+                                  1L << (POINTER_ATTEMPTS - attemptsLeft));
+                          return Mono.delay(backoff)
+                              .then(
+                                  Mono.defer(
+                                      () -> swapPointer(manifest, latest, attemptsLeft - 1)));
+                        }));
+  }
+
+  private SnapshotPublishException gaveUp(long version, Pointer latest, Throwable cause) {
+    return new SnapshotPublishException(
+        "gave up moving "
+            + layout.latestKey()
+            + " in "
+            + bucket.describe()
+            + " to version "
+            + version
+            + " after "
+            + POINTER_ATTEMPTS
+            + " attempts: it keeps changing without moving forward (now version "
+            + latest.version()
+            + "); another write may be in flight, or a writer ignores write conditions",
+        cause);
   }
 
   /**
@@ -263,6 +308,11 @@ public final class SnapshotPublisher {
 
     boolean isAtLeast(long version) {
       return manifest != null && manifest.version() >= version;
+    }
+
+    /** The version it names, or -1 when there is no pointer. */
+    long version() {
+      return manifest == null ? -1 : manifest.version();
     }
   }
 }

@@ -2,9 +2,14 @@ package io.ballast.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
+import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.PutOptions;
+import io.ballast.storage.ReadCondition;
+import io.ballast.storage.ReadResult;
 import io.ballast.storage.WriteCondition;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,11 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -84,14 +92,7 @@ class SnapshotPublisherTest {
   void retriedExportReusesItsOwnBodyButRefusesOtherContent() {
     SnapshotStorageFixture.Body body = storage.body("b", 3);
     // A previous attempt stored the body and died before moving the pointer.
-    storage
-        .bucket
-        .put(
-            SnapshotStorageFixture.LAYOUT.bodyKey(7),
-            ByteStreams.read(body.file()),
-            PutOptions.of(WriteCondition.IF_ABSENT)
-                .withMetadata(Map.of(SnapshotPublisher.META_SHA256, body.stats().sha256Hex())))
-        .block();
+    storeBody(7, body);
     SnapshotPublisher publisher = storage.publisher("cp-1", 5);
 
     StepVerifier.create(publisher.publish(7, body.file(), body.stats()))
@@ -99,14 +100,7 @@ class SnapshotPublisherTest {
         .verifyComplete();
 
     SnapshotStorageFixture.Body other = storage.body("other", 1);
-    storage
-        .bucket
-        .put(
-            SnapshotStorageFixture.LAYOUT.bodyKey(8),
-            ByteStreams.read(body.file()),
-            PutOptions.of(WriteCondition.IF_ABSENT)
-                .withMetadata(Map.of(SnapshotPublisher.META_SHA256, body.stats().sha256Hex())))
-        .block();
+    storeBody(8, body);
     StepVerifier.create(publisher.publish(8, other.file(), other.stats()))
         .expectErrorSatisfies(
             e ->
@@ -116,6 +110,169 @@ class SnapshotPublisherTest {
                     .hasMessageContaining("already exists with other content"))
         .verify();
     assertThat(storage.pointer().version()).isEqualTo(7);
+  }
+
+  @Test
+  void bodyPrunedByANewerPublishBetweenPutAndHeadIsSkipped() {
+    SnapshotPublisher other = storage.publisher("cp-a", 1);
+    SnapshotStorageFixture.Body four = storage.body("four", 1);
+    other.publish(4, four.file(), four.stats()).block();
+    SnapshotStorageFixture.Body five = storage.body("five", 2);
+    storeBody(5, five); // cp-a is mid-publish of 5: body stored, pointer not yet moved
+    SnapshotStorageFixture.Body six = storage.body("six", 3);
+    // cp-b finds body 5 present, and before it looks at it, cp-a publishes 6 and prunes 4 and 5.
+    AtomicBoolean pruned = new AtomicBoolean();
+    SnapshotPublisher racing =
+        new SnapshotPublisher(
+            new HookedStorage(
+                storage.bucket,
+                (operation, key) ->
+                    operation.equals("head") && pruned.compareAndSet(false, true)
+                        ? other.publish(6, six.file(), six.stats())
+                        : Mono.empty()),
+            SnapshotStorageFixture.LAYOUT,
+            1,
+            "cp-b",
+            SnapshotStorageFixture.CLOCK);
+
+    StepVerifier.create(racing.publish(5, five.file(), five.stats()))
+        .expectNext(new PublishResult.Skipped(6))
+        .verifyComplete();
+    assertThat(storage.pointer().version()).isEqualTo(6);
+    assertThat(storage.storedVersions()).containsExactly(6L);
+  }
+
+  @Test
+  void bodyDeletedBehindThePublishersBackFailsNamingIt() {
+    SnapshotStorageFixture.Body five = storage.body("five", 2);
+    storeBody(5, five);
+    ObjectKey key = SnapshotStorageFixture.LAYOUT.bodyKey(5);
+    SnapshotPublisher publisher =
+        new SnapshotPublisher(
+            new HookedStorage(
+                storage.bucket,
+                (operation, target) ->
+                    operation.equals("head") && target.equals(key)
+                        ? storage.bucket.delete(key)
+                        : Mono.empty()),
+            SnapshotStorageFixture.LAYOUT,
+            1,
+            "cp-b",
+            SnapshotStorageFixture.CLOCK);
+
+    StepVerifier.create(publisher.publish(5, five.file(), five.stats()))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(SnapshotPublishException.class)
+                    .hasMessageContaining(key.value())
+                    .hasMessageContaining("existed and then vanished"))
+        .verify();
+    assertThat(storage.head(SnapshotStorageFixture.LAYOUT.latestKey())).isNull();
+  }
+
+  @Test
+  void pointerRewrittenWithoutMovingForwardGivesUpNamingIt() {
+    SnapshotStorageFixture.Body four = storage.body("four", 1);
+    storage.publisher("cp-a", 5).publish(4, four.file(), four.stats()).block();
+    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
+    AtomicInteger pointerWrites = new AtomicInteger();
+    // Before each of cp-b's pointer writes, a writer that ignores conditions rewrites version 4.
+    SnapshotPublisher publisher =
+        new SnapshotPublisher(
+            new HookedStorage(
+                storage.bucket,
+                (operation, key) ->
+                    operation.equals("put") && key.equals(latest)
+                        ? rewritePointer(4, "rogue-" + pointerWrites.incrementAndGet(), four)
+                        : Mono.empty()),
+            SnapshotStorageFixture.LAYOUT,
+            5,
+            "cp-b",
+            SnapshotStorageFixture.CLOCK);
+    SnapshotStorageFixture.Body five = storage.body("five", 2);
+
+    StepVerifier.create(publisher.publish(5, five.file(), five.stats()))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(SnapshotPublishException.class)
+                    .hasMessageContaining("gave up moving " + latest.value())
+                    .hasMessageContaining("to version 5 after 5 attempts")
+                    .hasMessageContaining("now version 4"))
+        .verify();
+    assertThat(pointerWrites).hasValue(5);
+    assertThat(storage.pointer().version()).isEqualTo(4);
+  }
+
+  private Mono<ObjectMeta> rewritePointer(
+      long version, String producer, SnapshotStorageFixture.Body body) {
+    byte[] json =
+        SnapshotManifest.of(
+                "default",
+                SnapshotKind.RESOURCES,
+                version,
+                SnapshotStorageFixture.CLOCK.instant(),
+                producer,
+                SnapshotStorageFixture.LAYOUT.bodyKey(version).value(),
+                body.stats())
+            .toJson();
+    return storage.bucket.put(
+        SnapshotStorageFixture.LAYOUT.latestKey(),
+        Flux.just(ByteBuffer.wrap(json)),
+        PutOptions.of(WriteCondition.NONE));
+  }
+
+  private void storeBody(long version, SnapshotStorageFixture.Body body) {
+    storage
+        .bucket
+        .put(
+            SnapshotStorageFixture.LAYOUT.bodyKey(version),
+            ByteStreams.read(body.file()),
+            PutOptions.of(WriteCondition.IF_ABSENT)
+                .withMetadata(Map.of(SnapshotPublisher.META_SHA256, body.stats().sha256Hex())))
+        .block();
+  }
+
+  /** Runs what {@code before} returns for the operation's name and key before each put and head. */
+  private static final class HookedStorage implements ObjectStorage {
+    private final ObjectStorage delegate;
+    private final BiFunction<String, ObjectKey, Mono<?>> before;
+
+    HookedStorage(ObjectStorage delegate, BiFunction<String, ObjectKey, Mono<?>> before) {
+      this.delegate = delegate;
+      this.before = before;
+    }
+
+    @Override
+    public String describe() {
+      return delegate.describe();
+    }
+
+    @Override
+    public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+      return Mono.defer(() -> before.apply("put", key)).then(delegate.put(key, body, options));
+    }
+
+    @Override
+    public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
+      return delegate.get(key, condition);
+    }
+
+    @Override
+    public Mono<ObjectMeta> head(ObjectKey key) {
+      return Mono.defer(() -> before.apply("head", key)).then(delegate.head(key));
+    }
+
+    @Override
+    public Flux<ObjectMeta> list(ObjectKey prefix) {
+      return delegate.list(prefix);
+    }
+
+    @Override
+    public Mono<Void> delete(ObjectKey key) {
+      return delegate.delete(key);
+    }
   }
 
   @Test
