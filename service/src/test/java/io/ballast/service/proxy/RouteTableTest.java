@@ -163,6 +163,20 @@ class RouteTableTest {
   }
 
   @Test
+  void aRouteWithoutMethodsTakesEveryMethodAndAnEmptyListNone() {
+    route("any", "{'uri': '/any', " + NODE + "}");
+    route("purge", "{'uri': '/purge', 'methods': ['PURGE'], " + NODE + "}");
+    route("none", "{'uri': '/none', 'methods': [], " + NODE + "}");
+    RouteTable table = table();
+
+    assertThat(matched(table, "PROPFIND", null, "/any")).isEqualTo("any");
+    assertThat(matched(table, "PURGE", null, "/any")).isEqualTo("any");
+    assertThat(matched(table, "PURGE", null, "/purge")).isEqualTo("purge");
+    assertThat(matched(table, "PROPFIND", null, "/purge")).isNull();
+    assertThat(matched(table, "GET", null, "/none")).isNull();
+  }
+
+  @Test
   void hostsAreExactCaseInsensitiveWithWildcardsAndIgnoreThePort() {
     route("exact", "{'uri': '/h', 'host': 'api.example.com', " + NODE + "}");
     route("wild", "{'uri': '/h', 'hosts': ['*.example.com'], " + NODE + "}");
@@ -353,6 +367,7 @@ class RouteTableTest {
   void otherInvalidFieldsAreNamed() {
     assertInvalid("{'uri': 'no-slash', " + NODE + "}", "uri");
     assertInvalid("{'methods': ['GET'], " + NODE + "}", "uri");
+    assertInvalid("{'uri': '/', 'methods': ['PROPFIND'], " + NODE + "}", "methods");
     assertInvalid("{'uri': '/', 'priority': 'high', " + NODE + "}", "priority");
     assertInvalid("{'uri': '/', 'upstream': {'nodes': {'a:80': -1}}}", "upstream.nodes.'a:80'");
     assertInvalid("{'uri': '/', 'upstream': {'scheme': 'grpc', 'nodes': {}}}", "upstream.scheme");
