@@ -148,7 +148,10 @@ public final class Node implements AutoCloseable {
       }
       followSources(backend, fallback, prefix, group);
       ProxyServer proxy =
-          new ProxyServer(applier::table, ProxyOptions.defaults(), metrics::countRequest);
+          new ProxyServer(
+              applier::table,
+              ProxyOptions.defaults().withEventLoops(config.workerProcesses()),
+              metrics::countRequest);
       started.push(proxy::dispose);
       for (Listen listen : config.proxyListen()) {
         try {

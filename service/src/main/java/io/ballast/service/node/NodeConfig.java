@@ -21,6 +21,7 @@ public record NodeConfig(
     String file,
     Role role,
     List<Listen> proxyListen,
+    int workerProcesses,
     SslConfig ssl,
     Listen statusListen,
     Listen adminListen,
@@ -32,6 +33,9 @@ public record NodeConfig(
     Path standaloneFile,
     Path dataDir,
     String nodeId) {
+
+  // Each is a thread; more than this many per process only adds context switches.
+  private static final int MAX_WORKER_PROCESSES = 1024;
 
   public enum Role {
     TRADITIONAL,
@@ -103,6 +107,7 @@ public record NodeConfig(
         };
 
     List<Listen> proxyListen = nodeListen(apisix);
+    int workerProcesses = workerProcesses(root.childOrEmpty("nginx_config"));
     SslConfig ssl = ssl(apisix);
     Listen status = listenBlock(apisix, "status", new Listen("127.0.0.1", 7085));
 
@@ -156,6 +161,7 @@ public record NodeConfig(
         root.file(),
         role,
         proxyListen,
+        workerProcesses,
         ssl,
         status,
         adminListen,
@@ -181,6 +187,29 @@ public record NodeConfig(
       throw ballast.error("standalone_file", "must not be empty");
     }
     return folder.resolve(given).normalize();
+  }
+
+  /**
+   * {@code nginx_config.worker_processes}: {@code auto} (the default) or a number. Ballast runs one
+   * process; the number is how many event loops its proxy runs, and {@code auto} is one per CPU, as
+   * with nginx. The other nginx settings are nginx's own and are ignored.
+   */
+  private static int workerProcesses(ConfigNode nginx) {
+    String text = nginx.string("worker_processes", "auto").trim();
+    if (text.equals("auto")) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    try {
+      int count = Integer.parseInt(text);
+      if (count >= 1 && count <= MAX_WORKER_PROCESSES) {
+        return count;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw nginx.error(
+        "worker_processes",
+        "must be auto or a number from 1 to " + MAX_WORKER_PROCESSES + ", not '" + text + "'");
   }
 
   /** {@code apisix.node_listen}: a port, a list of ports, or a list of {ip, port}. */
@@ -346,6 +375,8 @@ public record NodeConfig(
         + role.id()
         + ", proxy="
         + proxyListen
+        + ", worker_processes="
+        + workerProcesses
         + ", ssl_listen="
         + ssl.listen()
         + ", status="

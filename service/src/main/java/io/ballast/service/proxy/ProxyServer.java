@@ -51,6 +51,7 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 
 /**
  * The data-plane HTTP proxy: Reactor Netty server in front, one pooled Reactor Netty client behind.
@@ -83,8 +84,14 @@ public final class ProxyServer implements Disposable {
 
   private final HealthCheckers health = new HealthCheckers();
 
-  private final WebSocketProxy webSockets =
-      new WebSocketProxy(upstream -> health.checker(upstream.name()).orElse(null));
+  /**
+   * The proxy's own event loops ({@code nginx_config.worker_processes}), for its listeners and its
+   * upstream clients. Reactor Netty opens a new upstream connection on the loop of the request that
+   * needs it; a pooled one may belong to another loop.
+   */
+  private final LoopResources loops;
+
+  private final WebSocketProxy webSockets;
 
   /** The table whose health-checked upstreams {@link #health} probes. */
   private volatile RouteTable checkedTable;
@@ -101,11 +108,15 @@ public final class ProxyServer implements Disposable {
     this.currentTable = Objects.requireNonNull(currentTable, "currentTable");
     this.options = Objects.requireNonNull(options, "options");
     this.requestCounter = Objects.requireNonNull(requestCounter, "requestCounter");
+    this.loops = LoopResources.create("ballast-proxy", options.eventLoops(), true);
+    this.webSockets =
+        new WebSocketProxy(loops, upstream -> health.checker(upstream.name()).orElse(null));
   }
 
   /** Binds the proxy; port 0 picks a free port (see {@link DisposableServer#port()}). */
   public Mono<DisposableServer> start(String host, int port) {
     return HttpServer.create()
+        .runOn(loops)
         .host(host)
         .port(port)
         .handle(this::handle)
@@ -130,6 +141,7 @@ public final class ProxyServer implements Disposable {
             ? new HttpProtocol[] {HttpProtocol.HTTP11, HttpProtocol.H2}
             : new HttpProtocol[] {HttpProtocol.HTTP11};
     return HttpServer.create()
+        .runOn(loops)
         .host(host)
         .port(port)
         .protocol(protocols)
@@ -140,12 +152,17 @@ public final class ProxyServer implements Disposable {
         .doOnNext(servers::add);
   }
 
-  /** Stops accepting, closes the listening socket and the upstream connection pool. */
+  /**
+   * Stops accepting, closes the listening sockets and the upstream connection pools, and ends the
+   * event loops.
+   */
   public void stop() {
     servers.forEach(DisposableServer::disposeNow);
     disposed = true;
     health.close();
     providers.values().forEach(ConnectionProvider::dispose);
+    // No quiet period: nothing is accepted any more, and tests stop many proxies.
+    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
   }
 
   @Override
@@ -520,17 +537,19 @@ public final class ProxyServer implements Disposable {
 
   private HttpClient newClient(ClientKey key) {
     ConnectionProvider provider = providers.computeIfAbsent(key.pool(), this::newProvider);
-    return forUpstreams(HttpClient.create(provider), key.connectTimeout(), key.tls());
+    return forUpstreams(HttpClient.create(provider), loops, key.connectTimeout(), key.tls());
   }
 
   /**
-   * {@code client} set up to reach upstreams: no redirects followed, no compression asked for, the
-   * connect timeout, and for TLS no certificate verification (APISIX's default {@code tls.verify:
-   * false}).
+   * {@code client} set up to reach upstreams: on the proxy's event loops, no redirects followed, no
+   * compression asked for, the connect timeout, and for TLS no certificate verification (APISIX's
+   * default {@code tls.verify: false}).
    */
-  static HttpClient forUpstreams(HttpClient client, Duration connectTimeout, boolean tls) {
+  static HttpClient forUpstreams(
+      HttpClient client, LoopResources loops, Duration connectTimeout, boolean tls) {
     HttpClient built =
         client
+            .runOn(loops)
             .followRedirect(false)
             .compress(false)
             .option(

@@ -34,6 +34,7 @@ import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.WebsocketServerSpec;
 import reactor.netty.http.websocket.WebsocketInbound;
 import reactor.netty.http.websocket.WebsocketOutbound;
+import reactor.netty.resources.LoopResources;
 
 /**
  * Proxies a WebSocket upgrade on a route with APISIX's {@code enable_websocket}: opens the
@@ -71,6 +72,7 @@ final class WebSocketProxy {
   private static final List<String> REFUSAL_BODY_HEADERS =
       List.of("content-length", "content-type", "content-encoding", "transfer-encoding");
 
+  private final LoopResources loops;
   private final Function<Upstream, HealthChecker> checkers;
 
   /** Clients differ by connect timeout and TLS; WebSocket connections are never pooled. */
@@ -79,7 +81,8 @@ final class WebSocketProxy {
   private record ClientKey(Duration connectTimeout, boolean tls) {}
 
   /** {@code checkers} gives an upstream's health checker, or {@code null} when it has none. */
-  WebSocketProxy(Function<Upstream, HealthChecker> checkers) {
+  WebSocketProxy(LoopResources loops, Function<Upstream, HealthChecker> checkers) {
+    this.loops = loops;
     this.checkers = checkers;
   }
 
@@ -308,11 +311,12 @@ final class WebSocketProxy {
   private HttpClient clientFor(Upstream upstream) {
     return clients.computeIfAbsent(
         new ClientKey(upstream.timeouts().connect(), upstream.scheme().equals("https")),
-        WebSocketProxy::newClient);
+        this::newClient);
   }
 
-  private static HttpClient newClient(ClientKey key) {
+  private HttpClient newClient(ClientKey key) {
     // Not pooled: a socket may stay open for hours and must not hold a keepalive_pool slot.
-    return ProxyServer.forUpstreams(HttpClient.newConnection(), key.connectTimeout(), key.tls());
+    return ProxyServer.forUpstreams(
+        HttpClient.newConnection(), loops, key.connectTimeout(), key.tls());
   }
 }

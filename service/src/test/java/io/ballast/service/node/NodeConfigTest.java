@@ -200,11 +200,31 @@ class NodeConfigTest {
   }
 
   @Test
-  void ignoresApisixSectionsBallastDoesNotImplement() {
+  void ignoresApisixSettingsBallastDoesNotImplement() {
     NodeConfig config =
-        parse(ADMIN + "nginx_config:\n  worker_processes: auto\nplugins: [key-auth]\n");
+        parse(
+            ADMIN
+                + "nginx_config:\n  worker_processes: auto\n  error_log_level: warn\n"
+                + "plugins: [key-auth]\n");
 
     assertThat(config.role()).isEqualTo(Role.TRADITIONAL);
     assertThat(List.of(config.adminKeys())).hasSize(1);
+  }
+
+  @Test
+  void workerProcessesSetTheProxysEventLoopsAutoBeingOnePerCpu() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    assertThat(parse(ADMIN).workerProcesses()).isEqualTo(cpus);
+    assertThat(parse(ADMIN + "nginx_config:\n  worker_processes: auto\n").workerProcesses())
+        .isEqualTo(cpus);
+    assertThat(parse(ADMIN + "nginx_config:\n  worker_processes: 3\n").workerProcesses())
+        .isEqualTo(3);
+
+    for (String bad : List.of("0", "-2", "many", "1025")) {
+      assertError(
+          ADMIN + "nginx_config:\n  worker_processes: " + bad + "\n",
+          "nginx_config.worker_processes",
+          "must be auto or a number from 1 to 1024, not '" + bad + "'");
+    }
   }
 }

@@ -19,9 +19,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,6 +86,52 @@ class ProxyServerTest {
 
   private static JsonNode json(HttpResponse<String> response) {
     return TestUpstream.JSON.readTree(response.body());
+  }
+
+  @Test
+  void eventLoopsBoundTheProxysThreadsAndStopEndsThem() throws Exception {
+    TestUpstream up = upstream("one");
+    routes(route("r1", "{'uri': '/*', 'upstream': {'nodes': " + nodes(up) + "}}"));
+    Set<Thread> before = proxyThreads();
+    ProxyServer twoLoops = new ProxyServer(table::get, ProxyOptions.defaults().withEventLoops(2));
+    Set<Thread> started;
+    try {
+      DisposableServer server = twoLoops.start("127.0.0.1", 0).block(Duration.ofSeconds(10));
+      // Separate clients, so the requests arrive on separate connections, spread over the loops.
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        answers.add(
+            HttpClient.newHttpClient()
+                .sendAsync(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/x" + i))
+                        .build(),
+                    BodyHandlers.ofString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> answer : answers) {
+        assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      started = proxyThreads();
+      started.removeAll(before);
+      assertThat(started).hasSize(2);
+    } finally {
+      twoLoops.stop();
+    }
+    for (Thread thread : started) {
+      thread.join(5_000); // the loop has terminated; its thread is about to exit
+    }
+    assertThat(started).noneMatch(Thread::isAlive);
+  }
+
+  /** Live threads of Reactor Netty's loops named after the proxy's {@code ballast-proxy}. */
+  private static Set<Thread> proxyThreads() {
+    Set<Thread> threads = new HashSet<>();
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      if (thread.getName().startsWith("ballast-proxy") && thread.isAlive()) {
+        threads.add(thread);
+      }
+    }
+    return threads;
   }
 
   @Test
