@@ -8,6 +8,7 @@ import io.ballast.service.plugin.Reply;
 import io.ballast.service.plugin.ResponseHead;
 import io.ballast.service.proxy.health.HealthChecker;
 import io.ballast.service.proxy.health.HealthCheckers;
+import io.ballast.service.proxy.tls.HandshakeFailureLog;
 import io.ballast.service.proxy.tls.SniMapping;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
@@ -42,6 +43,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.netty.DisposableServer;
+import reactor.netty.NettyPipeline;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.HttpProtocol;
@@ -146,6 +148,14 @@ public final class ProxyServer implements Disposable {
         .port(port)
         .protocol(protocols)
         .secure(spec -> spec.sslContext(mapping.placeholder()).setSniAsyncMappings(mapping))
+        .doOnChannelInit(
+            (observer, channel, remote) ->
+                channel
+                    .pipeline()
+                    .addAfter(
+                        NettyPipeline.SslHandler,
+                        "ballast.tlsFailureLog",
+                        new HandshakeFailureLog()))
         .handle(this::handle)
         .bind()
         .cast(DisposableServer.class)

@@ -10,6 +10,7 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.service.plugin.PluginRegistry;
+import io.ballast.service.proxy.tls.HandshakeFailureLog;
 import io.ballast.service.proxy.tls.TestCertificates;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
@@ -112,6 +113,46 @@ class ProxyServerTlsTest {
     configure(ssl("1", "a", "a.example.com"));
 
     assertThatThrownBy(() -> handshake(address, "c.example.com")).isInstanceOf(SSLException.class);
+  }
+
+  @Test
+  void aRefusedHandshakeIsOneInfoLineWithTheReason() {
+    InetSocketAddress http11 = listen(false, null);
+    InetSocketAddress http2 = listen(true, null);
+    configure(ssl("1", "a", "a.example.com"));
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(HandshakeFailureLog.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      for (InetSocketAddress address : List.of(http11, http2)) {
+        assertThatThrownBy(() -> handshake(address, "c.example.com"))
+            .isInstanceOf(SSLException.class);
+        assertThatThrownBy(() -> handshake(address, null)).isInstanceOf(SSLException.class);
+      }
+    } finally {
+      logger.detachAppender(lines);
+    }
+
+    // One line per connection, though Netty reports each refusal more than once.
+    assertThat(lines.list)
+        .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .hasSize(4)
+        .allMatch(line -> line.startsWith("TLS with /127.0.0.1:"))
+        .filteredOn(line -> line.endsWith(" failed: no ssl for SNI 'c.example.com'"))
+        .hasSize(2);
+    assertThat(lines.list)
+        .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .filteredOn(
+            line ->
+                line.endsWith(" failed: client sent no SNI and apisix.ssl.fallback_sni is not set"))
+        .hasSize(2);
+    assertThat(lines.list)
+        .allMatch(line -> line.getLevel() == ch.qos.logback.classic.Level.INFO)
+        .allMatch(line -> line.getThrowableProxy() == null);
   }
 
   @Test
