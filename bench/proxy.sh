@@ -14,6 +14,7 @@
 # (access_log off) and as SCG's is by default; BALLAST_OPTS adds flags for Ballast only.
 # TARGETS (default "nginx ballast scg") picks the proxies to measure; BALLAST_JAR (default
 # service/target/ballast.jar, built here) measures another build, e.g. to compare two commits.
+# WRK_OPTS adds wrk flags, e.g. WRK_OPTS='-H Connection:close' for a new connection per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -196,8 +197,8 @@ results="$work/results.tsv"
 run() {
   local name=$1 url=$2 out="$work/wrk-$1.txt"
   echo "$name: warm-up ${warmup}s, then ${duration}s with $connections connections" >&2
-  wrk -t1 -c"$connections" -d"${warmup}s" "$url" >/dev/null
-  wrk -t1 -c"$connections" -d"${duration}s" --latency "$url" >"$out"
+  wrk -t1 -c"$connections" -d"${warmup}s" ${WRK_OPTS:-} "$url" >/dev/null
+  wrk -t1 -c"$connections" -d"${duration}s" --latency ${WRK_OPTS:-} "$url" >"$out"
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
