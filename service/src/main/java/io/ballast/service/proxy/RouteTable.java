@@ -606,7 +606,7 @@ public final class RouteTable {
   private static final int OTHER_METHOD = 1 << 30;
 
   /** The bit of one of the methods APISIX routes accept; {@link #OTHER_METHOD} for the rest. */
-  static int methodBit(String method) {
+  private static int methodBit(String method) {
     return switch (method) {
       case "GET" -> 1;
       case "POST" -> 1 << 1;
