@@ -128,7 +128,7 @@ class SnapshotFetcherTest {
     AtomicBoolean raced = new AtomicBoolean();
     // Between our pointer read and body read, another CP publishes v2 and prunes v1.
     ObjectStorage racing =
-        new RenamingStorage(storage.bucket, "", "") {
+        new ForwardingStorage(storage.bucket) {
           @Override
           public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
             if (key.equals(SnapshotStorageFixture.LAYOUT.bodyKey(1))
@@ -183,51 +183,45 @@ class SnapshotFetcherTest {
    * Delegates to a bucket, reading keys that start with {@code from} at {@code to} instead: lets a
    * second layout see the first one's objects.
    */
-  static class RenamingStorage implements ObjectStorage {
-    private final ObjectStorage delegate;
+  static class RenamingStorage extends ForwardingStorage {
     private final String from;
     private final String to;
 
     RenamingStorage(ObjectStorage delegate, String from, String to) {
-      this.delegate = delegate;
+      super(delegate);
       this.from = from;
       this.to = to;
     }
 
     private ObjectKey map(ObjectKey key) {
-      return !from.isEmpty() && key.value().startsWith(from)
+      return key.value().startsWith(from)
           ? ObjectKey.of(to + key.value().substring(from.length()))
           : key;
     }
 
     @Override
-    public String describe() {
-      return delegate.describe();
-    }
-
-    @Override
     public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
-      return delegate.put(map(key), body, options);
+      return super.put(map(key), body, options);
     }
 
     @Override
     public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
-      return delegate.get(map(key), condition);
+      return super.get(map(key), condition);
     }
 
     @Override
     public Mono<ObjectMeta> head(ObjectKey key) {
-      return delegate.head(map(key));
+      return super.head(map(key));
     }
 
     @Override
     public Flux<ObjectMeta> list(ObjectKey prefix) {
-      return delegate.list(map(prefix));
+      return super.list(map(prefix));
     }
 
     @Override
     public Mono<Void> delete(ObjectKey key) {
-      return delegate.delete(map(key));
+      return super.delete(map(key));
     }
   }
 }

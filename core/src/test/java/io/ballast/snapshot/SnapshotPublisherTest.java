@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
-import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.PutOptions;
-import io.ballast.storage.ReadCondition;
-import io.ballast.storage.ReadResult;
 import io.ballast.storage.WriteCondition;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -18,7 +15,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -124,12 +120,14 @@ class SnapshotPublisherTest {
     AtomicBoolean pruned = new AtomicBoolean();
     SnapshotPublisher racing =
         new SnapshotPublisher(
-            new HookedStorage(
-                storage.bucket,
-                (operation, key) ->
-                    operation.equals("head") && pruned.compareAndSet(false, true)
-                        ? other.publish(6, six.file(), six.stats())
-                        : Mono.empty()),
+            new ForwardingStorage(storage.bucket) {
+              @Override
+              public Mono<ObjectMeta> head(ObjectKey key) {
+                return pruned.compareAndSet(false, true)
+                    ? other.publish(6, six.file(), six.stats()).then(super.head(key))
+                    : super.head(key);
+              }
+            },
             SnapshotStorageFixture.LAYOUT,
             1,
             "cp-b",
@@ -149,12 +147,12 @@ class SnapshotPublisherTest {
     ObjectKey key = SnapshotStorageFixture.LAYOUT.bodyKey(5);
     SnapshotPublisher publisher =
         new SnapshotPublisher(
-            new HookedStorage(
-                storage.bucket,
-                (operation, target) ->
-                    operation.equals("head") && target.equals(key)
-                        ? storage.bucket.delete(key)
-                        : Mono.empty()),
+            new ForwardingStorage(storage.bucket) {
+              @Override
+              public Mono<ObjectMeta> head(ObjectKey target) {
+                return storage.bucket.delete(key).then(super.head(target));
+              }
+            },
             SnapshotStorageFixture.LAYOUT,
             1,
             "cp-b",
@@ -180,12 +178,18 @@ class SnapshotPublisherTest {
     // Before each of cp-b's pointer writes, a writer that ignores conditions rewrites version 4.
     SnapshotPublisher publisher =
         new SnapshotPublisher(
-            new HookedStorage(
-                storage.bucket,
-                (operation, key) ->
-                    operation.equals("put") && key.equals(latest)
-                        ? rewritePointer(4, "rogue-" + pointerWrites.incrementAndGet(), four)
-                        : Mono.empty()),
+            new ForwardingStorage(storage.bucket) {
+              @Override
+              public Mono<ObjectMeta> put(
+                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+                return key.equals(latest)
+                    ? Mono.defer(
+                            () ->
+                                rewritePointer(4, "rogue-" + pointerWrites.incrementAndGet(), four))
+                        .then(super.put(key, body, options))
+                    : super.put(key, body, options);
+              }
+            },
             SnapshotStorageFixture.LAYOUT,
             5,
             "cp-b",
@@ -232,47 +236,6 @@ class SnapshotPublisherTest {
             PutOptions.of(WriteCondition.IF_ABSENT)
                 .withMetadata(Map.of(SnapshotPublisher.META_SHA256, body.stats().sha256Hex())))
         .block();
-  }
-
-  /** Runs what {@code before} returns for the operation's name and key before each put and head. */
-  private static final class HookedStorage implements ObjectStorage {
-    private final ObjectStorage delegate;
-    private final BiFunction<String, ObjectKey, Mono<?>> before;
-
-    HookedStorage(ObjectStorage delegate, BiFunction<String, ObjectKey, Mono<?>> before) {
-      this.delegate = delegate;
-      this.before = before;
-    }
-
-    @Override
-    public String describe() {
-      return delegate.describe();
-    }
-
-    @Override
-    public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
-      return Mono.defer(() -> before.apply("put", key)).then(delegate.put(key, body, options));
-    }
-
-    @Override
-    public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
-      return delegate.get(key, condition);
-    }
-
-    @Override
-    public Mono<ObjectMeta> head(ObjectKey key) {
-      return Mono.defer(() -> before.apply("head", key)).then(delegate.head(key));
-    }
-
-    @Override
-    public Flux<ObjectMeta> list(ObjectKey prefix) {
-      return delegate.list(prefix);
-    }
-
-    @Override
-    public Mono<Void> delete(ObjectKey key) {
-      return delegate.delete(key);
-    }
   }
 
   @Test
