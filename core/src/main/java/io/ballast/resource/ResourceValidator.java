@@ -401,7 +401,7 @@ public final class ResourceValidator {
 
   /**
    * {@code vars} is only checked for its outer shape here: its expressions are checked where they
-   * are compiled (io.ballast.service.proxy.RouteVars), which both the Admin API and the data plane
+   * are compiled (io.ballast.gateway.http.RouteVars), which both the Admin API and the data plane
    * run.
    */
   private static void checkVars(Check check, JsonNode vars) {

@@ -3,8 +3,7 @@ package io.ballast.service;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
-import io.ballast.service.node.Node;
-import io.ballast.service.node.NodeConfig;
+import io.ballast.service.config.NodeConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,7 +16,7 @@ import org.springframework.context.annotation.Bean;
  * {@code java -jar ballast.jar [-c conf/config.yaml]}. The file is read and checked before anything
  * starts, so a bad file ends the process with one line naming the file, the key path and the
  * problem (exit code 2). Spring Boot runs the node's lifecycle and logging; no auto-configured web
- * server: the node binds its own ports (see {@link io.ballast.service.node.HttpEndpoints}).
+ * server: the node binds its own ports (see {@link io.ballast.service.HttpEndpoints}).
  */
 @SpringBootConfiguration(proxyBeanMethods = false)
 public class BallastApplication {

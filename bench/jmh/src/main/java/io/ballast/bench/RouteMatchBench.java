@@ -2,9 +2,9 @@ package io.ballast.bench;
 
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import io.ballast.service.proxy.RouteMatch;
-import io.ballast.service.proxy.RouteRequest;
-import io.ballast.service.proxy.RouteTable;
+import io.ballast.gateway.route.RouteMatch;
+import io.ballast.gateway.http.RouteRequest;
+import io.ballast.gateway.route.RouteTable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The provider's own keys of a {@code fallback_cp.azure_blob} block (the container and prefix keys
- * are read by {@link io.ballast.config.FallbackCpConfig}).
+ * are read by {@link io.ballast.snapshot.FallbackCpConfig}).
  *
  * @param accountName the storage account; {@code null} only with a connection string, which names
  *     it

@@ -1,7 +1,6 @@
 package io.ballast.storage.azure;
 
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageProvider;
 import io.ballast.storage.azure.AzureBlobConfig.Credentials;
@@ -121,7 +120,7 @@ public final class AzureBlobStorageProvider implements StorageProvider {
   }
 
   private static Set<String> keys() {
-    Set<String> keys = new HashSet<>(FallbackCpConfig.COMMON_BLOCK_KEYS);
+    Set<String> keys = new HashSet<>(StorageProvider.COMMON_BLOCK_KEYS);
     keys.addAll(CREDENTIAL_KEYS);
     keys.addAll(List.of("account_name", "endpoint", "timeout"));
     return Set.copyOf(keys);

@@ -3,7 +3,7 @@ package io.ballast.storage.azure;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
+import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import io.ballast.testkit.AzuriteServer;

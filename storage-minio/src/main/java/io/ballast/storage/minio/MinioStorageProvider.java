@@ -1,7 +1,6 @@
 package io.ballast.storage.minio;
 
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageProvider;
 import java.net.URI;
@@ -43,7 +42,7 @@ public final class MinioStorageProvider implements StorageProvider {
 
   @Override
   public StorageBackend create(ConfigNode block) {
-    Set<String> allowed = new HashSet<>(FallbackCpConfig.COMMON_BLOCK_KEYS);
+    Set<String> allowed = new HashSet<>(StorageProvider.COMMON_BLOCK_KEYS);
     allowed.addAll(OWN_KEYS);
     block.rejectUnknownKeys(allowed);
 

@@ -2,7 +2,7 @@ package io.ballast.storage.minio;
 
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
+import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import java.net.URI;

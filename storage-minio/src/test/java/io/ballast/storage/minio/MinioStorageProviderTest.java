@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.config.ConfigException;
-import io.ballast.config.FallbackCpConfig;
+import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import org.junit.jupiter.api.Test;

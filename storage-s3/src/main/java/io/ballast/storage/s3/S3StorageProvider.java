@@ -1,7 +1,6 @@
 package io.ballast.storage.s3;
 
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageProvider;
 import java.net.URI;
@@ -66,7 +65,7 @@ public final class S3StorageProvider implements StorageProvider {
 
   /** Reads and checks the block; does no I/O. */
   static S3Settings settings(ConfigNode block) {
-    Set<String> allowed = new HashSet<>(FallbackCpConfig.COMMON_BLOCK_KEYS);
+    Set<String> allowed = new HashSet<>(StorageProvider.COMMON_BLOCK_KEYS);
     allowed.addAll(OWN_KEYS);
     block.rejectUnknownKeys(allowed);
 

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
-import io.ballast.config.FallbackCpConfig;
+import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;

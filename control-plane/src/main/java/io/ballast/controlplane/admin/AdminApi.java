@@ -1,0 +1,408 @@
+package io.ballast.controlplane.admin;
+
+import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.controlplane.store.StoreConflictException;
+import io.ballast.controlplane.store.StoredResource;
+import io.ballast.gateway.plugin.PluginRegistry;
+import io.ballast.gateway.route.RouteTable;
+import io.ballast.resource.InvalidResourceException;
+import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import io.ballast.resource.ResourceValidator;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.RequestPredicates;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * APISIX's Admin API (v3 response shapes) for routes, services, upstreams and consumers, over a
+ * {@link ConfigStore}. Every request needs one of the admin keys in the {@code X-API-KEY} header or
+ * the {@code api_key} query parameter. Nothing reaches the store unless the validator accepts it.
+ */
+public final class AdminApi {
+
+  static final String PREFIX = "/apisix/admin";
+  private static final String KEY_HEADER = "X-API-KEY";
+  private static final String KEY_PARAM = "api_key";
+  private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
+
+  private final ConfigStore store;
+  private final List<byte[]> keyDigests;
+  private final AdminIds ids;
+  private final JsonMapper mapper = Json.mapper();
+
+  /** The plugins the data planes run: a write they could not compile is refused here. */
+  private final PluginRegistry plugins = PluginRegistry.standard();
+
+  private AdminApi(ConfigStore store, Set<String> adminKeys, Clock clock) {
+    this.store = store;
+    this.keyDigests = adminKeys.stream().map(AdminApi::sha256).toList();
+    this.ids = new AdminIds(clock);
+  }
+
+  /**
+   * The Admin API's endpoints under {@code /apisix/admin}.
+   *
+   * @param adminKeys the accepted keys ({@code deployment.admin.admin_key[].key}); at least one
+   */
+  public static RouterFunction<ServerResponse> routes(ConfigStore store, Set<String> adminKeys) {
+    return routes(store, adminKeys, Clock.systemUTC());
+  }
+
+  static RouterFunction<ServerResponse> routes(
+      ConfigStore store, Set<String> adminKeys, Clock clock) {
+    if (adminKeys.isEmpty() || adminKeys.stream().anyMatch(key -> key == null || key.isBlank())) {
+      throw new IllegalArgumentException(
+          "the Admin API needs at least one non-blank key in deployment.admin.admin_key[].key");
+    }
+    AdminApi api = new AdminApi(store, Set.copyOf(adminKeys), clock);
+    return RouterFunctions.route(RequestPredicates.path(PREFIX + "/**"), api::handle);
+  }
+
+  /** A request the API refuses, with the status and message to answer. */
+  private static final class AdminError extends RuntimeException {
+    private final HttpStatus status;
+
+    AdminError(HttpStatus status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+  }
+
+  private Mono<ServerResponse> handle(ServerRequest request) {
+    return Mono.defer(() -> dispatch(request)).onErrorResume(this::errorResponse);
+  }
+
+  private Mono<ServerResponse> dispatch(ServerRequest request) {
+    if (!authorized(request)) {
+      throw new AdminError(
+          HttpStatus.UNAUTHORIZED,
+          "failed to check token: missing or wrong admin key (" + KEY_HEADER + " header)");
+    }
+    // "/apisix/admin/routes/1" gives ["", "routes", "1"]
+    String[] segments = request.path().substring(PREFIX.length()).split("/", -1);
+    boolean wellFormed =
+        (segments.length == 2 || segments.length == 3)
+            && Arrays.stream(segments).skip(1).noneMatch(String::isEmpty);
+    if (!wellFormed) {
+      throw new AdminError(HttpStatus.NOT_FOUND, "unknown Admin API path " + request.path());
+    }
+    ResourceType type =
+        ResourceType.fromPlural(segments[1])
+            .orElseThrow(
+                () ->
+                    new AdminError(
+                        HttpStatus.NOT_FOUND,
+                        "unknown resource type '"
+                            + segments[1]
+                            + "'; this API serves "
+                            + Arrays.stream(ResourceType.values())
+                                .map(ResourceType::plural)
+                                .collect(Collectors.joining(", "))));
+    HttpMethod method = request.method();
+    if (segments.length == 2) {
+      if (HttpMethod.GET.equals(method)) {
+        return list(type);
+      }
+      if (HttpMethod.PUT.equals(method)) {
+        return request
+            .bodyToMono(byte[].class)
+            .defaultIfEmpty(new byte[0])
+            .flatMap(body -> putWithIdInBody(type, body));
+      }
+      if (HttpMethod.POST.equals(method) && type != ResourceType.CONSUMERS) {
+        return request
+            .bodyToMono(byte[].class)
+            .defaultIfEmpty(new byte[0])
+            .flatMap(body -> post(type, body));
+      }
+      return methodNotAllowed(
+          request, type == ResourceType.CONSUMERS ? "GET, PUT" : "GET, PUT, POST");
+    }
+    String id = segments[2];
+    if (HttpMethod.GET.equals(method)) {
+      return get(type, id);
+    }
+    if (HttpMethod.PUT.equals(method)) {
+      return request
+          .bodyToMono(byte[].class)
+          .defaultIfEmpty(new byte[0])
+          .flatMap(body -> put(type, id, parse(body)));
+    }
+    if (HttpMethod.PATCH.equals(method)) {
+      return request
+          .bodyToMono(byte[].class)
+          .defaultIfEmpty(new byte[0])
+          .flatMap(body -> patch(type, id, parse(body)));
+    }
+    if (HttpMethod.DELETE.equals(method)) {
+      return delete(type, id);
+    }
+    return methodNotAllowed(request, "GET, PUT, PATCH, DELETE");
+  }
+
+  private Mono<ServerResponse> list(ResourceType type) {
+    Map<String, StoredResource> resources = store.view().resources(type);
+    ObjectNode body = mapper.createObjectNode();
+    body.put("total", resources.size());
+    ArrayNode list = body.putArray("list");
+    resources.values().forEach(stored -> list.add(single(stored)));
+    return json(HttpStatus.OK, body);
+  }
+
+  private Mono<ServerResponse> get(ResourceType type, String id) {
+    StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
+    return json(HttpStatus.OK, single(stored));
+  }
+
+  private Mono<ServerResponse> putWithIdInBody(ResourceType type, byte[] body) {
+    ObjectNode value = parse(body);
+    JsonNode given = value.get(ResourceValidator.idField(type));
+    String id = null;
+    if (given != null && !given.isNull()) {
+      id = given.isString() || given.isIntegralNumber() ? given.asString() : given.toString();
+    }
+    return put(type, id, value);
+  }
+
+  private Mono<ServerResponse> post(ResourceType type, byte[] body) {
+    ObjectNode value = parse(body);
+    String idField = ResourceValidator.idField(type);
+    if (value.has(idField)) {
+      throw new AdminError(
+          HttpStatus.BAD_REQUEST,
+          "wrong "
+              + type.singular()
+              + " id: field '"
+              + idField
+              + "' must not be given with POST, which generates it; use PUT "
+              + PREFIX
+              + "/"
+              + type.plural()
+              + "/{id} to choose it");
+    }
+    String id = ids.next();
+    while (store.get(type, id).isPresent()) {
+      id = ids.next();
+    }
+    return put(type, id, value);
+  }
+
+  private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
+    Resource resource = ResourceValidator.validate(type, id, value);
+    checkCompiles(resource);
+    return write(() -> store.put(resource))
+        .flatMap(
+            stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
+  }
+
+  /**
+   * A JSON merge patch (RFC 7396) of the stored value, as APISIX's PATCH does: objects merge,
+   * {@code null} removes a field, anything else replaces it. Concurrent writes to the same resource
+   * between the read and the write are not detected: the last writer wins.
+   */
+  private Mono<ServerResponse> patch(ResourceType type, String id, ObjectNode patch) {
+    StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
+    ObjectNode merged = stored.resource().value().deepCopy();
+    mergePatch(merged, patch);
+    return put(type, id, merged);
+  }
+
+  /**
+   * Compiles the resource as a data plane would, so that nothing reaches the store that every data
+   * plane would refuse (and, refusing the snapshot, stop following changes). Consumers are compiled
+   * together, so two consumers cannot hold the same credential.
+   */
+  private void checkCompiles(Resource resource) {
+    Map<String, Resource> consumers = new TreeMap<>();
+    store
+        .view()
+        .resources(ResourceType.CONSUMERS)
+        .forEach((consumerId, stored) -> consumers.put(consumerId, stored.resource()));
+    if (resource.type() == ResourceType.CONSUMERS) {
+      consumers.put(resource.id(), resource);
+    }
+    try {
+      RouteTable.check(resource, plugins, consumers.values());
+    } catch (IllegalArgumentException e) {
+      throw new AdminError(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  private static void mergePatch(ObjectNode target, ObjectNode patch) {
+    for (Map.Entry<String, JsonNode> field : patch.properties()) {
+      JsonNode value = field.getValue();
+      JsonNode existing = target.get(field.getKey());
+      if (value.isNull()) {
+        target.remove(field.getKey());
+      } else if (value.isObject() && existing != null && existing.isObject()) {
+        mergePatch((ObjectNode) existing, (ObjectNode) value);
+      } else {
+        target.set(field.getKey(), value.deepCopy());
+      }
+    }
+  }
+
+  private Mono<ServerResponse> delete(ResourceType type, String id) {
+    return write(() -> store.delete(type, id))
+        .flatMap(
+            deleted -> {
+              if (deleted.isEmpty()) {
+                return Mono.error(notFound(type, id));
+              }
+              ObjectNode body = mapper.createObjectNode();
+              body.put("deleted", id);
+              body.put("key", key(type, id));
+              return json(HttpStatus.OK, body);
+            });
+  }
+
+  /** Store writes wait for the disk; keep them off the event loop. */
+  private static <T> Mono<T> write(Callable<T> write) {
+    return Mono.fromCallable(write).subscribeOn(Schedulers.boundedElastic());
+  }
+
+  private ObjectNode parse(byte[] body) {
+    if (body.length == 0) {
+      throw new AdminError(HttpStatus.BAD_REQUEST, "invalid request body: it is empty");
+    }
+    JsonNode node;
+    try {
+      node = mapper.readTree(body);
+    } catch (JacksonException e) {
+      TokenStreamLocation where = e.getLocation();
+      throw new AdminError(
+          HttpStatus.BAD_REQUEST,
+          "invalid request body: not valid JSON"
+              + (where == null
+                  ? ""
+                  : " at line " + where.getLineNr() + ", column " + where.getColumnNr())
+              + ": "
+              + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new AdminError(
+          HttpStatus.BAD_REQUEST,
+          "invalid request body: expected a JSON object, got "
+              + (node == null ? "nothing" : node.getNodeType().name().toLowerCase()));
+    }
+    return (ObjectNode) node;
+  }
+
+  private ObjectNode single(StoredResource stored) {
+    Resource resource = stored.resource();
+    ObjectNode node = mapper.createObjectNode();
+    node.put("key", key(resource.type(), resource.id()));
+    node.set("value", resource.value());
+    node.put("createdIndex", stored.createdIndex());
+    node.put("modifiedIndex", stored.modifiedIndex());
+    return node;
+  }
+
+  private static String key(ResourceType type, String id) {
+    return "/apisix/" + type.plural() + "/" + id;
+  }
+
+  private static AdminError notFound(ResourceType type, String id) {
+    return new AdminError(HttpStatus.NOT_FOUND, type.singular() + " '" + id + "' not found");
+  }
+
+  private Mono<ServerResponse> methodNotAllowed(ServerRequest request, String allowed) {
+    ObjectNode body = mapper.createObjectNode();
+    body.put(
+        "error_msg",
+        "method "
+            + request.method().name()
+            + " is not supported on "
+            + request.path()
+            + "; allowed: "
+            + allowed);
+    return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
+        .header(HttpHeaders.ALLOW, allowed)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(mapper.writeValueAsBytes(body));
+  }
+
+  private boolean authorized(ServerRequest request) {
+    String presented = request.headers().firstHeader(KEY_HEADER);
+    if (presented == null) {
+      presented = request.queryParam(KEY_PARAM).orElse(null);
+    }
+    if (presented == null) {
+      return false;
+    }
+    // Compare digests, so that every comparison takes the same time whatever the key's length.
+    byte[] digest = sha256(presented);
+    boolean match = false;
+    for (byte[] key : keyDigests) {
+      match |= MessageDigest.isEqual(digest, key);
+    }
+    return match;
+  }
+
+  private Mono<ServerResponse> errorResponse(Throwable error) {
+    if (error instanceof AdminError adminError) {
+      return error(adminError.status, adminError.getMessage());
+    }
+    if (error instanceof InvalidResourceException || error instanceof StoreConflictException) {
+      return error(HttpStatus.BAD_REQUEST, error.getMessage());
+    }
+    if (error instanceof DataBufferLimitException) {
+      return error(HttpStatus.PAYLOAD_TOO_LARGE, "invalid request body: " + error.getMessage());
+    }
+    // Details (paths, I/O errors) stay in the log; the client gets an id to quote.
+    String incident = Long.toString(System.nanoTime(), 36);
+    log.error("Admin API request failed (incident {})", incident, error);
+    return error(
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        "internal error; incident " + incident + " in the CP log");
+  }
+
+  private Mono<ServerResponse> error(HttpStatus status, String message) {
+    ObjectNode body = mapper.createObjectNode();
+    body.put("error_msg", message);
+    return json(status, body);
+  }
+
+  private Mono<ServerResponse> json(HttpStatus status, JsonNode body) {
+    return ServerResponse.status(status)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(mapper.writeValueAsBytes(body));
+  }
+
+  private static byte[] sha256(String key) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.ballast.controlplane.store;
+
+import io.ballast.fs.DurableFiles;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.TreeMap;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code checkpoint.ndjson}: the full store at one revision. A header line {@code
+ * {"format":1,"revision":N,"count":K}} then one line per resource {@code {"type","id","value",
+ * "created_index","modified_index"}}. Replaced atomically, so it is always whole.
+ */
+final class Checkpoint {
+
+  static final String FILE = "checkpoint.ndjson";
+  private static final int FORMAT = 1;
+
+  private Checkpoint() {}
+
+  static void write(Path dir, StoreView view, JsonMapper mapper) throws IOException {
+    DurableFiles.replace(
+        dir.resolve(FILE),
+        out -> {
+          ObjectNode header = mapper.createObjectNode();
+          header.put("format", FORMAT);
+          header.put("revision", view.revision());
+          header.put("count", view.size());
+          writeLine(out, mapper, header);
+          for (ResourceType type : ResourceType.values()) {
+            for (StoredResource stored : view.resources(type).values()) {
+              ObjectNode line = mapper.createObjectNode();
+              line.put("type", type.plural());
+              line.put("id", stored.resource().id());
+              line.set("value", stored.resource().value());
+              line.put("created_index", stored.createdIndex());
+              line.put("modified_index", stored.modifiedIndex());
+              writeLine(out, mapper, line);
+            }
+          }
+        });
+  }
+
+  /** Reads the checkpoint in {@code dir}, or an empty view when there is none. */
+  static StoreView read(Path dir, JsonMapper mapper) throws IOException {
+    Path file = dir.resolve(FILE);
+    if (!Files.exists(file)) {
+      return StoreView.empty();
+    }
+    Map<ResourceType, TreeMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
+    long[] header = new long[2]; // revision, count
+    JsonLines.Result result =
+        JsonLines.read(
+            file,
+            mapper,
+            (lineNumber, node) -> {
+              if (lineNumber == 1) {
+                long format = StoreFields.longValue(node, "format");
+                if (format != FORMAT) {
+                  throw new IllegalArgumentException(
+                      "field 'format' is " + format + ", this version reads " + FORMAT);
+                }
+                header[0] = StoreFields.longValue(node, "revision");
+                header[1] = StoreFields.longValue(node, "count");
+                return;
+              }
+              ResourceType type = StoreFields.type(node);
+              String id = StoreFields.string(node, "id");
+              Resource resource = new Resource(type, id, StoreFields.object(node, "value"));
+              StoredResource stored =
+                  new StoredResource(
+                      resource,
+                      StoreFields.longValue(node, "created_index"),
+                      StoreFields.longValue(node, "modified_index"));
+              maps.computeIfAbsent(type, t -> new TreeMap<>()).put(id, stored);
+            });
+    long resources = result.lines() - 1;
+    if (result.lines() == 0 || result.tornTail() || resources != header[1]) {
+      throw new IllegalStateException(
+          "corrupt store file "
+              + file
+              + ": incomplete, header says "
+              + header[1]
+              + " resources, found "
+              + Math.max(resources, 0)
+              + (result.tornTail() ? " and an unterminated last line" : ""));
+    }
+    return StoreView.of(header[0], maps);
+  }
+
+  private static void writeLine(OutputStream out, JsonMapper mapper, JsonNode node)
+      throws IOException {
+    out.write(mapper.writeValueAsBytes(node));
+    out.write('\n');
+  }
+}

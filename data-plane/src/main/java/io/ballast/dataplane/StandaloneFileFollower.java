@@ -1,0 +1,272 @@
+package io.ballast.dataplane;
+
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.dataplane.StandaloneFile.Format;
+import io.ballast.dataplane.StandaloneFile.IncompleteFileException;
+import io.ballast.dataplane.StandaloneFile.InvalidFileException;
+import io.ballast.resource.ResourceSet;
+import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.SnapshotContent;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedSnapshot;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Serves APISIX's standalone file and reloads it when it changes. Each content that parses and
+ * validates becomes a new resources snapshot applied through {@link SnapshotApplier}; content that
+ * does not keeps the configuration served and is reported by {@link #lastError()}.
+ *
+ * <p>Two triggers look at the file: a {@link WatchService} on its folder, for a prompt reload, and
+ * a poll every {@code pollInterval}, because watch events are not delivered on some filesystems
+ * (network mounts, some container volumes) and a Kubernetes ConfigMap changes the file by swapping
+ * a symlink. Each look reads the file and compares its SHA-256 with the last content seen, so an
+ * edit is found even when the modification time does not move (coarse timestamps) and an unchanged
+ * file costs one read and no parse.
+ *
+ * <p>Versions are the file's modification time in milliseconds, raised past the version served when
+ * that is not newer: they never go down, also across restarts that serve the local cache.
+ */
+public final class StandaloneFileFollower implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(StandaloneFileFollower.class);
+  private static final String MISSING = "missing";
+
+  private final Path file;
+  private final Format format;
+  private final SnapshotApplier applier;
+  private final Path workDir;
+  private final Function<String, String> env;
+  private final Duration pollInterval;
+  private final String producer;
+  private final Clock clock;
+
+  /** SHA-256 of the last content handled (or {@link #MISSING}): the same content is not redone. */
+  private String lastSeen;
+
+  private long lastVersion = SnapshotApplier.NONE;
+  private volatile Instant lastCheck;
+  private volatile String lastError;
+  private Disposable poll;
+  private WatchService watcher;
+
+  public StandaloneFileFollower(
+      Path file,
+      Format format,
+      SnapshotApplier applier,
+      Path workDir,
+      Function<String, String> env,
+      Duration pollInterval,
+      String producer,
+      Clock clock) {
+    this.file = file.toAbsolutePath().normalize();
+    this.format = format;
+    this.applier = applier;
+    this.workDir = workDir;
+    this.env = env;
+    this.pollInterval = pollInterval;
+    this.producer = producer;
+    this.clock = clock;
+  }
+
+  /** Reads the file once, then follows its changes until {@link #close()}. */
+  public void start() {
+    check();
+    startWatching();
+    poll =
+        Flux.interval(pollInterval, pollInterval, Schedulers.boundedElastic())
+            .onBackpressureDrop()
+            .subscribe(tick -> check());
+  }
+
+  /** One look at the file: applies its content if it changed and is valid. */
+  public synchronized void check() {
+    lastCheck = clock.instant();
+    byte[] bytes;
+    long modifiedMillis;
+    try {
+      bytes = Files.readAllBytes(file);
+      modifiedMillis = Files.getLastModifiedTime(file).toMillis();
+    } catch (NoSuchFileException e) {
+      if (!MISSING.equals(lastSeen)) {
+        log.warn("{} does not exist; serving what was loaded before, if anything", file);
+      }
+      lastSeen = MISSING;
+      lastError = file + ": file not found";
+      return;
+    } catch (IOException e) {
+      // Maybe a moment's trouble (a file being replaced): the next look tries again.
+      lastError = file + ": cannot be read: " + e;
+      return;
+    }
+    String sha = sha256(bytes);
+    if (sha.equals(lastSeen)) {
+      return;
+    }
+    try {
+      handle(new String(bytes, StandardCharsets.UTF_8), modifiedMillis);
+      lastSeen = sha;
+    } catch (UncheckedIOException e) {
+      lastError = file + ": cannot build the snapshot: " + e.getMessage();
+      log.error("{}", lastError);
+    }
+  }
+
+  private void handle(String text, long modifiedMillis) {
+    long version =
+        Math.max(
+            modifiedMillis, Math.max(applier.version(SnapshotKind.RESOURCES), lastVersion) + 1);
+    ResourceSet resources;
+    try {
+      resources = StandaloneFile.parse(text, file.toString(), format, env);
+    } catch (IncompleteFileException e) {
+      lastError = e.getMessage();
+      log.info(
+          "{}; still serving version {}", e.getMessage(), applier.version(SnapshotKind.RESOURCES));
+      return;
+    } catch (InvalidFileException e) {
+      lastError = e.getMessage();
+      applier.reject(version, Source.FILE, e.getMessage());
+      return;
+    }
+    VerifiedSnapshot snapshot = write(resources, version);
+    // Cleared before the swap: whoever sees the new version served must not see the old error.
+    lastError = null;
+    try {
+      if (applier.apply(snapshot, Source.FILE, Optional.empty())) {
+        lastVersion = version;
+      } else {
+        lastError =
+            applier.lastRejection().map(SnapshotApplier.Rejection::reason).orElse("refused");
+      }
+    } finally {
+      try {
+        Files.deleteIfExists(snapshot.body());
+      } catch (IOException e) {
+        log.debug("cannot delete {}: {}", snapshot.body(), e.toString());
+      }
+    }
+  }
+
+  private VerifiedSnapshot write(ResourceSet resources, long version) {
+    try {
+      Files.createDirectories(workDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + workDir, e);
+    }
+    Path body = workDir.resolve("file-" + version + ".ndjson.gz");
+    BodyStats stats = SnapshotContent.writeResources(resources, body);
+    SnapshotManifest manifest =
+        SnapshotManifest.of(
+            "default",
+            SnapshotKind.RESOURCES,
+            version,
+            clock.instant(),
+            producer,
+            file.toString(),
+            stats);
+    return new VerifiedSnapshot(manifest, body);
+  }
+
+  private void startWatching() {
+    Path folder = file.getParent();
+    try {
+      watcher = folder.getFileSystem().newWatchService();
+      folder.register(
+          watcher,
+          StandardWatchEventKinds.ENTRY_CREATE,
+          StandardWatchEventKinds.ENTRY_MODIFY,
+          StandardWatchEventKinds.ENTRY_DELETE);
+    } catch (IOException | UnsupportedOperationException e) {
+      log.warn("cannot watch {} ({}); polling it every {}", folder, e, pollInterval);
+      return;
+    }
+    Thread thread = new Thread(this::watch, "standalone-file-watch");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void watch() {
+    try {
+      while (true) {
+        WatchKey key = watcher.take();
+        boolean ours = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+          ours |=
+              event.kind() == StandardWatchEventKinds.OVERFLOW
+                  || file.getFileName().equals(event.context());
+        }
+        if (ours) {
+          check();
+        }
+        if (!key.reset()) {
+          log.warn(
+              "{} can no longer be watched; polling it every {}", file.getParent(), pollInterval);
+          return;
+        }
+      }
+    } catch (ClosedWatchServiceException | InterruptedException e) {
+      // closed: the node is stopping
+    } catch (RuntimeException e) {
+      log.error("watching {} failed; polling it every {}", file, pollInterval, e);
+    }
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public Optional<Instant> lastCheck() {
+    return Optional.ofNullable(lastCheck);
+  }
+
+  /** Why the file's current content is not served; empty when it is. */
+  public Optional<String> lastError() {
+    return Optional.ofNullable(lastError);
+  }
+
+  @Override
+  public void close() {
+    if (poll != null) {
+      poll.dispose();
+    }
+    if (watcher != null) {
+      try {
+        watcher.close();
+      } catch (IOException e) {
+        log.debug("closing the watch on {}: {}", file, e.toString());
+      }
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.ballast.dataplane;
+
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.FetchResult;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotFormatException;
+import io.ballast.snapshot.SnapshotIntegrityException;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
+ * pointer costs no body) and applies what is newer. Runs while {@code wanted} says so: always for
+ * API7's standalone mode, only while the CP is unreachable otherwise.
+ */
+public final class StorageFollower implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(StorageFollower.class);
+
+  private final SnapshotFetcher fetcher;
+  private final SnapshotKind kind;
+  private final SnapshotApplier applier;
+  private final Duration interval;
+  private final BooleanSupplier wanted;
+  private final Path downloadDir;
+  private volatile ETag pointerEtag;
+  private volatile Instant lastPoll;
+  private volatile String lastError;
+  private Disposable loop;
+
+  public StorageFollower(
+      SnapshotFetcher fetcher,
+      SnapshotKind kind,
+      SnapshotApplier applier,
+      Duration interval,
+      BooleanSupplier wanted,
+      Path downloadDir,
+      Optional<ETag> cachedPointerEtag) {
+    this.fetcher = fetcher;
+    this.kind = kind;
+    this.applier = applier;
+    this.interval = interval;
+    this.wanted = wanted;
+    this.downloadDir = downloadDir;
+    this.pointerEtag = cachedPointerEtag.orElse(null);
+  }
+
+  public void start() {
+    loop =
+        Flux.interval(Duration.ZERO, interval)
+            .onBackpressureDrop()
+            .concatMap(tick -> wanted.getAsBoolean() ? pollOnce() : Mono.empty(), 1)
+            .subscribe();
+  }
+
+  private Mono<Void> pollOnce() {
+    lastPoll = Instant.now();
+    return Mono.fromCallable(() -> Files.createDirectories(downloadDir))
+        .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
+        .doOnNext(
+            result -> {
+              // Cleared before handling, which may report a bucket that holds no snapshot yet.
+              lastError = null;
+              handle(result);
+            })
+        .then()
+        .onErrorResume(
+            error -> {
+              lastError = error.getMessage();
+              if (error instanceof SnapshotIntegrityException
+                  || error instanceof SnapshotFormatException) {
+                // The version is in the message (the body key); the manifest itself may be what
+                // failed.
+                applier.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
+              }
+              log.warn(
+                  "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
+              return Mono.empty();
+            });
+  }
+
+  private void handle(FetchResult result) {
+    if (result instanceof FetchResult.Fetched fetched) {
+      try {
+        applier.apply(
+            new VerifiedSnapshot(fetched.manifest(), fetched.bodyFile()),
+            Source.STORAGE,
+            Optional.of(fetched.pointerEtag()));
+        // Remember the pointer whatever the outcome: re-reading an older or refused body gains
+        // nothing; the next change of the pointer is what matters.
+        pointerEtag = fetched.pointerEtag();
+      } finally {
+        try {
+          Files.deleteIfExists(fetched.bodyFile());
+        } catch (IOException e) {
+          log.debug("cannot delete {}: {}", fetched.bodyFile(), e.toString());
+        }
+      }
+    } else if (result instanceof FetchResult.Missing) {
+      lastError = "no " + kind.id() + " snapshot in storage yet";
+    }
+  }
+
+  public SnapshotKind kind() {
+    return kind;
+  }
+
+  public Optional<Instant> lastPoll() {
+    return Optional.ofNullable(lastPoll);
+  }
+
+  public Optional<String> lastError() {
+    return Optional.ofNullable(lastError);
+  }
+
+  @Override
+  public void close() {
+    if (loop != null) {
+      loop.dispose();
+    }
+  }
+}

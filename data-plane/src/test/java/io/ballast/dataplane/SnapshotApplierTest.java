@@ -1,0 +1,195 @@
+package io.ballast.dataplane;
+
+import static io.ballast.dataplane.Snapshots.entry;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SnapshotApplierTest {
+
+  @TempDir Path dir;
+  private LocalCache cache;
+  private SnapshotApplier applier;
+
+  @BeforeEach
+  void create() {
+    cache = new LocalCache(dir.resolve("cache"));
+    applier = new SnapshotApplier(cache, Clock.systemUTC());
+  }
+
+  private VerifiedSnapshot routeTo(long version, String uri) {
+    return Snapshots.resources(dir, version, Snapshots.routeTo(uri));
+  }
+
+  private boolean routes(String uri) {
+    return applier.table().match("GET", "h", uri).isPresent();
+  }
+
+  @Test
+  void servesNothingBeforeTheFirstSnapshot() {
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(SnapshotApplier.NONE);
+    assertThat(applier.serving()).isEmpty();
+    assertThat(routes("/ip")).isFalse();
+  }
+
+  @Test
+  void appliesAValidSnapshot() {
+    assertThat(applier.apply(routeTo(3, "/ip"), Source.CONTROL_PLANE, Optional.empty())).isTrue();
+
+    assertThat(routes("/ip")).isTrue();
+    assertThat(routes("/other")).isFalse();
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(3);
+    assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
+    assertThat(applier.lastRejection()).isEmpty();
+  }
+
+  @Test
+  void neverGoesBackToALowerVersion() {
+    applier.apply(routeTo(5, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+
+    assertThat(applier.apply(routeTo(4, "/old"), Source.STORAGE, Optional.empty())).isFalse();
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(5);
+    assertThat(routes("/ip")).isTrue();
+    assertThat(routes("/old")).isFalse();
+    assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
+  }
+
+  @Test
+  void theSameVersionFromAnotherSourceRelabelsItButNeverToCache() {
+    applier.apply(routeTo(5, "/ip"), Source.STORAGE, Optional.empty());
+    var table = applier.table();
+
+    assertThat(applier.apply(routeTo(5, "/ip"), Source.CONTROL_PLANE, Optional.empty())).isTrue();
+    assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
+    assertThat(applier.table()).isSameAs(table);
+
+    assertThat(applier.apply(routeTo(5, "/ip"), Source.CACHE, Optional.empty())).isTrue();
+    assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
+  }
+
+  @Test
+  void refusesARouteNamingAMissingUpstreamAndKeepsServing() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    VerifiedSnapshot dangling =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(entry("routes", "r1", "{\"uri\":\"/new\",\"upstream_id\":\"missing\"}")));
+
+    assertThat(applier.apply(dangling, Source.STORAGE, Optional.empty())).isFalse();
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(routes("/ip")).isTrue();
+    assertThat(routes("/new")).isFalse();
+    SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
+    assertThat(rejection.version()).isEqualTo(2);
+    assertThat(rejection.source()).isEqualTo(Source.STORAGE);
+    assertThat(rejection.reason()).contains("r1").contains("upstream_id").contains("missing");
+  }
+
+  @Test
+  void refusesAnUnknownPluginAndKeepsServing() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    VerifiedSnapshot unknownPlugin =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(
+                entry("global_rules", "g", "{\"plugins\":{\"request-id\":{},\"ext-plugin\":{}}}"),
+                entry(
+                    "routes",
+                    "r1",
+                    "{\"uri\":\"/new\",\"upstream\":{\"nodes\":{\"127.0.0.1:80\":1}}}")));
+
+    assertThat(applier.apply(unknownPlugin, Source.STORAGE, Optional.empty())).isFalse();
+
+    assertThat(routes("/ip")).isTrue();
+    assertThat(routes("/new")).isFalse();
+    assertThat(applier.lastRejection().orElseThrow().reason())
+        .contains("global_rule 'g': plugins.ext-plugin: unknown plugin 'ext-plugin'");
+  }
+
+  @Test
+  void refusesAnInvalidLineAndKeepsServing() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    VerifiedSnapshot invalid =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(entry("upstreams", "u1", "{\"type\":\"no-such-balancer\",\"nodes\":{}}")));
+
+    assertThat(applier.apply(invalid, Source.CONTROL_PLANE, Optional.empty())).isFalse();
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(routes("/ip")).isTrue();
+    SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
+    assertThat(rejection.version()).isEqualTo(2);
+    assertThat(rejection.reason()).contains("line 1").contains("u1");
+  }
+
+  @Test
+  void savesAnAppliedSnapshotInTheCacheWithItsStorageEtag() {
+    applier.apply(routeTo(7, "/ip"), Source.STORAGE, Optional.of(ETag.of("pointer-7")));
+
+    LocalCache.Entry cached = cache.load(SnapshotKind.RESOURCES).orElseThrow();
+    assertThat(cached.snapshot().version()).isEqualTo(7);
+    assertThat(cached.storageEtag()).contains(ETag.of("pointer-7"));
+  }
+
+  @Test
+  void doesNotSaveASnapshotThatCameFromTheCache() {
+    applier.apply(routeTo(7, "/ip"), Source.CACHE, Optional.empty());
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(7);
+    assertThat(cache.load(SnapshotKind.RESOURCES)).isEmpty();
+  }
+
+  @Test
+  void aRefusedSnapshotIsNotCached() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    applier.apply(
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(entry("routes", "r1", "{\"uri\":\"/x\",\"upstream_id\":\"missing\"}"))),
+        Source.CONTROL_PLANE,
+        Optional.empty());
+
+    assertThat(cache.load(SnapshotKind.RESOURCES).orElseThrow().snapshot().version()).isEqualTo(1);
+  }
+
+  @Test
+  void instanceSnapshotsChangeOnlyTheInstanceVersion() {
+    applier.apply(routeTo(4, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    VerifiedSnapshot instance =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.INSTANCE,
+            1_700_000_000_000L,
+            List.of(entry("settings", "node", "{\"log_level\":\"info\"}")));
+
+    assertThat(applier.apply(instance, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+
+    assertThat(applier.version(SnapshotKind.INSTANCE)).isEqualTo(1_700_000_000_000L);
+    assertThat(applier.instance().orElseThrow().version()).isEqualTo(1_700_000_000_000L);
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(4);
+    assertThat(routes("/ip")).isTrue();
+    assertThat(cache.load(SnapshotKind.INSTANCE).orElseThrow().snapshot().version())
+        .isEqualTo(1_700_000_000_000L);
+  }
+}

@@ -1,0 +1,425 @@
+package io.ballast.service;
+
+import io.ballast.config.ConfigNode;
+import io.ballast.controlplane.ConfServerApi;
+import io.ballast.controlplane.SnapshotBuilder;
+import io.ballast.controlplane.StorageExporter;
+import io.ballast.controlplane.admin.AdminApi;
+import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.dataplane.ControlPlaneFollower;
+import io.ballast.dataplane.LocalCache;
+import io.ballast.dataplane.SnapshotApplier;
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.dataplane.StandaloneFile;
+import io.ballast.dataplane.StandaloneFileFollower;
+import io.ballast.dataplane.StorageFollower;
+import io.ballast.gateway.plugin.PluginRegistry;
+import io.ballast.gateway.plugin.PrometheusMetrics;
+import io.ballast.gateway.proxy.ProxyOptions;
+import io.ballast.gateway.proxy.ProxyServer;
+import io.ballast.resource.Json;
+import io.ballast.service.config.Listen;
+import io.ballast.service.config.NodeConfig;
+import io.ballast.service.config.NodeConfig.ConfigProvider;
+import io.ballast.service.config.NodeConfig.Role;
+import io.ballast.service.config.SslConfig;
+import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.SnapshotEntry;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import io.ballast.storage.StorageBackend;
+import io.ballast.storage.StorageBackends;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+
+/**
+ * One running Ballast node: assembles the parts its role needs from {@link NodeConfig}, starts
+ * them, and stops them in reverse order. Everything here is wiring; behaviour lives in the parts.
+ */
+public final class Node implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  /** Top-level sections of the CP's file that make up the instance snapshot. */
+  private static final List<String> INSTANCE_SECTIONS =
+      List.of("plugins", "plugin_attr", "discovery", "stream_plugins");
+
+  /** How often the standalone file is looked at when no watch event arrives. */
+  private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
+
+  private final NodeConfig config;
+  private final Clock clock = Clock.systemUTC();
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private ConfigStore store;
+  private SnapshotBuilder builder;
+  private StorageExporter exporter;
+  private SnapshotApplier applier;
+  private ControlPlaneFollower.Connection connection;
+  private final List<StorageFollower> storageFollowers = new ArrayList<>();
+  private StandaloneFileFollower fileFollower;
+
+  /** The TLS listeners' bound addresses, for /status. */
+  private final List<String> tlsListening = new ArrayList<>();
+
+  /** Storage pointer ETags of the cached snapshots: the first storage poll can be a 304. */
+  private final Map<SnapshotKind, ETag> cachedPointers = new EnumMap<>(SnapshotKind.class);
+
+  private Node(NodeConfig config) {
+    this.config = config;
+  }
+
+  public static Node start(NodeConfig config, ConfigNode root) {
+    Node node = new Node(config);
+    try {
+      node.startParts(root);
+    } catch (RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    log.info("ballast {} node {} started: {}", config.role().id(), config.nodeId(), config);
+    return node;
+  }
+
+  private void startParts(ConfigNode root) {
+    Optional<FallbackCpConfig> fallback = config.fallback();
+    StorageBackend backend = null;
+    if (fallback.isPresent()) {
+      backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
+      started.push(backend);
+    }
+    String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
+    String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
+    Path data = config.dataDir();
+
+    if (config.holdsConfiguration()) {
+      store = ConfigStore.open(data.resolve("store"));
+      started.push(store);
+      builder =
+          new SnapshotBuilder(
+              store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
+      started.push(builder);
+      builder.start(instanceSettings(root));
+      serve(
+          "deployment.admin.admin_listen",
+          config.adminListen(),
+          AdminApi.routes(store, Set.copyOf(config.adminKeys())));
+      if (config.role() == Role.CONTROL_PLANE) {
+        serve(
+            "deployment.role_control_plane.conf_server.listen",
+            config.confServerListen(),
+            new ConfServerApi(builder).routes());
+      }
+      if (backend != null) {
+        exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
+        started.push(exporter);
+        exporter.start();
+      }
+    }
+
+    if (config.servesTraffic()) {
+      LocalCache cache = new LocalCache(data.resolve("dp-cache"));
+      PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
+      startPrometheusExporter(root, metrics);
+      applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        cache
+            .load(kind)
+            .ifPresent(
+                entry -> {
+                  applier.apply(entry.snapshot(), Source.CACHE, entry.storageEtag());
+                  entry.storageEtag().ifPresent(etag -> cachedPointers.put(kind, etag));
+                });
+      }
+      followSources(backend, fallback, prefix, group);
+      ProxyServer proxy =
+          new ProxyServer(
+              applier::table,
+              ProxyOptions.defaults().withEventLoops(config.workerProcesses()),
+              metrics::countRequest);
+      started.push(proxy::dispose);
+      for (Listen listen : config.proxyListen()) {
+        try {
+          DisposableServer server =
+              proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
+          started.push(server::disposeNow);
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "cannot listen on apisix.node_listen " + listen + ": " + e.getMessage(), e);
+        }
+      }
+      for (SslConfig.TlsListen listen : config.ssl().listen()) {
+        try {
+          DisposableServer server =
+              proxy
+                  .startTls(listen.ip(), listen.port(), listen.http2(), config.ssl().fallbackSni())
+                  .block(Duration.ofSeconds(10));
+          started.push(server::disposeNow);
+          tlsListening.add(listen.ip() + ":" + server.port());
+          log.info("apisix.ssl.listen {} listening on {}", listen, server.address());
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "cannot listen on apisix.ssl.listen " + listen + ": " + e.getMessage(), e);
+        }
+      }
+    }
+
+    serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  /**
+   * The prometheus plugin's scrape endpoint, on {@code plugin_attr.prometheus.export_addr}. Unlike
+   * APISIX it is not opened on 127.0.0.1:9091 unless asked for: several nodes on one host would
+   * fight over the port, and an endpoint nobody configured should not listen.
+   */
+  private void startPrometheusExporter(ConfigNode root, PrometheusMetrics metrics) {
+    Optional<ConfigNode> address =
+        root.childOrEmpty("plugin_attr").childOrEmpty("prometheus").child("export_addr");
+    if (address.isEmpty()) {
+      return;
+    }
+    String ip = address.get().string("ip", PrometheusMetrics.DEFAULT_HOST);
+    int port = address.get().integer("port", PrometheusMetrics.DEFAULT_PORT);
+    try {
+      InetSocketAddress bound = metrics.start(ip, port);
+      started.push(metrics::stop);
+      log.info(
+          "prometheus metrics on http://{}:{}{}",
+          ip,
+          bound.getPort(),
+          PrometheusMetrics.EXPORT_PATH);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot listen on plugin_attr.prometheus.export_addr "
+              + ip
+              + ":"
+              + port
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private void followSources(
+      StorageBackend backend, Optional<FallbackCpConfig> fallback, String prefix, String group) {
+    if (config.role() == Role.TRADITIONAL) {
+      // Both roles in one process: the DP takes the CP's snapshots in memory, same checks.
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        var subscription =
+            builder
+                .updates(kind)
+                // Only the newest matters; an older file may already be pruned by the builder.
+                .onBackpressureLatest()
+                .publishOn(Schedulers.boundedElastic(), 1)
+                .subscribe(this::applyLocal);
+        started.push(subscription::dispose);
+      }
+      return;
+    }
+    if (config.standalone().isPresent()) {
+      fileFollower =
+          new StandaloneFileFollower(
+              config.standalone().get(),
+              config.configProvider() == ConfigProvider.JSON
+                  ? StandaloneFile.Format.JSON
+                  : StandaloneFile.Format.YAML,
+              applier,
+              config.dataDir().resolve("dp-downloads"),
+              System::getenv,
+              STANDALONE_POLL,
+              config.nodeId(),
+              clock);
+      started.push(fileFollower);
+      fileFollower.start();
+      return;
+    }
+    boolean standalone = config.configProvider() != ConfigProvider.CONTROL_PLANE;
+    if (!standalone) {
+      connection = new ControlPlaneFollower.Connection();
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        ControlPlaneFollower follower =
+            new ControlPlaneFollower(
+                config.controlPlaneHosts(),
+                group,
+                kind,
+                applier,
+                connection,
+                config.dataDir().resolve("dp-downloads"));
+        started.push(follower);
+        follower.start();
+      }
+    }
+    if (backend != null) {
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        String bucket =
+            kind == SnapshotKind.RESOURCES
+                ? fallback.get().resourceBucket()
+                : fallback.get().configBucket();
+        StorageFollower follower =
+            new StorageFollower(
+                new SnapshotFetcher(
+                    backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)),
+                kind,
+                applier,
+                fallback.get().pollInterval(),
+                standalone ? () -> true : () -> !connection.connected(),
+                config.dataDir().resolve("dp-downloads"),
+                Optional.ofNullable(cachedPointers.get(kind)));
+        storageFollowers.add(follower);
+        started.push(follower);
+        follower.start();
+      }
+    }
+  }
+
+  private void applyLocal(VerifiedSnapshot snapshot) {
+    try {
+      applier.apply(snapshot, Source.CONTROL_PLANE, Optional.empty());
+    } catch (RuntimeException e) {
+      // Keep following: the next build supersedes this one.
+      log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
+    }
+  }
+
+  private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
+    DisposableServer server = HttpEndpoints.serve(what, listen, routes);
+    started.push(server::disposeNow);
+    log.info("{} listening on {}", what, server.address());
+  }
+
+  /** Node-level settings of the CP's own file that data planes receive as the instance snapshot. */
+  private static List<SnapshotEntry> instanceSettings(ConfigNode root) {
+    List<SnapshotEntry> entries = new ArrayList<>();
+    INSTANCE_SECTIONS.stream()
+        .sorted()
+        .forEach(
+            section ->
+                root.raw(section)
+                    .ifPresent(
+                        value ->
+                            entries.add(
+                                new SnapshotEntry(
+                                    "settings", section, Json.mapper().valueToTree(value)))));
+    return entries;
+  }
+
+  boolean ready() {
+    if (applier != null) {
+      return applier.serving().isPresent();
+    }
+    return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
+  }
+
+  Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("role", config.role().id());
+    status.put("node_id", config.nodeId());
+    status.put("ready", ready());
+    if (!tlsListening.isEmpty()) {
+      status.put("ssl_listen", List.copyOf(tlsListening));
+    }
+    if (store != null) {
+      status.put("store_revision", store.revision());
+    }
+    if (applier != null) {
+      Map<String, Object> serving = new LinkedHashMap<>();
+      applier
+          .serving()
+          .ifPresentOrElse(
+              s -> {
+                serving.put("source", s.source().id());
+                serving.put("version", s.manifest().version());
+                serving.put("created_at", s.manifest().createdAt().toString());
+                serving.put(
+                    "age_seconds",
+                    Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
+                serving.put("applied_at", s.appliedAt().toString());
+                serving.put("counts", s.manifest().counts());
+              },
+              () -> serving.put("source", "none"));
+      status.put("config", serving);
+      status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
+      applier
+          .lastRejection()
+          .ifPresent(
+              r ->
+                  status.put(
+                      "last_rejection",
+                      Map.of(
+                          "version",
+                          r.version(),
+                          "source",
+                          r.source().id(),
+                          "reason",
+                          String.valueOf(r.reason()),
+                          "at",
+                          r.at().toString())));
+    }
+    if (config.role() == Role.DATA_PLANE) {
+      Map<String, Object> cp = new LinkedHashMap<>();
+      if (connection == null) {
+        cp.put("state", "not_used");
+      } else {
+        cp.put("state", connection.connected() ? "connected" : "disconnected");
+        cp.put("since", connection.since().toString());
+        connection.lastError().ifPresent(e -> cp.put("last_error", e));
+      }
+      status.put("control_plane", cp);
+    }
+    if (fileFollower != null) {
+      Map<String, Object> file = new LinkedHashMap<>();
+      file.put("path", fileFollower.file().toString());
+      fileFollower.lastCheck().ifPresent(t -> file.put("last_check", t.toString()));
+      fileFollower.lastError().ifPresent(e -> file.put("last_error", e));
+      status.put("standalone_file", file);
+    }
+    config
+        .fallback()
+        .ifPresent(
+            fb -> {
+              Map<String, Object> storage = new LinkedHashMap<>();
+              storage.put("backend", fb.backend());
+              for (StorageFollower follower : storageFollowers) {
+                Map<String, Object> poll = new LinkedHashMap<>();
+                follower.lastPoll().ifPresent(t -> poll.put("last_poll", t.toString()));
+                follower.lastError().ifPresent(e -> poll.put("last_error", e));
+                storage.put(follower.kind().id(), poll);
+              }
+              if (exporter != null) {
+                storage.put("export", exporter.status());
+              }
+              status.put("storage", storage);
+            });
+    return status;
+  }
+
+  @Override
+  public void close() {
+    while (!started.isEmpty()) {
+      try {
+        started.pop().close();
+      } catch (Exception e) {
+        log.warn("error while stopping: {}", e.toString());
+      }
+    }
+  }
+}
