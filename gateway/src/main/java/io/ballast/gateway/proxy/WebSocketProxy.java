@@ -19,11 +19,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -31,14 +28,12 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.netty.Connection;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.WebsocketServerSpec;
 import reactor.netty.http.websocket.WebsocketInbound;
 import reactor.netty.http.websocket.WebsocketOutbound;
-import reactor.netty.resources.LoopResources;
 
 /**
  * Proxies a WebSocket upgrade on a route with APISIX's {@code enable_websocket}: opens the
@@ -76,17 +71,12 @@ final class WebSocketProxy {
   private static final List<String> REFUSAL_BODY_HEADERS =
       List.of("content-length", "content-type", "content-encoding", "transfer-encoding");
 
-  private final LoopResources loops;
+  private final UpstreamClients clients;
   private final Function<Upstream, HealthChecker> checkers;
 
-  /** Clients differ by connect timeout and TLS; WebSocket connections are never pooled. */
-  private final Map<ClientKey, HttpClient> clients = new ConcurrentHashMap<>();
-
-  private record ClientKey(Duration connectTimeout, boolean tls) {}
-
   /** {@code checkers} gives an upstream's health checker, or {@code null} when it has none. */
-  WebSocketProxy(LoopResources loops, Function<Upstream, HealthChecker> checkers) {
-    this.loops = loops;
+  WebSocketProxy(UpstreamClients clients, Function<Upstream, HealthChecker> checkers) {
+    this.clients = clients;
     this.checkers = checkers;
   }
 
@@ -118,8 +108,7 @@ final class WebSocketProxy {
     if (node == null) {
       LOG.warn(
           "route '{}': {} has no node with a positive weight", exchange.routeId(), upstream.name());
-      return ProxyServer.send(
-          response, exchange, plugins, ProxyServer.errorReply(502, "502 Bad Gateway"));
+      return Replies.send(response, exchange, plugins, Replies.badGateway());
     }
     exchange.upstreamNode(node.authority());
     // The client's offer as the plugins left it; the upstream chooses, the client gets its choice.
@@ -133,7 +122,8 @@ final class WebSocketProxy {
     // The upstream socket stays open until the client's side of the bridge has ended.
     Sinks.Empty<Void> bridged = Sinks.empty();
     long sentNanos = System.nanoTime();
-    return clientFor(upstream)
+    return clients
+        .unpooled(upstream)
         .headers(headers -> upstreamHeaders(request, upstream, node, exchange, headers))
         .websocket(spec.build())
         .uri(
@@ -249,15 +239,8 @@ final class WebSocketProxy {
       UpstreamNode node,
       Exchange exchange,
       HttpHeaders headers) {
-    headers.clear();
-    exchange.copyUpstreamHeadersTo(headers);
+    UpstreamRequestHeaders.fill(headers, request, upstream, node, exchange);
     HANDSHAKE_HEADERS.forEach(headers::remove);
-    headers.set(
-        HttpHeaderNames.HOST,
-        exchange.upstreamHost() != null
-            ? exchange.upstreamHost()
-            : ProxyServer.upstreamHost(request, upstream, node));
-    ProxyServer.addForwardedHeaders(request, headers);
   }
 
   private Mono<Void> answerFailure(
@@ -286,9 +269,9 @@ final class WebSocketProxy {
       HttpHeaders headers = new DefaultHttpHeaders();
       HopByHop.copyEndToEnd(refused.response().headers(), headers);
       REFUSAL_BODY_HEADERS.forEach(headers::remove);
-      return ProxyServer.send(response, exchange, plugins, new Reply(status, headers, new byte[0]));
+      return Replies.send(response, exchange, plugins, new Reply(status, headers, new byte[0]));
     }
-    boolean timeout = ProxyServer.isTimeout(failure);
+    boolean timeout = UpstreamFailures.isTimeout(failure);
     if (checker != null) {
       if (timeout) {
         checker.reportTimeout(node);
@@ -302,25 +285,7 @@ final class WebSocketProxy {
         node.authority(),
         timeout ? "timed out" : "failed",
         failure.toString());
-    return ProxyServer.send(
-        response,
-        exchange,
-        plugins,
-        timeout
-            ? ProxyServer.errorReply(504, "504 Gateway Timeout")
-            : ProxyServer.errorReply(502, "502 Bad Gateway"));
-  }
-
-  /** Upstream certificates are not verified, like the HTTP client's. */
-  private HttpClient clientFor(Upstream upstream) {
-    return clients.computeIfAbsent(
-        new ClientKey(upstream.timeouts().connect(), upstream.scheme().equals("https")),
-        this::newClient);
-  }
-
-  private HttpClient newClient(ClientKey key) {
-    // Not pooled: a socket may stay open for hours and must not hold a keepalive_pool slot.
-    return ProxyServer.forUpstreams(
-        HttpClient.newConnection(), loops, key.connectTimeout(), key.tls());
+    return Replies.send(
+        response, exchange, plugins, timeout ? Replies.gatewayTimeout() : Replies.badGateway());
   }
 }

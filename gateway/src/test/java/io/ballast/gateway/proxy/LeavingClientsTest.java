@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +15,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
-import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.resources.ConnectionProvider;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -101,22 +97,5 @@ class LeavingClientsTest {
     assertThat(both.getT1()).hasSize(4000).containsOnly(200);
     // A request whose client was still there when its answer came was not one that left.
     assertThat(both.getT2()).isNotEmpty().containsOnly(200);
-  }
-
-  @Test
-  void onlyRequestsThatNeverLeftOrAreIdempotentAreSentAgain() {
-    Throwable beforeSend = AbortedException.beforeSend();
-    Throwable closedWrite = new AbortedException(new ClosedChannelException());
-    Throwable poolGaveUp = new IOException("Error while acquiring from SimpleDequePool@1");
-    Throwable closedBeforeResponse = PrematureCloseException.TEST_EXCEPTION;
-
-    assertThat(ProxyServer.safeToResend(beforeSend, "POST")).isTrue();
-    assertThat(ProxyServer.safeToResend(closedWrite, "POST")).isTrue();
-    assertThat(ProxyServer.safeToResend(poolGaveUp, "POST")).isTrue();
-    assertThat(ProxyServer.safeToResend(closedBeforeResponse, "GET")).isTrue();
-    // The POST may have reached the upstream: not repeated, as nginx does not repeat it.
-    assertThat(ProxyServer.safeToResend(closedBeforeResponse, "POST")).isFalse();
-    assertThat(ProxyServer.safeToResend(new AbortedException("client left"), "GET")).isFalse();
-    assertThat(ProxyServer.safeToResend(new IOException("Connection refused"), "GET")).isFalse();
   }
 }
