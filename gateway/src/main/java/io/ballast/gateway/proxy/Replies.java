@@ -32,7 +32,7 @@ final class Replies {
     return Reply.json(status, Map.of("error_msg", message));
   }
 
-  /** The answer when no node of the upstream could be used or reached. */
+  /** The answer when no node could be used, or the upstream failed before its response. */
   static Reply badGateway() {
     return error(502, "502 Bad Gateway");
   }

@@ -18,7 +18,8 @@ final class UpstreamRequestHeaders {
   private UpstreamRequestHeaders() {}
 
   /**
-   * Sets {@code headers}, those of the request to {@code node}, for the client's {@code request}.
+   * Fills {@code headers}, those of the request to {@code node}, for the client's {@code request};
+   * whatever they held before is dropped.
    */
   static void fill(
       HttpHeaders headers,

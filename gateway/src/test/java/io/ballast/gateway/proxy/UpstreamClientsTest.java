@@ -17,8 +17,11 @@ import tools.jackson.databind.node.ObjectNode;
 class UpstreamClientsTest {
 
   private final LoopResources loops = LoopResources.create("clients-test", 1, true);
+
+  /** Five connections per node unless an upstream's keepalive_pool says otherwise. */
   private final UpstreamClients clients =
-      new UpstreamClients(loops, ProxyOptions.defaults().withEventLoops(1));
+      new UpstreamClients(
+          loops, new ProxyOptions(1, 5, Duration.ofSeconds(60), Duration.ofSeconds(60)));
 
   @AfterEach
   void stop() {
@@ -71,9 +74,12 @@ class UpstreamClientsTest {
   @Test
   void httpIsPooledByKeepalivePoolAndWebSocketsAreNotPooled() {
     Upstream upstream = upstream("{'keepalive_pool': {'size': 7}, 'nodes': {'10.0.0.1:80': 1}}");
+    Upstream withoutPool = upstream("{'nodes': {'10.0.0.1:80': 1}}");
 
     assertThat(clients.pooled(upstream).configuration().connectionProvider().maxConnections())
         .isEqualTo(7);
+    assertThat(clients.pooled(withoutPool).configuration().connectionProvider().maxConnections())
+        .isEqualTo(5);
     assertThat(clients.unpooled(upstream).configuration().connectionProvider())
         .isSameAs(ConnectionProvider.newConnection());
     // The keepalive pool does not matter to a client that keeps no connection.
