@@ -43,6 +43,7 @@ final class VariableTemplate {
   /** ngx.re.sub's template: a capture, or {@code $$}. */
   private static final Pattern REPLACEMENT = Pattern.compile("\\$(?:(\\d+)|\\{(\\d+)}|(\\$))");
 
+  /** What a stray {@code $} in a replacement looks like it names, for the error. */
   private static final Pattern NAME = Pattern.compile("\\$\\{?([\\w.]+)");
 
   private sealed interface Part permits Literal, Variable, Capture {}
