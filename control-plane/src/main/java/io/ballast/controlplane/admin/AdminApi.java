@@ -25,9 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.HandlerFunction;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -50,6 +50,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class AdminApi {
 
   static final String PREFIX = "/apisix/admin";
+  private static final String COLLECTION = PREFIX + "/{type}";
+  private static final String ITEM = PREFIX + "/{type}/{id}";
   private static final String KEY_HEADER = "X-API-KEY";
   private static final String KEY_PARAM = "api_key";
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
@@ -84,7 +86,24 @@ public final class AdminApi {
           "the Admin API needs at least one non-blank key in deployment.admin.admin_key[].key");
     }
     AdminApi api = new AdminApi(store, Set.copyOf(adminKeys), clock);
-    return RouterFunctions.route(RequestPredicates.path(PREFIX + "/**"), api::handle);
+    return RouterFunctions.route()
+        .GET(COLLECTION, api::list)
+        .PUT(COLLECTION, api::putWithIdInBody)
+        // APISIX creates consumers by username, with PUT only.
+        .POST(PREFIX + "/{type:" + ResourceType.CONSUMERS.plural() + "}", api::methodNotAllowed)
+        .POST(COLLECTION, api::post)
+        .GET(ITEM, api::get)
+        .PUT(ITEM, api::put)
+        .PATCH(ITEM, api::patch)
+        .DELETE(ITEM, api::delete)
+        .route(
+            RequestPredicates.path(COLLECTION).or(RequestPredicates.path(ITEM)),
+            api::methodNotAllowed)
+        .route(RequestPredicates.path(PREFIX + "/**"), AdminApi::unknownPath)
+        // The first filter wraps the second: authentication's refusal is mapped like any error.
+        .filter(api::mapErrors)
+        .filter(api::authenticate)
+        .build();
   }
 
   /** A request the API refuses, with the status and message to answer. */
@@ -97,79 +116,46 @@ public final class AdminApi {
     }
   }
 
-  private Mono<ServerResponse> handle(ServerRequest request) {
-    return Mono.defer(() -> dispatch(request)).onErrorResume(this::errorResponse);
-  }
-
-  private Mono<ServerResponse> dispatch(ServerRequest request) {
+  /** Every path under the prefix, known or not, needs a key: 401 comes before 404 and 405. */
+  private Mono<ServerResponse> authenticate(
+      ServerRequest request, HandlerFunction<ServerResponse> next) {
     if (!authorized(request)) {
-      throw new AdminError(
-          HttpStatus.UNAUTHORIZED,
-          "failed to check token: missing or wrong admin key (" + KEY_HEADER + " header)");
+      return Mono.error(
+          new AdminError(
+              HttpStatus.UNAUTHORIZED,
+              "failed to check token: missing or wrong admin key (" + KEY_HEADER + " header)"));
     }
-    // "/apisix/admin/routes/1" gives ["", "routes", "1"]
-    String[] segments = request.path().substring(PREFIX.length()).split("/", -1);
-    boolean wellFormed =
-        (segments.length == 2 || segments.length == 3)
-            && Arrays.stream(segments).skip(1).noneMatch(String::isEmpty);
-    if (!wellFormed) {
-      throw new AdminError(HttpStatus.NOT_FOUND, "unknown Admin API path " + request.path());
-    }
-    ResourceType type =
-        ResourceType.fromPlural(segments[1])
-            .orElseThrow(
-                () ->
-                    new AdminError(
-                        HttpStatus.NOT_FOUND,
-                        "unknown resource type '"
-                            + segments[1]
-                            + "'; this API serves "
-                            + Arrays.stream(ResourceType.values())
-                                .map(ResourceType::plural)
-                                .collect(Collectors.joining(", "))));
-    HttpMethod method = request.method();
-    if (segments.length == 2) {
-      if (HttpMethod.GET.equals(method)) {
-        return list(type);
-      }
-      if (HttpMethod.PUT.equals(method)) {
-        return request
-            .bodyToMono(byte[].class)
-            .defaultIfEmpty(new byte[0])
-            .flatMap(body -> putWithIdInBody(type, body));
-      }
-      if (HttpMethod.POST.equals(method) && type != ResourceType.CONSUMERS) {
-        return request
-            .bodyToMono(byte[].class)
-            .defaultIfEmpty(new byte[0])
-            .flatMap(body -> post(type, body));
-      }
-      return methodNotAllowed(
-          request, type == ResourceType.CONSUMERS ? "GET, PUT" : "GET, PUT, POST");
-    }
-    String id = segments[2];
-    if (HttpMethod.GET.equals(method)) {
-      return get(type, id);
-    }
-    if (HttpMethod.PUT.equals(method)) {
-      return request
-          .bodyToMono(byte[].class)
-          .defaultIfEmpty(new byte[0])
-          .flatMap(body -> put(type, id, parse(body)));
-    }
-    if (HttpMethod.PATCH.equals(method)) {
-      return request
-          .bodyToMono(byte[].class)
-          .defaultIfEmpty(new byte[0])
-          .flatMap(body -> patch(type, id, parse(body)));
-    }
-    if (HttpMethod.DELETE.equals(method)) {
-      return delete(type, id);
-    }
-    return methodNotAllowed(request, "GET, PUT, PATCH, DELETE");
+    return next.handle(request);
   }
 
-  private Mono<ServerResponse> list(ResourceType type) {
+  /** Turns whatever a handler threw or signalled into the answer for it. */
+  private Mono<ServerResponse> mapErrors(
+      ServerRequest request, HandlerFunction<ServerResponse> next) {
+    return Mono.defer(() -> next.handle(request)).onErrorResume(this::errorResponse);
+  }
+
+  /** The resource type named by the path, or a 404 listing the types this API serves. */
+  private static ResourceType type(ServerRequest request) {
+    String plural = request.pathVariable("type");
+    return ResourceType.fromPlural(plural)
+        .orElseThrow(
+            () ->
+                new AdminError(
+                    HttpStatus.NOT_FOUND,
+                    "unknown resource type '"
+                        + plural
+                        + "'; this API serves "
+                        + Arrays.stream(ResourceType.values())
+                            .map(ResourceType::plural)
+                            .collect(Collectors.joining(", "))));
+  }
+
+  private static Mono<byte[]> body(ServerRequest request) {
+    return request.bodyToMono(byte[].class).defaultIfEmpty(new byte[0]);
+  }
+
+  private Mono<ServerResponse> list(ServerRequest request) {
+    ResourceType type = type(request);
     Map<String, StoredResource> resources = store.view().resources(type);
     ObjectNode body = mapper.createObjectNode();
     body.put("total", resources.size());
@@ -178,9 +164,90 @@ public final class AdminApi {
     return json(HttpStatus.OK, body);
   }
 
-  private Mono<ServerResponse> get(ResourceType type, String id) {
+  private Mono<ServerResponse> get(ServerRequest request) {
+    ResourceType type = type(request);
+    String id = request.pathVariable("id");
     StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
     return json(HttpStatus.OK, single(stored));
+  }
+
+  private Mono<ServerResponse> putWithIdInBody(ServerRequest request) {
+    ResourceType type = type(request);
+    return body(request).flatMap(body -> putWithIdInBody(type, body));
+  }
+
+  private Mono<ServerResponse> post(ServerRequest request) {
+    ResourceType type = type(request);
+    return body(request).flatMap(body -> post(type, body));
+  }
+
+  private Mono<ServerResponse> put(ServerRequest request) {
+    ResourceType type = type(request);
+    String id = request.pathVariable("id");
+    return body(request).flatMap(body -> put(type, id, parse(body)));
+  }
+
+  /**
+   * A JSON merge patch (RFC 7396) of the stored value, as APISIX's PATCH does: objects merge,
+   * {@code null} removes a field, anything else replaces it. Concurrent writes to the same resource
+   * between the read and the write are not detected: the last writer wins.
+   */
+  private Mono<ServerResponse> patch(ServerRequest request) {
+    ResourceType type = type(request);
+    String id = request.pathVariable("id");
+    return body(request)
+        .flatMap(
+            body -> {
+              ObjectNode patch = parse(body);
+              StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
+              ObjectNode merged = stored.resource().value().deepCopy();
+              mergePatch(merged, patch);
+              return put(type, id, merged);
+            });
+  }
+
+  private Mono<ServerResponse> delete(ServerRequest request) {
+    ResourceType type = type(request);
+    String id = request.pathVariable("id");
+    return write(() -> store.delete(type, id))
+        .flatMap(
+            deleted -> {
+              if (deleted.isEmpty()) {
+                return Mono.error(notFound(type, id));
+              }
+              ObjectNode body = mapper.createObjectNode();
+              body.put("deleted", id);
+              body.put("key", key(type, id));
+              return json(HttpStatus.OK, body);
+            });
+  }
+
+  /** A known path with a method it does not take; an unknown type is still a 404. */
+  private Mono<ServerResponse> methodNotAllowed(ServerRequest request) {
+    ResourceType type = type(request);
+    String allowed;
+    if (request.pathVariables().containsKey("id")) {
+      allowed = "GET, PUT, PATCH, DELETE";
+    } else {
+      allowed = type == ResourceType.CONSUMERS ? "GET, PUT" : "GET, PUT, POST";
+    }
+    ObjectNode body = mapper.createObjectNode();
+    body.put(
+        "error_msg",
+        "method "
+            + request.method().name()
+            + " is not supported on "
+            + request.path()
+            + "; allowed: "
+            + allowed);
+    return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
+        .header(HttpHeaders.ALLOW, allowed)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(mapper.writeValueAsBytes(body));
+  }
+
+  private static Mono<ServerResponse> unknownPath(ServerRequest request) {
+    throw new AdminError(HttpStatus.NOT_FOUND, "unknown Admin API path " + request.path());
   }
 
   private Mono<ServerResponse> putWithIdInBody(ResourceType type, byte[] body) {
@@ -225,18 +292,6 @@ public final class AdminApi {
   }
 
   /**
-   * A JSON merge patch (RFC 7396) of the stored value, as APISIX's PATCH does: objects merge,
-   * {@code null} removes a field, anything else replaces it. Concurrent writes to the same resource
-   * between the read and the write are not detected: the last writer wins.
-   */
-  private Mono<ServerResponse> patch(ResourceType type, String id, ObjectNode patch) {
-    StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
-    ObjectNode merged = stored.resource().value().deepCopy();
-    mergePatch(merged, patch);
-    return put(type, id, merged);
-  }
-
-  /**
    * Compiles the resource as a data plane would, so that nothing reaches the store that every data
    * plane would refuse (and, refusing the snapshot, stop following changes). Consumers are compiled
    * together, so two consumers cannot hold the same credential.
@@ -269,20 +324,6 @@ public final class AdminApi {
         target.set(field.getKey(), value.deepCopy());
       }
     }
-  }
-
-  private Mono<ServerResponse> delete(ResourceType type, String id) {
-    return write(() -> store.delete(type, id))
-        .flatMap(
-            deleted -> {
-              if (deleted.isEmpty()) {
-                return Mono.error(notFound(type, id));
-              }
-              ObjectNode body = mapper.createObjectNode();
-              body.put("deleted", id);
-              body.put("key", key(type, id));
-              return json(HttpStatus.OK, body);
-            });
   }
 
   /** Store writes wait for the disk; keep them off the event loop. */
@@ -333,22 +374,6 @@ public final class AdminApi {
 
   private static AdminError notFound(ResourceType type, String id) {
     return new AdminError(HttpStatus.NOT_FOUND, type.singular() + " '" + id + "' not found");
-  }
-
-  private Mono<ServerResponse> methodNotAllowed(ServerRequest request, String allowed) {
-    ObjectNode body = mapper.createObjectNode();
-    body.put(
-        "error_msg",
-        "method "
-            + request.method().name()
-            + " is not supported on "
-            + request.path()
-            + "; allowed: "
-            + allowed);
-    return ServerResponse.status(HttpStatus.METHOD_NOT_ALLOWED)
-        .header(HttpHeaders.ALLOW, allowed)
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(mapper.writeValueAsBytes(body));
   }
 
   private boolean authorized(ServerRequest request) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.Json;
 import io.ballast.resource.ResourceType;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -295,6 +296,40 @@ class AdminApiTest {
     assertThat(method.status()).isEqualTo(405);
     assertThat(method.error()).contains("POST");
     assertThat(call(HttpMethod.DELETE, "/routes", null).status()).isEqualTo(405);
+  }
+
+  @Test
+  void anUnknownTypeIs404WhateverTheMethod() {
+    assertThat(call(HttpMethod.DELETE, "/widgets", null).status()).isEqualTo(404);
+    assertThat(call(HttpMethod.POST, "/widgets", "{}").status()).isEqualTo(404);
+    assertThat(call(HttpMethod.PUT, "/widgets/1", UPSTREAM).status()).isEqualTo(404);
+    Answer collection = call(HttpMethod.PATCH, "/routes", "{}");
+    assertThat(collection.status()).isEqualTo(405);
+    assertThat(collection.headers().getFirst(HttpHeaders.ALLOW)).isEqualTo("GET, PUT, POST");
+    Answer item = call(HttpMethod.POST, "/routes/1", "{}");
+    assertThat(item.headers().getFirst(HttpHeaders.ALLOW)).isEqualTo("GET, PUT, PATCH, DELETE");
+    assertThat(call(HttpMethod.GET, "", null).status()).isEqualTo(404);
+  }
+
+  @Test
+  void anOversizedBodyIs413AndStoresNothing() {
+    String huge = "{\"desc\":\"" + "x".repeat(300_000) + "\"," + UPSTREAM.substring(1);
+    Answer answer = call(HttpMethod.PUT, "/upstreams/1", huge);
+    assertThat(answer.status()).isEqualTo(413);
+    assertThat(answer.error()).startsWith("invalid request body: ");
+    assertThat(store.revision()).isZero();
+  }
+
+  @Test
+  void pathSegmentsArePercentDecodedAsApisixDecodesItsUri() {
+    call(HttpMethod.PUT, "/upstreams/1", UPSTREAM);
+    client
+        .get()
+        .uri(URI.create("/apisix/admin/upstream%73/%31"))
+        .header("X-API-KEY", KEY)
+        .exchange()
+        .expectStatus()
+        .isOk();
   }
 
   @Test

@@ -1,9 +1,9 @@
 package io.ballast.gateway.plugin;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * APISIX's {@code limit-count} with the local policy: at most {@code count} requests per key in a
@@ -38,13 +38,13 @@ final class LimitCountPlugin implements Plugin {
   static final class Counters {
     private final LimitTable<Window> windows;
 
-    private Counters(Settings settings, long nowNanos) {
+    private Counters(Settings settings, Ticker ticker) {
       long windowNanos = TimeUnit.SECONDS.toNanos(settings.timeWindow());
       LimitTable.Rule<Window> rule =
           new LimitTable.Rule<>() {
             @Override
             public Window next(Window previous, long now) {
-              if (previous == null || idle(previous, now)) {
+              if (previous == null || nanosUntilIdle(previous, now) <= 0) {
                 return new Window(now + windowNanos, 1);
               }
               // Past the limit the window stays as it is: no growth, no overflow.
@@ -54,11 +54,11 @@ final class LimitCountPlugin implements Plugin {
             }
 
             @Override
-            public boolean idle(Window window, long now) {
-              return now - window.endNanos() >= 0;
+            public long nanosUntilIdle(Window window, long now) {
+              return window.endNanos() - now;
             }
           };
-      this.windows = new LimitTable<>(rule, MAX_KEYS, windowNanos, nowNanos);
+      this.windows = new LimitTable<>(rule, MAX_KEYS, ticker);
     }
 
     /** How many keys are held, for tests of the memory bound. */
@@ -91,15 +91,15 @@ final class LimitCountPlugin implements Plugin {
   private final LimitKey key;
   private final Counters counters;
   private final boolean perRoute;
-  private final LongSupplier nanoClock;
+  private final Ticker ticker;
 
   private LimitCountPlugin(
-      Settings settings, LimitKey key, Counters counters, boolean perRoute, LongSupplier clock) {
+      Settings settings, LimitKey key, Counters counters, boolean perRoute, Ticker ticker) {
     this.settings = settings;
     this.key = key;
     this.counters = counters;
     this.perRoute = perRoute;
-    this.nanoClock = clock;
+    this.ticker = ticker;
   }
 
   /** How many keys this limit holds now, for tests of the memory bound. */
@@ -114,7 +114,7 @@ final class LimitCountPlugin implements Plugin {
       // A consumer's limit applies per route, as APISIX keys it by the merged route and consumer.
       counted = exchange.routeId() + '\u0000' + counted;
     }
-    long now = nanoClock.getAsLong();
+    long now = ticker.read();
     Window window = counters.windows.update(counted, now);
     boolean allowed = window.used() <= settings.count();
     if (settings.showQuotaHeader()) {
@@ -136,15 +136,15 @@ final class LimitCountPlugin implements Plugin {
   }
 
   static final class Factory implements PluginFactory {
-    private final LongSupplier nanoClock;
+    private final Ticker ticker;
 
     Factory() {
-      this(System::nanoTime);
+      this(Ticker.systemTicker());
     }
 
-    /** {@code nanoClock} as {@link System#nanoTime}, for tests that move time by hand. */
-    Factory(LongSupplier nanoClock) {
-      this.nanoClock = nanoClock;
+    /** {@code ticker} instead of {@link System#nanoTime}, for tests that move time by hand. */
+    Factory(Ticker ticker) {
+      this.ticker = ticker;
     }
 
     @Override
@@ -202,12 +202,11 @@ final class LimitCountPlugin implements Plugin {
         counters = counters(context, config.owner() + '\u0000' + settings, settings);
         perRoute = context.scope() == PluginContext.Scope.CONSUMER;
       }
-      return new LimitCountPlugin(settings, key, counters, perRoute, nanoClock);
+      return new LimitCountPlugin(settings, key, counters, perRoute, ticker);
     }
 
     private Counters counters(PluginContext context, String stateKey, Settings settings) {
-      return context.state(
-          NAME, stateKey, Counters.class, () -> new Counters(settings, nanoClock.getAsLong()));
+      return context.state(NAME, stateKey, Counters.class, () -> new Counters(settings, ticker));
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.ballast.gateway.plugin;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
-import java.util.function.LongSupplier;
 
 /**
  * APISIX's {@code limit-req} with the local policy: a leaky bucket per key as resty.limit.req keeps
@@ -41,7 +41,7 @@ final class LimitReqPlugin implements Plugin {
   static final class Buckets {
     private final LimitTable<Bucket> buckets;
 
-    private Buckets(Settings settings, long nowNanos) {
+    private Buckets(Settings settings, Ticker ticker) {
       LimitTable.Rule<Bucket> rule =
           new LimitTable.Rule<>() {
             @Override
@@ -59,9 +59,11 @@ final class LimitReqPlugin implements Plugin {
             }
 
             @Override
-            public boolean idle(Bucket bucket, long now) {
-              // The next request would find an empty bucket, exactly as for a new key.
-              return drained(bucket, now) + 1 <= 0;
+            public long nanosUntilIdle(Bucket bucket, long now) {
+              // Idle once the next request would find an empty bucket, exactly as a new key does.
+              // The cast saturates at Long.MAX_VALUE for a bucket that drains (almost) never.
+              long drainNanos = (long) ((bucket.excess() + 1) / settings.rate() * NANOS_PER_SECOND);
+              return drainNanos - Math.abs(now - bucket.lastNanos());
             }
 
             private double drained(Bucket bucket, long now) {
@@ -69,9 +71,7 @@ final class LimitReqPlugin implements Plugin {
               return bucket.excess() - settings.rate() * elapsed;
             }
           };
-      double drainSeconds = Math.max(1, (settings.burst() + 1) / settings.rate());
-      long sweepNanos = (long) Math.min(drainSeconds * NANOS_PER_SECOND, Long.MAX_VALUE / 4);
-      this.buckets = new LimitTable<>(rule, MAX_KEYS, sweepNanos, nowNanos);
+      this.buckets = new LimitTable<>(rule, MAX_KEYS, ticker);
     }
 
     /** How many keys are held, for tests of the memory bound. */
@@ -84,15 +84,15 @@ final class LimitReqPlugin implements Plugin {
   private final LimitKey key;
   private final Buckets buckets;
   private final boolean perRoute;
-  private final LongSupplier nanoClock;
+  private final Ticker ticker;
 
   private LimitReqPlugin(
-      Settings settings, LimitKey key, Buckets buckets, boolean perRoute, LongSupplier clock) {
+      Settings settings, LimitKey key, Buckets buckets, boolean perRoute, Ticker ticker) {
     this.settings = settings;
     this.key = key;
     this.buckets = buckets;
     this.perRoute = perRoute;
-    this.nanoClock = clock;
+    this.ticker = ticker;
   }
 
   /** How many keys this limit holds now, for tests of the memory bound. */
@@ -107,7 +107,7 @@ final class LimitReqPlugin implements Plugin {
       // A consumer's limit applies per route, as APISIX keys it by the merged route and consumer.
       limited = exchange.routeId() + '\u0000' + limited;
     }
-    Bucket bucket = buckets.buckets.update(limited, nanoClock.getAsLong());
+    Bucket bucket = buckets.buckets.update(limited, ticker.read());
     if (bucket.rejected()) {
       return Outcome.reply(settings.rejection().reply());
     }
@@ -119,15 +119,15 @@ final class LimitReqPlugin implements Plugin {
   }
 
   static final class Factory implements PluginFactory {
-    private final LongSupplier nanoClock;
+    private final Ticker ticker;
 
     Factory() {
-      this(System::nanoTime);
+      this(Ticker.systemTicker());
     }
 
-    /** {@code nanoClock} as {@link System#nanoTime}, for tests that move time by hand. */
-    Factory(LongSupplier nanoClock) {
-      this.nanoClock = nanoClock;
+    /** {@code ticker} instead of {@link System#nanoTime}, for tests that move time by hand. */
+    Factory(Ticker ticker) {
+      this.ticker = ticker;
     }
 
     @Override
@@ -170,9 +170,9 @@ final class LimitReqPlugin implements Plugin {
               NAME,
               config.owner() + '\u0000' + settings,
               Buckets.class,
-              () -> new Buckets(settings, nanoClock.getAsLong()));
+              () -> new Buckets(settings, ticker));
       boolean perRoute = context.scope() == PluginContext.Scope.CONSUMER;
-      return new LimitReqPlugin(settings, key, buckets, perRoute, nanoClock);
+      return new LimitReqPlugin(settings, key, buckets, perRoute, ticker);
     }
   }
 }

@@ -1,18 +1,20 @@
 package io.ballast.gateway.plugin;
 
-import java.util.Iterator;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 
 /**
  * The per-key state of one rate limit (a counting window, a leaky bucket), shared by concurrent
  * requests. Each key's state changes atomically, so concurrent requests are counted exactly.
  *
- * <p>Memory stays bounded in two ways. Keys whose state has become idle (a window that ended, a
- * bucket that drained) are equivalent to absent keys and are swept at most once per sweep interval.
- * If more than {@code maxKeys} keys are live at once (e.g. a flood of client addresses), arbitrary
- * live keys are dropped down to three quarters of the limit: those clients start afresh, as they do
- * in APISIX when its shared dictionary evicts entries.
+ * <p>Memory stays bounded in two ways. A key expires when its state becomes idle (a window that
+ * ended, a bucket that drained), since an idle state behaves exactly like an absent key. And at
+ * most {@code maxKeys} keys are held: past that, Caffeine evicts the keys least likely to be used
+ * again, by recent use and frequency. Those clients start afresh, as they do in APISIX when its
+ * shared dictionary evicts entries; a flood of one-off keys (e.g. spoofed addresses) thus loses its
+ * own state first, while the clients that keep coming, the ones worth limiting, keep theirs.
  */
 final class LimitTable<S> {
 
@@ -21,51 +23,63 @@ final class LimitTable<S> {
     /** The state after a request at {@code nowNanos}; {@code previous} is null for a new key. */
     S next(S previous, long nowNanos);
 
-    /** Whether {@code state} behaves at {@code nowNanos} exactly like an absent key. */
-    boolean idle(S state, long nowNanos);
+    /**
+     * How long after {@code nowNanos} {@code state} starts to behave exactly like an absent key;
+     * zero or less if it already does.
+     */
+    long nanosUntilIdle(S state, long nowNanos);
   }
 
-  private final ConcurrentHashMap<String, S> states = new ConcurrentHashMap<>();
-  private final Rule<S> rule;
-  private final int maxKeys;
-  private final long sweepIntervalNanos;
-  private final AtomicLong nextSweep;
+  /** Longer than any limit lasts, and far from overflowing when added to a nanoTime. */
+  private static final long FOREVER_NANOS = Long.MAX_VALUE >> 2;
 
-  LimitTable(Rule<S> rule, int maxKeys, long sweepIntervalNanos, long nowNanos) {
+  private final Cache<String, S> states;
+  private final Rule<S> rule;
+
+  /**
+   * @param ticker the clock of the {@code nowNanos} that callers of {@link #update} pass
+   */
+  LimitTable(Rule<S> rule, int maxKeys, Ticker ticker) {
     this.rule = rule;
-    this.maxKeys = maxKeys;
-    this.sweepIntervalNanos = sweepIntervalNanos;
-    this.nextSweep = new AtomicLong(nowNanos + sweepIntervalNanos);
+    this.states =
+        Caffeine.newBuilder()
+            .maximumSize(maxKeys)
+            .expireAfter(new UntilIdle())
+            .ticker(ticker)
+            .build();
   }
 
   /** Applies one request to {@code key} and returns the key's new state. */
   S update(String key, long nowNanos) {
-    sweepIfDue(nowNanos);
-    return states.compute(key, (k, previous) -> rule.next(previous, nowNanos));
+    // The map view's compute is atomic per key, and treats an expired state as absent.
+    return states.asMap().compute(key, (k, previous) -> rule.next(previous, nowNanos));
   }
 
-  /** How many keys are held. */
+  /** How many keys are held, once expired and evicted keys are gone. */
   int size() {
-    return states.size();
+    states.cleanUp();
+    return (int) states.estimatedSize();
   }
 
-  private void sweepIfDue(long nowNanos) {
-    long due = nextSweep.get();
-    boolean full = states.size() >= maxKeys;
-    if ((nowNanos - due < 0 && !full)
-        || !nextSweep.compareAndSet(due, nowNanos + sweepIntervalNanos)) {
-      return;
+  /** A key expires when its current state becomes idle, whatever last touched it. */
+  private final class UntilIdle implements Expiry<String, S> {
+    @Override
+    public long expireAfterCreate(String key, S state, long nowNanos) {
+      return remaining(state, nowNanos);
     }
-    // Removes a state only if no request replaced it meanwhile (ConcurrentHashMap's removeIf on
-    // a view checks the value it tested), so a request in flight is never lost.
-    states.values().removeIf(state -> rule.idle(state, nowNanos));
-    if (states.size() >= maxKeys) {
-      int target = maxKeys / 4 * 3;
-      Iterator<String> keys = states.keySet().iterator();
-      while (states.size() > target && keys.hasNext()) {
-        keys.next();
-        keys.remove();
-      }
+
+    @Override
+    public long expireAfterUpdate(String key, S state, long nowNanos, long currentDuration) {
+      return remaining(state, nowNanos);
+    }
+
+    @Override
+    public long expireAfterRead(String key, S state, long nowNanos, long currentDuration) {
+      return remaining(state, nowNanos);
+    }
+
+    private long remaining(S state, long nowNanos) {
+      return Math.min(Math.max(rule.nanosUntilIdle(state, nowNanos), 0), FOREVER_NANOS);
     }
   }
 }

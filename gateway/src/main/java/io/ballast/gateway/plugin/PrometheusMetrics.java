@@ -1,5 +1,9 @@
 package io.ballast.gateway.plugin;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -7,11 +11,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -29,10 +31,12 @@ import reactor.netty.http.server.HttpServer;
  * cannot produce APISIX's {@code apisix_http_status}, {@code apisix_bandwidth}, {@code
  * apisix_http_requests_total} or {@code apisix_node_info}, which dashboards and alerts query.
  *
- * <p>Thread-safe: series live in concurrent maps and count with adders. Memory is bounded: a series
- * not updated for the idle expiry is dropped (on scrape, and when a metric is full), and a metric
- * holds at most {@code maxSeries} series; past that, new label combinations are not recorded (and
- * logged once) until idle ones expire.
+ * <p>Thread-safe: series live in Caffeine caches and count with adders. Memory is bounded: a series
+ * not recorded for the idle expiry is dropped, and a metric holds at most {@code maxSeries} series.
+ * A full metric evicts the series least likely to be recorded again (by recent use and frequency)
+ * and logs it once, rather than refusing new label combinations: an operator would rather see the
+ * status code or route that just started to matter, say 502s in an incident, than keep the count of
+ * a quiet series, and Prometheus reads a series that comes back as a counter reset.
  */
 public final class PrometheusMetrics {
 
@@ -53,9 +57,9 @@ public final class PrometheusMetrics {
   private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private final String hostname;
-  private final long idleNanos;
+  private final Duration idleExpiry;
   private final int maxSeries;
-  private final LongSupplier nanoClock;
+  private final Ticker ticker;
   private final LongAdder requests = new LongAdder();
   private final Family status;
   private final Family latency;
@@ -64,14 +68,15 @@ public final class PrometheusMetrics {
 
   /** Metrics for node {@code hostname}; series idle for 10 minutes expire, 10,000 per metric. */
   public PrometheusMetrics(String hostname) {
-    this(hostname, Duration.ofMinutes(10), 10_000, System::nanoTime);
+    this(hostname, Duration.ofMinutes(10), 10_000, Ticker.systemTicker());
   }
 
-  PrometheusMetrics(String hostname, Duration idleExpiry, int maxSeries, LongSupplier nanoClock) {
+  /** {@code ticker} instead of {@link System#nanoTime}, for tests that move time by hand. */
+  PrometheusMetrics(String hostname, Duration idleExpiry, int maxSeries, Ticker ticker) {
     this.hostname = hostname;
-    this.idleNanos = idleExpiry.toNanos();
+    this.idleExpiry = idleExpiry;
     this.maxSeries = maxSeries;
-    this.nanoClock = nanoClock;
+    this.ticker = ticker;
     this.status =
         new Family(
             "apisix_http_status",
@@ -117,43 +122,39 @@ public final class PrometheusMetrics {
    * the ingress bandwidth is not recorded, as the exchange does not count received bytes.
    */
   void record(Exchange exchange, long endNanos) {
-    long now = nanoClock.getAsLong();
     String route = orEmpty(exchange.routeId());
     String service = orEmpty(exchange.serviceId());
     String consumer = exchange.consumer() == null ? "" : exchange.consumer().username();
     String node = nodeIp(exchange.upstreamNode());
 
-    LongAdder count =
-        status.counter(
-            now, Integer.toString(exchange.status()), route, "", "", service, consumer, node);
-    if (count != null) {
-      count.increment();
-    }
+    status.add(
+        series -> series.count.increment(),
+        Integer.toString(exchange.status()),
+        route,
+        "",
+        "",
+        service,
+        consumer,
+        node);
 
     double requestMs = Math.max(0, endNanos - exchange.startNanos()) / 1e6;
-    observe(now, requestMs, "request", route, service, consumer, node);
+    observe(requestMs, "request", route, service, consumer, node);
     double upstreamMs = exchange.upstreamNanos() < 0 ? 0 : exchange.upstreamNanos() / 1e6;
     if (exchange.upstreamNanos() >= 0) {
-      observe(now, upstreamMs, "upstream", route, service, consumer, node);
+      observe(upstreamMs, "upstream", route, service, consumer, node);
     }
-    observe(now, Math.max(0, requestMs - upstreamMs), "apisix", route, service, consumer, node);
+    observe(Math.max(0, requestMs - upstreamMs), "apisix", route, service, consumer, node);
 
-    LongAdder egress = bandwidth.counter(now, "egress", route, service, consumer, node);
-    if (egress != null) {
-      egress.add(exchange.bytesSent());
-    }
+    long sent = exchange.bytesSent();
+    bandwidth.add(series -> series.count.add(sent), "egress", route, service, consumer, node);
   }
 
-  private void observe(long now, double ms, String... labels) {
-    Series series = latency.series(now, labels);
-    if (series != null) {
-      series.observe(ms, LATENCY_BUCKETS);
-    }
+  private void observe(double ms, String... labels) {
+    latency.add(series -> series.observe(ms, LATENCY_BUCKETS), labels);
   }
 
   /** The metrics in Prometheus' text format 0.0.4. */
   public String scrape() {
-    long now = nanoClock.getAsLong();
     StringBuilder out = new StringBuilder(4096);
     out.append("# HELP apisix_http_requests_total")
         .append(" The total number of client requests since APISIX started\n")
@@ -166,9 +167,9 @@ public final class PrometheusMetrics {
         .append("apisix_node_info{hostname=\"")
         .append(escape(hostname))
         .append("\"} 1\n");
-    status.write(out, now);
-    latency.write(out, now);
-    bandwidth.write(out, now);
+    status.write(out);
+    latency.write(out);
+    bandwidth.write(out);
     return out.toString();
   }
 
@@ -252,10 +253,8 @@ public final class PrometheusMetrics {
     final LongAdder count = new LongAdder();
     final LongAdder[] buckets;
     final DoubleAdder sum;
-    volatile long lastUsed;
 
-    Series(double[] bounds, long now) {
-      this.lastUsed = now;
+    Series(double[] bounds) {
       if (bounds == null) {
         buckets = null;
         sum = null;
@@ -284,7 +283,7 @@ public final class PrometheusMetrics {
     final String help;
     final double[] bounds;
     final String[] labelNames;
-    final Map<List<String>, Series> series = new ConcurrentHashMap<>();
+    final Cache<List<String>, Series> series;
     volatile boolean warnedFull;
 
     Family(String name, String help, double[] bounds, String... labelNames) {
@@ -292,65 +291,76 @@ public final class PrometheusMetrics {
       this.help = help;
       this.bounds = bounds;
       this.labelNames = labelNames;
+      this.series =
+          Caffeine.newBuilder()
+              .maximumSize(maxSeries)
+              // Recording a series reads it; a scrape iterates, which is no access.
+              .expireAfterAccess(idleExpiry)
+              .ticker(ticker)
+              .evictionListener(
+                  (List<String> labels, Series evicted, RemovalCause cause) -> {
+                    if (cause == RemovalCause.SIZE) {
+                      warnFull();
+                    }
+                  })
+              .build();
     }
 
-    LongAdder counter(long now, String... labels) {
-      Series s = series(now, labels);
-      return s == null ? null : s.count;
-    }
-
-    /** The series for {@code labels}, or {@code null} when the metric is full. */
-    Series series(long now, String... labels) {
+    /**
+     * Applies {@code update} to the series of {@code labels}. A new series is published with its
+     * first update in it, so that a scrape never shows it empty.
+     */
+    void add(Consumer<Series> update, String... labels) {
       List<String> key = List.of(labels);
-      Series s = series.get(key);
-      if (s == null) {
-        if (series.size() >= maxSeries) {
-          expire(now);
-          if (series.size() >= maxSeries) {
-            if (!warnedFull) {
-              warnedFull = true;
-              LOG.warn(
-                  "{} holds {} series, its limit; new label combinations are not recorded"
-                      + " until idle ones expire",
-                  name,
-                  maxSeries);
-            }
-            return null;
-          }
+      Series existing = series.getIfPresent(key);
+      if (existing == null) {
+        Series created = new Series(bounds);
+        update.accept(created);
+        existing = series.asMap().putIfAbsent(key, created);
+        if (existing == null) {
+          return;
         }
-        s = series.computeIfAbsent(key, k -> new Series(bounds, now));
       }
-      s.lastUsed = now;
-      return s;
+      update.accept(existing);
     }
 
-    void expire(long now) {
-      series.values().removeIf(s -> now - s.lastUsed > idleNanos);
+    private void warnFull() {
+      if (!warnedFull) {
+        warnedFull = true;
+        LOG.warn(
+            "{} holds {} series, its limit; the series least recorded are dropped to make room"
+                + " for new label combinations",
+            name,
+            maxSeries);
+      }
     }
 
-    void write(StringBuilder out, long now) {
-      expire(now);
+    void write(StringBuilder out) {
+      // Expired series are left out of the iteration anyway; this also frees them.
+      series.cleanUp();
       out.append("# HELP ").append(name).append(' ').append(help).append('\n');
       out.append("# TYPE ").append(name).append(bounds == null ? " counter\n" : " histogram\n");
-      series.forEach(
-          (labels, s) -> {
-            if (bounds == null) {
-              sample(out, name, labels, null).append(s.count.sum()).append('\n');
-              return;
-            }
-            long cumulative = 0;
-            for (int i = 0; i < bounds.length; i++) {
-              cumulative += s.buckets[i].sum();
-              sample(out, name + "_bucket", labels, number(bounds[i]))
-                  .append(cumulative)
-                  .append('\n');
-            }
-            // An observation being recorded may be in its bucket and not yet in the count.
-            long count = Math.max(cumulative, s.count.sum());
-            sample(out, name + "_bucket", labels, "+Inf").append(count).append('\n');
-            sample(out, name + "_count", labels, null).append(count).append('\n');
-            sample(out, name + "_sum", labels, null).append(number(s.sum.sum())).append('\n');
-          });
+      series
+          .asMap()
+          .forEach(
+              (labels, s) -> {
+                if (bounds == null) {
+                  sample(out, name, labels, null).append(s.count.sum()).append('\n');
+                  return;
+                }
+                long cumulative = 0;
+                for (int i = 0; i < bounds.length; i++) {
+                  cumulative += s.buckets[i].sum();
+                  sample(out, name + "_bucket", labels, number(bounds[i]))
+                      .append(cumulative)
+                      .append('\n');
+                }
+                // An observation being recorded may be in its bucket and not yet in the count.
+                long count = Math.max(cumulative, s.count.sum());
+                sample(out, name + "_bucket", labels, "+Inf").append(count).append('\n');
+                sample(out, name + "_count", labels, null).append(count).append('\n');
+                sample(out, name + "_sum", labels, null).append(number(s.sum.sum())).append('\n');
+              });
     }
 
     private StringBuilder sample(StringBuilder out, String metric, List<String> labels, String le) {

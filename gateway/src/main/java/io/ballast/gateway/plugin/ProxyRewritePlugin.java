@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -19,10 +18,10 @@ import tools.jackson.databind.JsonNode;
  * the method, the Host and request headers. The client's query string is kept: appended with {@code
  * ?}, or with {@code &} when the new uri brings its own query, exactly as APISIX does.
  *
- * <p>Templates may name APISIX variables ({@code $uri}, {@code ${arg_id}}, {@code $http_x_y}...);
- * header templates may also name {@code regex_uri}'s captures ({@code $1}), empty when it did not
- * match. A variable Ballast does not know is refused when the configuration is compiled rather than
- * sent as an empty string.
+ * <p>The uri and header values may name APISIX variables ({@code $uri}, {@code ${arg_id ?? none}},
+ * {@code $http_x_y}...); header values may also name {@code regex_uri}'s captures ({@code $1}),
+ * empty when it did not match. regex_uri's replacements name captures only, as ngx.re.sub's do. See
+ * {@link VariableTemplate}.
  */
 final class ProxyRewritePlugin implements Plugin {
 
@@ -47,22 +46,22 @@ final class ProxyRewritePlugin implements Plugin {
   private static final Pattern HOST = Pattern.compile("[0-9a-zA-Z.-]+(:\\d{1,5})?");
   private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-  private final Template uri;
+  private final VariableTemplate uri;
   private final List<RegexUri> regexUri;
   private final String method;
   private final String host;
-  private final Map<String, Template> addHeaders;
-  private final Map<String, Template> setHeaders;
+  private final Map<String, VariableTemplate> addHeaders;
+  private final Map<String, VariableTemplate> setHeaders;
   private final List<String> removeHeaders;
   private final boolean realRequestUri;
 
   private ProxyRewritePlugin(
-      Template uri,
+      VariableTemplate uri,
       List<RegexUri> regexUri,
       String method,
       String host,
-      Map<String, Template> addHeaders,
-      Map<String, Template> setHeaders,
+      Map<String, VariableTemplate> addHeaders,
+      Map<String, VariableTemplate> setHeaders,
       List<String> removeHeaders,
       boolean realRequestUri) {
     this.uri = uri;
@@ -83,10 +82,11 @@ final class ProxyRewritePlugin implements Plugin {
     }
     // APISIX's order: add, then set, then remove.
     HttpHeaders headers = exchange.upstreamHeaders();
-    addHeaders.forEach((name, value) -> headers.add(name, value.resolve(exchange, captures)));
+    addHeaders.forEach(
+        (name, value) -> headers.add(name, value.resolve(exchange::variable, captures)));
     setHeaders.forEach(
         (name, value) -> {
-          String resolved = value.resolve(exchange, captures);
+          String resolved = value.resolve(exchange::variable, captures);
           if (name.equalsIgnoreCase("Host")) {
             exchange.upstreamHost(resolved);
           } else {
@@ -111,7 +111,8 @@ final class ProxyRewritePlugin implements Plugin {
     // carried as %3F.
     boolean templateQuery = false;
     if (uri != null) {
-      path = uri.resolve(exchange, null, value -> value.replace("?", "%3F"));
+      // As APISIX's escaper: a '?' in a value is part of the path, not the start of a query.
+      path = uri.resolve(exchange::variable, null, value -> value.replace("?", "%3F"));
       templateQuery = true;
     } else {
       for (RegexUri rule : regexUri) {
@@ -124,7 +125,7 @@ final class ProxyRewritePlugin implements Plugin {
           templateQuery = path.indexOf('?') < 0;
           path =
               path.substring(0, matcher.start())
-                  + rule.replacement.resolve(exchange, captures)
+                  + rule.replacement.resolve(exchange::variable, captures)
                   + path.substring(matcher.end());
           break;
         }
@@ -172,119 +173,7 @@ final class ProxyRewritePlugin implements Plugin {
     return out == null ? path : out.toString();
   }
 
-  private record RegexUri(Pattern pattern, Template replacement) {}
-
-  /**
-   * A string with {@code $name}, {@code ${name}} and {@code $1}..., parsed once. A literal {@code
-   * $} is written {@code \$}; in regex replacements also {@code $$}.
-   */
-  static final class Template {
-
-    private final List<Object> parts; // String literal, Variable or Integer capture group
-
-    private record Variable(String name) {}
-
-    private Template(List<Object> parts) {
-      this.parts = parts;
-    }
-
-    /**
-     * Parses {@code text}; {@code captures} says how many capture groups it may name (-1: none).
-     *
-     * @throws IllegalArgumentException saying what is wrong, without the field
-     */
-    static Template parse(String text, int captures, boolean regexReplacement) {
-      List<Object> parts = new ArrayList<>();
-      StringBuilder literal = new StringBuilder();
-      int i = 0;
-      while (i < text.length()) {
-        char c = text.charAt(i);
-        if (c == '\\' && i + 1 < text.length() && text.charAt(i + 1) == '$') {
-          literal.append('$');
-          i += 2;
-          continue;
-        }
-        if (c != '$') {
-          literal.append(c);
-          i++;
-          continue;
-        }
-        if (regexReplacement && i + 1 < text.length() && text.charAt(i + 1) == '$') {
-          literal.append('$');
-          i += 2;
-          continue;
-        }
-        boolean braced = i + 1 < text.length() && text.charAt(i + 1) == '{';
-        int start = braced ? i + 2 : i + 1;
-        int end = start;
-        while (end < text.length() && isNameChar(text.charAt(end))) {
-          end++;
-        }
-        if (end == start || (braced && (end >= text.length() || text.charAt(end) != '}'))) {
-          throw new IllegalArgumentException(
-              "has a '$' at " + i + " that starts no variable (write \\$ for a literal '$')");
-        }
-        String name = text.substring(start, end);
-        if (!literal.isEmpty()) {
-          parts.add(literal.toString());
-          literal.setLength(0);
-        }
-        if (name.chars().allMatch(Character::isDigit)) {
-          int group = Integer.parseInt(name);
-          if (captures < 0) {
-            throw new IllegalArgumentException(
-                "names capture $" + name + ", which only regex_uri's captures can fill");
-          }
-          if (group > captures) {
-            throw new IllegalArgumentException(
-                "names capture $" + name + " but the regex has " + captures + " group(s)");
-          }
-          parts.add(group);
-        } else {
-          if (regexReplacement || !Exchange.isVariable(name)) {
-            throw new IllegalArgumentException("names variable $" + name + ", unknown to Ballast");
-          }
-          parts.add(new Variable(name));
-        }
-        i = braced ? end + 1 : end;
-      }
-      if (!literal.isEmpty()) {
-        parts.add(literal.toString());
-      }
-      return new Template(List.copyOf(parts));
-    }
-
-    private static boolean isNameChar(char c) {
-      return c == '_' || (c < 0x80 && Character.isLetterOrDigit(c));
-    }
-
-    String resolve(Exchange exchange, String[] captures) {
-      return resolve(exchange, captures, UnaryOperator.identity());
-    }
-
-    /** The text with every variable's value (after {@code escape}); a missing value is empty. */
-    String resolve(Exchange exchange, String[] captures, UnaryOperator<String> escape) {
-      if (parts.size() == 1 && parts.get(0) instanceof String only) {
-        return only;
-      }
-      StringBuilder out = new StringBuilder();
-      for (Object part : parts) {
-        if (part instanceof String text) {
-          out.append(text);
-        } else if (part instanceof Integer group) {
-          if (captures != null && group < captures.length) {
-            out.append(captures[group]);
-          }
-        } else {
-          String value = exchange.variable(((Variable) part).name());
-          if (value != null) {
-            out.append(escape.apply(value));
-          }
-        }
-      }
-      return out.toString();
-    }
-  }
+  private record RegexUri(Pattern pattern, VariableTemplate replacement) {}
 
   static final class Factory implements PluginFactory {
     @Override
@@ -312,7 +201,7 @@ final class ProxyRewritePlugin implements Plugin {
             .fields()
             .invalid(self.substring(0, self.length() - 1), "must set at least one field");
       }
-      Template uri = uri(config);
+      VariableTemplate uri = uri(config);
       List<RegexUri> regexUri = regexUri(config);
       String method = config.oneOf("method", null, METHODS.toArray(String[]::new));
       String host = config.string("host", null);
@@ -320,8 +209,8 @@ final class ProxyRewritePlugin implements Plugin {
         throw config.invalid(
             "host", "'" + host + "' is not a host name or address, with an optional :port");
       }
-      Map<String, Template> add = new LinkedHashMap<>();
-      Map<String, Template> set = new LinkedHashMap<>();
+      Map<String, VariableTemplate> add = new LinkedHashMap<>();
+      Map<String, VariableTemplate> set = new LinkedHashMap<>();
       List<String> remove = new ArrayList<>();
       headers(
           config, regexUri.isEmpty() || uri != null ? -1 : maxGroups(regexUri), add, set, remove);
@@ -336,7 +225,7 @@ final class ProxyRewritePlugin implements Plugin {
           config.bool("use_real_request_uri_unsafe", false));
     }
 
-    private static Template uri(PluginConfig config) {
+    private static VariableTemplate uri(PluginConfig config) {
       String text = config.string("uri", null);
       if (text == null) {
         return null;
@@ -344,7 +233,7 @@ final class ProxyRewritePlugin implements Plugin {
       if (text.isEmpty() || text.length() > 4096 || !text.startsWith("/")) {
         throw config.invalid("uri", "must start with '/' and be at most 4096 characters long");
       }
-      return template(config, "uri", text, -1, false);
+      return VariableTemplate.compile(text, Exchange::isVariable, -1, config, "uri");
     }
 
     private static List<RegexUri> regexUri(PluginConfig config) {
@@ -367,8 +256,9 @@ final class ProxyRewritePlugin implements Plugin {
           throw config.invalid(key, "is not a valid regex: " + e.getDescription());
         }
         int groups = pattern.matcher("").groupCount();
-        Template replacement =
-            template(config, "regex_uri[" + (i + 1) + "]", items.get(i + 1), groups, true);
+        VariableTemplate replacement =
+            VariableTemplate.compileReplacement(
+                items.get(i + 1), groups, config, "regex_uri[" + (i + 1) + "]");
         rules.add(new RegexUri(pattern, replacement));
       }
       return List.copyOf(rules);
@@ -386,8 +276,8 @@ final class ProxyRewritePlugin implements Plugin {
     private static void headers(
         PluginConfig config,
         int captures,
-        Map<String, Template> add,
-        Map<String, Template> set,
+        Map<String, VariableTemplate> add,
+        Map<String, VariableTemplate> set,
         List<String> remove) {
       PluginConfig headers = config.object("headers");
       if (headers == null) {
@@ -419,7 +309,7 @@ final class ProxyRewritePlugin implements Plugin {
     }
 
     private static void readHeaders(
-        PluginConfig headers, String action, int captures, Map<String, Template> into) {
+        PluginConfig headers, String action, int captures, Map<String, VariableTemplate> into) {
       PluginConfig object = action == null ? headers : headers.object(action);
       if (object == null) {
         return;
@@ -441,22 +331,14 @@ final class ProxyRewritePlugin implements Plugin {
         if (name.equalsIgnoreCase("Host") && "add".equals(action)) {
           throw object.invalid(name, "cannot be added: set the host field instead");
         }
-        into.put(name, template(object, name, text, captures, false));
+        into.put(
+            name, VariableTemplate.compile(text, Exchange::isVariable, captures, object, name));
       }
     }
 
     private static void headerName(PluginConfig config, String key, String name) {
       if (!HEADER_NAME.matcher(name).matches()) {
         throw config.invalid(key, "'" + name + "' is not a valid header name");
-      }
-    }
-
-    private static Template template(
-        PluginConfig config, String key, String text, int captures, boolean regexReplacement) {
-      try {
-        return Template.parse(text, captures, regexReplacement);
-      } catch (IllegalArgumentException e) {
-        throw config.invalid(key, e.getMessage());
       }
     }
   }

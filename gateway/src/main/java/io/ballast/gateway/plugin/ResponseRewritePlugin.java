@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -21,7 +22,7 @@ final class ResponseRewritePlugin implements Plugin {
   private static final List<String> BODY_HEADERS =
       List.of("ETag", "Last-Modified", "Content-Encoding");
 
-  private record Header(String name, ResponseTemplate value) {}
+  private record Header(String name, VariableTemplate value) {}
 
   private final ResponseVars vars;
   private final int statusCode;
@@ -58,13 +59,24 @@ final class ResponseRewritePlugin implements Plugin {
       // Shared by every response; ResponseHead only reads it.
       response.replaceBody(body);
     }
+    Function<String, String> variables = name -> variable(name, exchange, response);
     for (Header header : add) {
-      response.headers().add(header.name, header.value.resolve(exchange, response));
+      response.headers().add(header.name, header.value.resolve(variables, null));
     }
     for (Header header : set) {
-      response.headers().set(header.name, header.value.resolve(exchange, response));
+      response.headers().set(header.name, header.value.resolve(variables, null));
     }
     remove.forEach(response.headers()::remove);
+  }
+
+  /** Whether {@link #variable} knows {@code name}: a request variable, or {@code status}. */
+  static boolean isVariable(String name) {
+    return name.equals("status") || Exchange.isVariable(name);
+  }
+
+  /** A variable's value while the response head is sent, or {@code null} when it has none. */
+  static String variable(String name, Exchange exchange, ResponseHead response) {
+    return name.equals("status") ? Integer.toString(response.status()) : exchange.variable(name);
   }
 
   static final class Factory implements PluginFactory {
@@ -188,11 +200,11 @@ final class ResponseRewritePlugin implements Plugin {
       return name;
     }
 
-    private static ResponseTemplate value(PluginConfig config, String key, String value) {
+    private static VariableTemplate value(PluginConfig config, String key, String value) {
       if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
         throw config.invalid(key, "must not contain a line break");
       }
-      return ResponseTemplate.parse(value, config, key);
+      return VariableTemplate.compile(value, ResponseRewritePlugin::isVariable, -1, config, key);
     }
 
     private static boolean isArray(JsonNode node) {

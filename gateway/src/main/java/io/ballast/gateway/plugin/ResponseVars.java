@@ -63,7 +63,7 @@ final class ResponseVars {
       boolean onRequestVariable =
           !name.isString()
               || RequestVariable.of(name.stringValue()) != null
-              || !ResponseTemplate.isVariable(name.stringValue());
+              || !ResponseRewritePlugin.isVariable(name.stringValue());
       if (!onRequestVariable) {
         ArrayNode renamed = ((ArrayNode) expression).deepCopy();
         renamed.set(0, StringNode.valueOf("arg_" + name.stringValue()));
@@ -103,7 +103,7 @@ final class ResponseVars {
 
     @Override
     public List<String> queryParams(String name) {
-      String value = ResponseTemplate.variable(name, exchange, response);
+      String value = ResponseRewritePlugin.variable(name, exchange, response);
       return value == null ? List.of() : List.of(value);
     }
 

@@ -257,7 +257,7 @@ class LimitCountPluginTest {
   }
 
   @Test
-  void endedWindowsAreSweptAndLiveKeysAreBounded() {
+  void endedWindowsExpireAndLiveKeysAreBounded() {
     LimitCountPlugin plugin = plugin("{'count': 1, 'time_window': 60}");
     for (int i = 0; i < 1000; i++) {
       plugin.access(from("10.1." + (i / 256) + "." + (i % 256)));
@@ -269,9 +269,31 @@ class LimitCountPluginTest {
     assertThat(plugin.keysHeld()).isEqualTo(1);
 
     for (int i = 0; i < LimitCountPlugin.MAX_KEYS + 10; i++) {
-      plugin.access(from("10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255)));
+      plugin.access(from(address(i)));
     }
     assertThat(plugin.keysHeld()).isLessThanOrEqualTo(LimitCountPlugin.MAX_KEYS);
+  }
+
+  @Test
+  void aFloodOfNewKeysDoesNotResetAClientThatKeepsComing() {
+    LimitCountPlugin plugin = plugin("{'count': 10, 'time_window': 60}");
+    int key = 0;
+    for (; key < LimitCountPlugin.MAX_KEYS / 2; key++) {
+      plugin.access(from(address(key)));
+    }
+    for (int i = 0; i < 20; i++) {
+      plugin.access(from("192.168.0.1"));
+    }
+    for (int end = key + LimitCountPlugin.MAX_KEYS; key < end; key++) {
+      plugin.access(from(address(key)));
+    }
+
+    assertThat(plugin.keysHeld()).isLessThanOrEqualTo(LimitCountPlugin.MAX_KEYS);
+    assertThat(status(plugin, from("192.168.0.1"))).isEqualTo(503);
+  }
+
+  private static String address(int i) {
+    return "10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255);
   }
 
   @Test

@@ -169,7 +169,7 @@ class LimitReqPluginTest {
   }
 
   @Test
-  void drainedBucketsAreSwept() {
+  void drainedBucketsExpire() {
     LimitReqPlugin plugin = plugin("{'rate': 10, 'burst': 5, 'key': 'remote_addr'}");
     for (int i = 0; i < 1000; i++) {
       plugin.access(from("10.1." + (i / 256) + "." + (i % 256)));

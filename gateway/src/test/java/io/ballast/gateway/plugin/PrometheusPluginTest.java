@@ -185,19 +185,35 @@ class PrometheusPluginTest {
   }
 
   @Test
-  void idleSeriesExpireAndAFullMetricRecordsNoNewSeries() {
-    PrometheusMetrics metrics = new PrometheusMetrics("gw-1", Duration.ofMinutes(1), 3, clock::get);
-    for (int code = 200; code < 205; code++) {
-      metrics.record(ended(code, "n", 1), System.nanoTime());
-    }
-    // At most three series per metric: 203 and 204 were not recorded.
-    assertThat(metrics.scrape()).contains("code=\"202\"").doesNotContain("code=\"203\"");
+  void seriesNotRecordedForTheIdleExpiryExpireEvenIfScraped() {
+    metrics.record(ended(200, "n", 1), System.nanoTime());
+    clock.addAndGet(Duration.ofSeconds(50).toNanos());
+    metrics.record(ended(201, "n", 1), System.nanoTime());
+    assertThat(metrics.scrape()).contains("code=\"200\"").contains("code=\"201\"");
 
-    clock.addAndGet(Duration.ofMinutes(2).toNanos());
-    metrics.record(ended(299, "n", 1), System.nanoTime());
+    clock.addAndGet(Duration.ofSeconds(20).toNanos());
     String text = metrics.scrape();
 
-    assertThat(text).contains("code=\"299\"").doesNotContain("code=\"200\"");
+    assertThat(text).doesNotContain("code=\"200\"").contains("code=\"201\"");
+  }
+
+  @Test
+  void aFullMetricDropsTheSeriesLeastRecordedToRecordNewOnes() {
+    PrometheusMetrics metrics = new PrometheusMetrics("gw-1", Duration.ofMinutes(1), 3, clock::get);
+    // Scrapes in between, as Prometheus scrapes regularly.
+    for (int i = 0; i < 10; i++) {
+      metrics.record(ended(200, "n", 1), System.nanoTime());
+      metrics.scrape();
+    }
+    for (int code = 201; code < 206; code++) {
+      metrics.record(ended(code, "n", 1), System.nanoTime());
+      metrics.scrape();
+    }
+    String text = metrics.scrape();
+
+    assertThat(text.lines().filter(line -> line.startsWith("apisix_http_status{")))
+        .hasSizeLessThanOrEqualTo(3);
+    assertThat(text).contains("code=\"200\"").contains("code=\"205\"");
   }
 
   @Test

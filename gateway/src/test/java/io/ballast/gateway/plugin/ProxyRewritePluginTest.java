@@ -136,11 +136,53 @@ class ProxyRewritePluginTest {
   }
 
   @Test
-  void aLiteralDollarIsWrittenEscaped() {
+  void aDollarAfterABackslashStaysAsWrittenWithTheBackslashAsInApisix() {
     Exchange exchange =
         rewrite("{'headers': {'X-Price': '\\\\$5'}}", TestRouteRequest.get("/"), null);
 
-    assertThat(exchange.upstreamHeaders().get("X-Price")).isEqualTo("$5");
+    assertThat(exchange.upstreamHeaders().get("X-Price")).isEqualTo("\\$5");
+  }
+
+  @Test
+  void aDollarThatStartsNoVariableStaysAsWrittenAsInApisix() {
+    Exchange exchange =
+        rewrite(
+            "{'uri': '/a$', 'headers': {'X-A': 'cost: $ 5, ${open'}}",
+            TestRouteRequest.get("/"),
+            null);
+
+    assertThat(exchange.upstreamUri()).isEqualTo("/a$");
+    assertThat(exchange.upstreamHeaders().get("X-A")).isEqualTo("cost: $ 5, ${open");
+  }
+
+  @Test
+  void aDefaultStandsInForAMissingValueAndIsEscapedLikeOne() {
+    Exchange exchange =
+        rewrite(
+            "{'uri': '/u/${arg_id ?? a?b}', 'headers': {'X-Id': '${arg_id??none}'}}",
+            TestRouteRequest.get("/"),
+            null);
+
+    assertThat(exchange.upstreamUri()).isEqualTo("/u/a%3Fb");
+    assertThat(exchange.upstreamHeaders().get("X-Id")).isEqualTo("none");
+  }
+
+  @Test
+  void aRegexUriReplacementReadsAsNgxReSubs() {
+    String plugin = "{'regex_uri': ['^/p/(\\\\w+)', '/price/$$${1}/\\\\$1']}";
+
+    assertThat(rewrite(plugin, TestRouteRequest.get("/p/x"), null).upstreamUri())
+        .isEqualTo("/price/$x/%5Cx");
+  }
+
+  @Test
+  void aVariableNameRunsOverDotsAsInApisix() {
+    assertThatThrownBy(() -> config().route("{'proxy-rewrite': {'uri': '/$uri.json'}}"))
+        .hasMessage(
+            "route 'r1': plugins.proxy-rewrite.uri: names variable $uri.json, unknown to Ballast"
+                + " (write ${uri} to end the name before the '.')");
+    assertThat(rewrite("{'uri': '/v${uri}.json'}", TestRouteRequest.get("/a"), null).upstreamUri())
+        .isEqualTo("/v/a.json");
   }
 
   @Test
@@ -166,8 +208,6 @@ class ProxyRewritePluginTest {
         "{'_meta': {'disable': false}}|plugins.proxy-rewrite: must set at least one field",
         "{'uri': 'no-slash'}|plugins.proxy-rewrite.uri: must start with '/'",
         "{'uri': 5}|plugins.proxy-rewrite.uri: must be a string",
-        "{'uri': '/$'}|plugins.proxy-rewrite.uri: has a '$' at 1 that starts no variable",
-        "{'uri': '/${arg_x'}|plugins.proxy-rewrite.uri: has a '$' at 1",
         "{'uri': '/$1'}|plugins.proxy-rewrite.uri: names capture $1",
         "{'regex_uri': ['^/a']}|plugins.proxy-rewrite.regex_uri: must hold pairs",
         "{'regex_uri': ['^/a', '/b', '^/c']}|plugins.proxy-rewrite.regex_uri: must hold pairs",
@@ -177,6 +217,10 @@ class ProxyRewritePluginTest {
             + "|plugins.proxy-rewrite.regex_uri[3]: names capture $2 but the regex has 1 group(s)",
         "{'regex_uri': ['^/a', '/$uri']}"
             + "|plugins.proxy-rewrite.regex_uri[1]: names variable $uri",
+        "{'regex_uri': ['^/a', '/$']}"
+            + "|plugins.proxy-rewrite.regex_uri[1]: has a '$' at 1 that names no capture",
+        "{'headers': {'set': {'X-A': '${1 ?? x}'}}, 'regex_uri': ['^/(a)', '/b']}"
+            + "|plugins.proxy-rewrite.headers.set.X-A: names capture 1 in a form",
         "{'method': 'FETCH'}|plugins.proxy-rewrite.method: 'FETCH' is not one of GET",
         "{'host': 'a b'}|plugins.proxy-rewrite.host: 'a b' is not a host name",
         "{'host': 'a:123456'}|plugins.proxy-rewrite.host: 'a:123456' is not a host name",

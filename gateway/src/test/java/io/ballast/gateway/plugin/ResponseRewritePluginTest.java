@@ -197,7 +197,8 @@ class ResponseRewritePluginTest {
           {'headers': {'X-A': true}}                      | plugins.response-rewrite.headers.X-A: must be a string
           {'headers': {'X A': 'v'}}                       | plugins.response-rewrite.headers.X A: 'X A' is not a valid header name
           {'headers': {'X-A': 'a\\nb'}}                   | plugins.response-rewrite.headers.X-A: must not contain a line break
-          {'headers': {'X-A': '$no_such_var'}}            | plugins.response-rewrite.headers.X-A: unknown variable '$no_such_var'
+          {'headers': {'X-A': '$no_such_var'}}            | plugins.response-rewrite.headers.X-A: names variable $no_such_var, unknown to Ballast
+          {'headers': {'X-A': '$1'}}                      | plugins.response-rewrite.headers.X-A: names capture $1
           {'headers': {'set': {}, 'add': ['X-A: 1']}}     | plugins.response-rewrite.headers.set: must name at least one header
           {'headers': {'add': []}}                        | plugins.response-rewrite.headers.add: must not be empty
           {'headers': {'add': ['X-A']}}                   | plugins.response-rewrite.headers.add[0]: must be "Name: value"
