@@ -15,7 +15,6 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,56 +27,20 @@ import reactor.util.retry.Retry;
 
 /**
  * Follows the control plane's conf server for one snapshot kind: long polls for a newer manifest,
- * downloads the body it names to a temp file, verifies it and hands it to the applier. When the CP
- * cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff (200
- * ms to 5 s) over the configured CP hosts and follows again as soon as one answers.
+ * downloads the body it names to a temp file, verifies it and offers it to the data plane. When the
+ * CP cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
+ * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers. Each
+ * answer and each failure is reported to the {@link DataPlane}, which decides what they mean.
  */
-public final class ControlPlaneFollower implements AutoCloseable {
+public final class ControlPlaneFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneFollower.class);
   private static final Duration LONG_POLL = Duration.ofSeconds(30);
 
-  /** Shared by both kinds' followers: the status endpoint reports one CP connection. */
-  public static final class Connection {
-    private volatile boolean connected;
-    private volatile Instant since = Instant.now();
-    private volatile String lastError;
-
-    public boolean connected() {
-      return connected;
-    }
-
-    public Instant since() {
-      return since;
-    }
-
-    public Optional<String> lastError() {
-      return Optional.ofNullable(lastError);
-    }
-
-    void up() {
-      if (!connected) {
-        connected = true;
-        since = Instant.now();
-        log.info("control plane connected");
-      }
-    }
-
-    void down(Throwable error) {
-      lastError = error.toString();
-      if (connected) {
-        connected = false;
-        since = Instant.now();
-        log.warn("control plane lost; serving what we have and retrying: {}", error.toString());
-      }
-    }
-  }
-
   private final List<URI> hosts;
   private final String gatewayGroup;
   private final SnapshotKind kind;
-  private final SnapshotApplier applier;
-  private final Connection connection;
+  private final DataPlane dataPlane;
   private final Path downloadDir;
   private final HttpClient http;
   private final AtomicInteger hostIndex = new AtomicInteger();
@@ -96,14 +59,12 @@ public final class ControlPlaneFollower implements AutoCloseable {
       List<URI> hosts,
       String gatewayGroup,
       SnapshotKind kind,
-      SnapshotApplier applier,
-      Connection connection,
+      DataPlane dataPlane,
       Path downloadDir) {
     this.hosts = hosts;
     this.gatewayGroup = gatewayGroup;
     this.kind = kind;
-    this.applier = applier;
-    this.connection = connection;
+    this.dataPlane = dataPlane;
     this.downloadDir = downloadDir;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   }
@@ -111,12 +72,6 @@ public final class ControlPlaneFollower implements AutoCloseable {
   public void start() {
     loop =
         Mono.defer(this::pollOnce)
-            .doOnError(
-                error -> {
-                  answered = false;
-                  connection.down(error);
-                  hostIndex.incrementAndGet();
-                })
             .retryWhen(
                 Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                     .maxBackoff(Duration.ofSeconds(5))
@@ -131,7 +86,8 @@ public final class ControlPlaneFollower implements AutoCloseable {
     URI base = hosts.get(Math.floorMod(hostIndex.get(), hosts.size()));
     long served = known();
     // Until this follower's last poll was answered, ask without waiting: the answer is what tells
-    // the status (and the storage follower, which stands down) that the CP is back, and a 304
+    // the data plane (and so the storage followers, which stand down) that the CP is back, and a
+    // 304
     // confirms a version this DP took from storage meanwhile.
     Duration wait = answered ? LONG_POLL : Duration.ZERO;
     HttpRequest.Builder request =
@@ -144,21 +100,24 @@ public final class ControlPlaneFollower implements AutoCloseable {
     return Mono.fromFuture(() -> http.sendAsync(request.build(), BodyHandlers.ofByteArray()), true)
         .flatMap(
             response -> {
-              connection.up();
               return switch (response.statusCode()) {
                 case 304 -> {
                   answered = true;
+                  dataPlane.controlPlaneAnswered(base);
                   response
                       .headers()
                       .firstValue("ETag")
-                      .filter(etag -> etag.equals(ConfServerProtocol.etagOf(applier.version(kind))))
+                      .filter(
+                          etag -> etag.equals(ConfServerProtocol.etagOf(dataPlane.version(kind))))
                       .ifPresent(
                           etag ->
-                              applier.confirm(kind, applier.version(kind), Source.CONTROL_PLANE));
+                              dataPlane.confirm(
+                                  kind, dataPlane.version(kind), Source.CONTROL_PLANE));
                   yield Mono.<Void>empty();
                 }
                 case 200 -> {
                   answered = true;
+                  dataPlane.controlPlaneAnswered(base);
                   yield fetchBody(base, SnapshotManifest.fromJson(response.body()));
                 }
                 default ->
@@ -166,6 +125,12 @@ public final class ControlPlaneFollower implements AutoCloseable {
                         new IOException(
                             "control plane " + base + " answered " + response.statusCode()));
               };
+            })
+        .doOnError(
+            error -> {
+              answered = false;
+              dataPlane.controlPlaneUnreachable(base, error);
+              hostIndex.incrementAndGet();
             });
   }
 
@@ -176,7 +141,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
     if (!manifest.gatewayGroup().equals(gatewayGroup) || manifest.kind() != kind) {
       // A CP of another gateway group (or a misrouted answer): never serve it.
       refused = manifest.version();
-      applier.reject(
+      dataPlane.reject(
           manifest.version(),
           Source.CONTROL_PLANE,
           "control plane "
@@ -227,10 +192,10 @@ public final class ControlPlaneFollower implements AutoCloseable {
       SnapshotFiles.verify(body, manifest);
     } catch (RuntimeException e) {
       refused = manifest.version();
-      applier.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
+      dataPlane.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
       return Mono.empty();
     }
-    if (!applier.apply(
+    if (!dataPlane.offer(
         new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
       refused = manifest.version();
     }
@@ -238,7 +203,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
   }
 
   private long known() {
-    return Math.max(applier.version(kind), refused);
+    return Math.max(dataPlane.version(kind), refused);
   }
 
   private static void deleteQuietly(Path file) {
