@@ -169,10 +169,16 @@ public final class ControlPlaneFollower implements Follower {
   }
 
   private Mono<Void> fetchBody(URI base, SnapshotManifest manifest) {
+    boolean ours = manifest.gatewayGroup().equals(gatewayGroup) && manifest.kind() == kind;
     if (manifest.version() <= known()) {
+      if (ours && manifest.version() == dataPlane.version(kind)) {
+        // A poll sent before this DP took the same version from storage or its cache: the CP
+        // holds it too, as a 304 would have said.
+        dataPlane.confirm(kind, manifest.version(), Source.CONTROL_PLANE);
+      }
       return Mono.empty();
     }
-    if (!manifest.gatewayGroup().equals(gatewayGroup) || manifest.kind() != kind) {
+    if (!ours) {
       // A CP of another gateway group (or a misrouted answer): never serve it.
       refused = manifest.version();
       dataPlane.reject(
