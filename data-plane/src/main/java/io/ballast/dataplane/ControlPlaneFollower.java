@@ -6,16 +6,16 @@ import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
 import io.ballast.snapshot.VerifiedSnapshot;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,62 +24,42 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 import reactor.util.retry.Retry;
 
 /**
  * Follows the control plane's conf server for one snapshot kind: long polls for a newer manifest,
- * downloads the body it names to a temp file, verifies it and hands it to the applier. When the CP
- * cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff (200
- * ms to 5 s) over the configured CP hosts and follows again as soon as one answers.
+ * streams the body it names to a temp file, verifies it and offers it to the data plane. When the
+ * CP cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
+ * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers. Each
+ * answer and each failure is reported to the {@link DataPlane}, which decides what they mean.
  */
-public final class ControlPlaneFollower implements AutoCloseable {
+public final class ControlPlaneFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneFollower.class);
   private static final Duration LONG_POLL = Duration.ofSeconds(30);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
 
-  /** Shared by both kinds' followers: the status endpoint reports one CP connection. */
-  public static final class Connection {
-    private volatile boolean connected;
-    private volatile Instant since = Instant.now();
-    private volatile String lastError;
+  /** The CP holds a long poll silent for up to {@link #LONG_POLL}; past this it is gone. */
+  private static final Duration MANIFEST_TIMEOUT = LONG_POLL.plusSeconds(10);
 
-    public boolean connected() {
-      return connected;
-    }
+  /** The longest silence while a body streams in. */
+  private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
 
-    public Instant since() {
-      return since;
-    }
+  private static final byte[] NO_BODY = new byte[0];
 
-    public Optional<String> lastError() {
-      return Optional.ofNullable(lastError);
-    }
-
-    void up() {
-      if (!connected) {
-        connected = true;
-        since = Instant.now();
-        log.info("control plane connected");
-      }
-    }
-
-    void down(Throwable error) {
-      lastError = error.toString();
-      if (connected) {
-        connected = false;
-        since = Instant.now();
-        log.warn("control plane lost; serving what we have and retrying: {}", error.toString());
-      }
-    }
-  }
+  /** A manifest poll's answer, read whole: a manifest is small. */
+  private record Answer(int status, String etag, byte[] body) {}
 
   private final List<URI> hosts;
   private final String gatewayGroup;
   private final SnapshotKind kind;
-  private final SnapshotApplier applier;
-  private final Connection connection;
+  private final DataPlane dataPlane;
   private final Path downloadDir;
-  private final HttpClient http;
+  private final ConnectionProvider connections;
+  private final HttpClient manifests;
+  private final HttpClient bodies;
   private final AtomicInteger hostIndex = new AtomicInteger();
 
   /**
@@ -96,27 +76,27 @@ public final class ControlPlaneFollower implements AutoCloseable {
       List<URI> hosts,
       String gatewayGroup,
       SnapshotKind kind,
-      SnapshotApplier applier,
-      Connection connection,
+      DataPlane dataPlane,
       Path downloadDir) {
     this.hosts = hosts;
     this.gatewayGroup = gatewayGroup;
     this.kind = kind;
-    this.applier = applier;
-    this.connection = connection;
+    this.dataPlane = dataPlane;
     this.downloadDir = downloadDir;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    // One poll or one download at a time: two connections cover a body fetched while the
+    // manifest's connection is still being released.
+    this.connections =
+        ConnectionProvider.builder("ballast-control-plane-" + kind.id()).maxConnections(2).build();
+    HttpClient http =
+        HttpClient.create(connections)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
+    this.manifests = http.responseTimeout(MANIFEST_TIMEOUT);
+    this.bodies = http.responseTimeout(BODY_TIMEOUT);
   }
 
   public void start() {
     loop =
         Mono.defer(this::pollOnce)
-            .doOnError(
-                error -> {
-                  answered = false;
-                  connection.down(error);
-                  hostIndex.incrementAndGet();
-                })
             .retryWhen(
                 Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                     .maxBackoff(Duration.ofSeconds(5))
@@ -126,57 +106,82 @@ public final class ControlPlaneFollower implements AutoCloseable {
             .subscribe();
   }
 
-  /** One long poll; on a newer manifest, the download, verification and apply. */
+  /** One long poll; on a newer manifest, the download, verification and offer. */
   private Mono<Void> pollOnce() {
     URI base = hosts.get(Math.floorMod(hostIndex.get(), hosts.size()));
     long served = known();
     // Until this follower's last poll was answered, ask without waiting: the answer is what tells
-    // the status (and the storage follower, which stands down) that the CP is back, and a 304
-    // confirms a version this DP took from storage meanwhile.
+    // the data plane (and so the storage followers, which stand down) that the CP is back, and a
+    // 304 confirms a version this DP took from storage meanwhile.
     Duration wait = answered ? LONG_POLL : Duration.ZERO;
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(base.resolve(ConfServerProtocol.manifestPath(kind, wait)))
-            .timeout(LONG_POLL.plusSeconds(10))
-            .GET();
-    if (served != SnapshotApplier.NONE) {
-      request.header("If-None-Match", ConfServerProtocol.etagOf(served));
-    }
-    return Mono.fromFuture(() -> http.sendAsync(request.build(), BodyHandlers.ofByteArray()), true)
-        .flatMap(
-            response -> {
-              connection.up();
-              return switch (response.statusCode()) {
-                case 304 -> {
-                  answered = true;
-                  response
-                      .headers()
-                      .firstValue("ETag")
-                      .filter(etag -> etag.equals(ConfServerProtocol.etagOf(applier.version(kind))))
-                      .ifPresent(
-                          etag ->
-                              applier.confirm(kind, applier.version(kind), Source.CONTROL_PLANE));
-                  yield Mono.<Void>empty();
-                }
-                case 200 -> {
-                  answered = true;
-                  yield fetchBody(base, SnapshotManifest.fromJson(response.body()));
-                }
-                default ->
-                    Mono.error(
-                        new IOException(
-                            "control plane " + base + " answered " + response.statusCode()));
-              };
+    return manifests
+        .headers(
+            headers -> {
+              if (served != SnapshotApplier.NONE) {
+                headers.set(HttpHeaderNames.IF_NONE_MATCH, ConfServerProtocol.etagOf(served));
+              }
+            })
+        .get()
+        .uri(base.resolve(ConfServerProtocol.manifestPath(kind, wait)).toString())
+        .responseSingle(
+            (response, body) ->
+                body.asByteArray()
+                    .defaultIfEmpty(NO_BODY)
+                    .map(
+                        bytes ->
+                            new Answer(
+                                response.status().code(),
+                                response.responseHeaders().get(HttpHeaderNames.ETAG),
+                                bytes)))
+        // Off the event loop: confirming or applying waits for the applier, which may be busy
+        // compiling a table.
+        .publishOn(Schedulers.boundedElastic())
+        .flatMap(answer -> handle(base, answer))
+        .doOnError(
+            error -> {
+              answered = false;
+              dataPlane.controlPlaneUnreachable(base, error);
+              hostIndex.incrementAndGet();
             });
   }
 
+  private Mono<Void> handle(URI base, Answer answer) {
+    switch (answer.status()) {
+      case 304 -> {
+        answered = true;
+        dataPlane.controlPlaneAnswered(base);
+        long version = dataPlane.version(kind);
+        if (ConfServerProtocol.etagOf(version).equals(answer.etag())) {
+          dataPlane.confirm(kind, version, Source.CONTROL_PLANE);
+        }
+        return Mono.empty();
+      }
+      case 200 -> {
+        answered = true;
+        dataPlane.controlPlaneAnswered(base);
+        return fetchBody(base, SnapshotManifest.fromJson(answer.body()));
+      }
+      default -> {
+        return Mono.error(
+            new IOException("control plane " + base + " answered " + answer.status()));
+      }
+    }
+  }
+
   private Mono<Void> fetchBody(URI base, SnapshotManifest manifest) {
+    boolean ours = manifest.gatewayGroup().equals(gatewayGroup) && manifest.kind() == kind;
     if (manifest.version() <= known()) {
+      if (ours && manifest.version() == dataPlane.version(kind)) {
+        // A poll sent before this DP took the same version from storage or its cache: the CP
+        // holds it too, as a 304 would have said.
+        dataPlane.confirm(kind, manifest.version(), Source.CONTROL_PLANE);
+      }
       return Mono.empty();
     }
-    if (!manifest.gatewayGroup().equals(gatewayGroup) || manifest.kind() != kind) {
+    if (!ours) {
       // A CP of another gateway group (or a misrouted answer): never serve it.
       refused = manifest.version();
-      applier.reject(
+      dataPlane.reject(
           manifest.version(),
           Source.CONTROL_PLANE,
           "control plane "
@@ -191,46 +196,71 @@ public final class ControlPlaneFollower implements AutoCloseable {
       return Mono.empty();
     }
     URI url = base.resolve(ConfServerProtocol.bodyPath(kind, manifest.version()));
-    return Mono.fromCallable(
-            () -> {
-              Files.createDirectories(downloadDir);
-              return Files.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
-            })
-        .flatMap(
-            temp ->
-                Mono.fromFuture(
-                        () ->
-                            http.sendAsync(
-                                HttpRequest.newBuilder(url)
-                                    .timeout(Duration.ofSeconds(60))
-                                    .GET()
-                                    .build(),
-                                BodyHandlers.ofFile(temp)),
-                        true)
-                    .publishOn(Schedulers.boundedElastic())
-                    .flatMap(response -> applyDownloaded(response, manifest, temp))
-                    .doFinally(signal -> deleteQuietly(temp)));
+    return Mono.using(
+        () -> {
+          Files.createDirectories(downloadDir);
+          return Files.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
+        },
+        temp ->
+            download(url, temp)
+                .publishOn(Schedulers.boundedElastic())
+                .flatMap(status -> applyDownloaded(status, url, manifest, temp)),
+        ControlPlaneFollower::deleteQuietly);
   }
 
-  private Mono<Void> applyDownloaded(
-      HttpResponse<Path> response, SnapshotManifest manifest, Path body) {
-    if (response.statusCode() == 404) {
+  /** Streams the body at {@code url} into {@code file}; emits the response status. */
+  private Mono<Integer> download(URI url, Path file) {
+    return bodies
+        .get()
+        .uri(url.toString())
+        .response(
+            (response, content) -> {
+              int status = response.status().code();
+              if (status != 200) {
+                return content.then(Mono.just(status));
+              }
+              return Mono.using(
+                  () -> FileChannel.open(file, StandardOpenOption.WRITE),
+                  channel ->
+                      content
+                          // On the event loop: a write to the page cache is short, and the
+                          // buffer is released as soon as this returns.
+                          .<Void>handle(
+                              (buffer, sink) -> {
+                                try {
+                                  writeAll(buffer, channel);
+                                } catch (IOException e) {
+                                  sink.error(e);
+                                }
+                              })
+                          .then(Mono.just(status)),
+                  ControlPlaneFollower::closeQuietly);
+            })
+        .single();
+  }
+
+  private static void writeAll(ByteBuf buffer, FileChannel channel) throws IOException {
+    while (buffer.isReadable()) {
+      buffer.readBytes(channel, buffer.readableBytes());
+    }
+  }
+
+  private Mono<Void> applyDownloaded(int status, URI url, SnapshotManifest manifest, Path body) {
+    if (status == 404) {
       // A newer snapshot replaced this one while we asked for it: the next poll gets it.
       return Mono.empty();
     }
-    if (response.statusCode() != 200) {
-      return Mono.error(
-          new IOException(
-              "control plane answered " + response.statusCode() + " for " + response.uri()));
+    if (status != 200) {
+      return Mono.error(new IOException("control plane answered " + status + " for " + url));
     }
     try {
       SnapshotFiles.verify(body, manifest);
     } catch (RuntimeException e) {
       refused = manifest.version();
-      applier.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
+      dataPlane.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
       return Mono.empty();
     }
-    if (!applier.apply(
+    if (!dataPlane.offer(
         new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
       refused = manifest.version();
     }
@@ -238,7 +268,7 @@ public final class ControlPlaneFollower implements AutoCloseable {
   }
 
   private long known() {
-    return Math.max(applier.version(kind), refused);
+    return Math.max(dataPlane.version(kind), refused);
   }
 
   private static void deleteQuietly(Path file) {
@@ -249,10 +279,19 @@ public final class ControlPlaneFollower implements AutoCloseable {
     }
   }
 
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      log.debug("cannot close a download: {}", e.toString());
+    }
+  }
+
   @Override
   public void close() {
     if (loop != null) {
       loop.dispose();
     }
+    connections.dispose();
   }
 }

@@ -27,6 +27,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -37,8 +39,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Serves APISIX's standalone file and reloads it when it changes. Each content that parses and
- * validates becomes a new resources snapshot applied through {@link SnapshotApplier}; content that
- * does not keeps the configuration served and is reported by {@link #lastError()}.
+ * validates becomes a new resources snapshot offered to the {@link DataPlane}; content that does
+ * not keeps the configuration served and is reported by {@link #lastError()}.
  *
  * <p>Two triggers look at the file: a {@link WatchService} on its folder, for a prompt reload, and
  * a poll every {@code pollInterval}, because watch events are not delivered on some filesystems
@@ -50,14 +52,14 @@ import reactor.core.scheduler.Schedulers;
  * <p>Versions are the file's modification time in milliseconds, raised past the version served when
  * that is not newer: they never go down, also across restarts that serve the local cache.
  */
-public final class StandaloneFileFollower implements AutoCloseable {
+public final class StandaloneFileFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(StandaloneFileFollower.class);
   private static final String MISSING = "missing";
 
   private final Path file;
   private final Format format;
-  private final SnapshotApplier applier;
+  private final DataPlane dataPlane;
   private final Path workDir;
   private final Function<String, String> env;
   private final Duration pollInterval;
@@ -76,7 +78,7 @@ public final class StandaloneFileFollower implements AutoCloseable {
   public StandaloneFileFollower(
       Path file,
       Format format,
-      SnapshotApplier applier,
+      DataPlane dataPlane,
       Path workDir,
       Function<String, String> env,
       Duration pollInterval,
@@ -84,7 +86,7 @@ public final class StandaloneFileFollower implements AutoCloseable {
       Clock clock) {
     this.file = file.toAbsolutePath().normalize();
     this.format = format;
-    this.applier = applier;
+    this.dataPlane = dataPlane;
     this.workDir = workDir;
     this.env = env;
     this.pollInterval = pollInterval;
@@ -138,29 +140,31 @@ public final class StandaloneFileFollower implements AutoCloseable {
   private void handle(String text, long modifiedMillis) {
     long version =
         Math.max(
-            modifiedMillis, Math.max(applier.version(SnapshotKind.RESOURCES), lastVersion) + 1);
+            modifiedMillis, Math.max(dataPlane.version(SnapshotKind.RESOURCES), lastVersion) + 1);
     ResourceSet resources;
     try {
       resources = StandaloneFile.parse(text, file.toString(), format, env);
     } catch (IncompleteFileException e) {
       lastError = e.getMessage();
       log.info(
-          "{}; still serving version {}", e.getMessage(), applier.version(SnapshotKind.RESOURCES));
+          "{}; still serving version {}",
+          e.getMessage(),
+          dataPlane.version(SnapshotKind.RESOURCES));
       return;
     } catch (InvalidFileException e) {
       lastError = e.getMessage();
-      applier.reject(version, Source.FILE, e.getMessage());
+      dataPlane.reject(version, Source.FILE, e.getMessage());
       return;
     }
     VerifiedSnapshot snapshot = write(resources, version);
     // Cleared before the swap: whoever sees the new version served must not see the old error.
     lastError = null;
     try {
-      if (applier.apply(snapshot, Source.FILE, Optional.empty())) {
+      if (dataPlane.offer(snapshot, Source.FILE, Optional.empty())) {
         lastVersion = version;
       } else {
         lastError =
-            applier.lastRejection().map(SnapshotApplier.Rejection::reason).orElse("refused");
+            dataPlane.lastRejection().map(SnapshotApplier.Rejection::reason).orElse("refused");
       }
     } finally {
       try {
@@ -246,6 +250,15 @@ public final class StandaloneFileFollower implements AutoCloseable {
   /** Why the file's current content is not served; empty when it is. */
   public Optional<String> lastError() {
     return Optional.ofNullable(lastError);
+  }
+
+  @Override
+  public Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("path", file.toString());
+    lastCheck().ifPresent(t -> status.put("last_check", t.toString()));
+    lastError().ifPresent(e -> status.put("last_error", e));
+    return status;
   }
 
   @Override

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -23,16 +25,16 @@ import reactor.core.publisher.Mono;
 
 /**
  * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
- * pointer costs no body) and applies what is newer. Runs while {@code wanted} says so: always for
- * API7's standalone mode, only while the CP is unreachable otherwise.
+ * pointer costs no body) and offers what it finds to the data plane. Polls while {@code wanted}
+ * says so ({@link DataPlane#pollsStorage()}).
  */
-public final class StorageFollower implements AutoCloseable {
+public final class StorageFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(StorageFollower.class);
 
   private final SnapshotFetcher fetcher;
   private final SnapshotKind kind;
-  private final SnapshotApplier applier;
+  private final DataPlane dataPlane;
   private final Duration interval;
   private final BooleanSupplier wanted;
   private final Path downloadDir;
@@ -44,14 +46,14 @@ public final class StorageFollower implements AutoCloseable {
   public StorageFollower(
       SnapshotFetcher fetcher,
       SnapshotKind kind,
-      SnapshotApplier applier,
+      DataPlane dataPlane,
       Duration interval,
       BooleanSupplier wanted,
       Path downloadDir,
       Optional<ETag> cachedPointerEtag) {
     this.fetcher = fetcher;
     this.kind = kind;
-    this.applier = applier;
+    this.dataPlane = dataPlane;
     this.interval = interval;
     this.wanted = wanted;
     this.downloadDir = downloadDir;
@@ -84,7 +86,9 @@ public final class StorageFollower implements AutoCloseable {
                   || error instanceof SnapshotFormatException) {
                 // The version is in the message (the body key); the manifest itself may be what
                 // failed.
-                applier.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
+                dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
+              } else {
+                dataPlane.storageFailed(kind, error.getMessage());
               }
               log.warn(
                   "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
@@ -95,7 +99,7 @@ public final class StorageFollower implements AutoCloseable {
   private void handle(FetchResult result) {
     if (result instanceof FetchResult.Fetched fetched) {
       try {
-        applier.apply(
+        dataPlane.offer(
             new VerifiedSnapshot(fetched.manifest(), fetched.bodyFile()),
             Source.STORAGE,
             Optional.of(fetched.pointerEtag()));
@@ -109,8 +113,11 @@ public final class StorageFollower implements AutoCloseable {
           log.debug("cannot delete {}: {}", fetched.bodyFile(), e.toString());
         }
       }
+    } else if (result instanceof FetchResult.NotModified) {
+      dataPlane.storageUnchanged(kind);
     } else if (result instanceof FetchResult.Missing) {
       lastError = "no " + kind.id() + " snapshot in storage yet";
+      dataPlane.storageFailed(kind, lastError);
     }
   }
 
@@ -124,6 +131,14 @@ public final class StorageFollower implements AutoCloseable {
 
   public Optional<String> lastError() {
     return Optional.ofNullable(lastError);
+  }
+
+  @Override
+  public Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    lastPoll().ifPresent(t -> status.put("last_poll", t.toString()));
+    lastError().ifPresent(e -> status.put("last_error", e));
+    return status;
   }
 
   @Override

@@ -50,7 +50,7 @@ class ControlPlaneFollowerTest {
   private SnapshotBuilder builder;
   private DisposableServer server;
   private SnapshotApplier applier;
-  private ControlPlaneFollower.Connection connection;
+  private DataPlane dataPlane;
   private ControlPlaneFollower follower;
   private Sinks.Empty<Void> kill;
 
@@ -63,8 +63,16 @@ class ControlPlaneFollowerTest {
   @BeforeEach
   void create() throws IOException {
     port = freePort();
-    applier = new SnapshotApplier(new LocalCache(dir.resolve("cache")), Clock.systemUTC());
-    connection = new ControlPlaneFollower.Connection();
+    LocalCache cache = new LocalCache(dir.resolve("cache"));
+    applier = new SnapshotApplier(cache, Clock.systemUTC());
+    // Not started: the test starts its one follower itself.
+    dataPlane =
+        new DataPlane(
+            new Deployment.ControlPlane(List.of(), Snapshots.GROUP, Optional.empty()),
+            applier,
+            cache,
+            new Followers(dir.resolve("downloads"), Clock.systemUTC()),
+            Clock.systemUTC());
   }
 
   @AfterEach
@@ -152,12 +160,7 @@ class ControlPlaneFollowerTest {
   private void startFollower(List<URI> hosts) {
     follower =
         new ControlPlaneFollower(
-            hosts,
-            Snapshots.GROUP,
-            SnapshotKind.RESOURCES,
-            applier,
-            connection,
-            dir.resolve("downloads"));
+            hosts, Snapshots.GROUP, SnapshotKind.RESOURCES, dataPlane, dir.resolve("downloads"));
     follower.start();
   }
 
@@ -190,7 +193,7 @@ class ControlPlaneFollowerTest {
     startFollower();
 
     awaitServed(store.revision());
-    assertThat(connection.connected()).isTrue();
+    assertThat(dataPlane.controlPlaneConnected()).isTrue();
     assertThat(routes("/ip")).isTrue();
     assertThat(applier.serving().orElseThrow().source())
         .isEqualTo(SnapshotApplier.Source.CONTROL_PLANE);
@@ -200,8 +203,8 @@ class ControlPlaneFollowerTest {
     assertThat(routes("/headers")).isTrue();
 
     kill();
-    await("the connection is lost", LIMIT, () -> !connection.connected());
-    assertThat(connection.lastError()).isPresent();
+    await("the connection is lost", LIMIT, () -> !dataPlane.controlPlaneConnected());
+    assertThat(dataPlane.controlPlaneError()).isPresent();
     assertThat(version()).isEqualTo(store.revision());
     assertThat(routes("/ip")).isTrue();
     assertThat(routes("/headers")).isTrue();
@@ -210,7 +213,7 @@ class ControlPlaneFollowerTest {
     // The follower is back once its long poll is answered: a write answers it at once.
     route("r3", "/status");
     awaitServed(store.revision());
-    assertThat(connection.connected()).isTrue();
+    assertThat(dataPlane.controlPlaneConnected()).isTrue();
     assertThat(routes("/status")).isTrue();
   }
 
@@ -239,12 +242,46 @@ class ControlPlaneFollowerTest {
                   .bodyValue(snapshot.manifest().toJson());
             })
         .GET(
-            RESOURCES + "/" + snapshot.version(),
+            ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, snapshot.version()),
             request -> {
               bodyRequests.incrementAndGet();
               return ServerResponse.ok().bodyValue(body);
             })
         .build();
+  }
+
+  @Test
+  void aManifestOfTheVersionServedConfirmsItWithoutADownload() {
+    VerifiedSnapshot snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    applier.apply(snapshot, SnapshotApplier.Source.STORAGE, Optional.empty());
+    AtomicInteger bodyRequests = new AtomicInteger();
+    // What a poll that left before the DP took version 7 from storage gets: the manifest (without
+    // an ETag, which would let WebFlux answer the follower's If-None-Match with a 304).
+    serve(
+        RouterFunctions.route()
+            .GET(
+                RESOURCES,
+                request ->
+                    Mono.delay(Duration.ofMillis(50))
+                        .then(
+                            ServerResponse.ok()
+                                .contentType(MediaType.APPLICATION_JSON)
+                                .bodyValue(snapshot.manifest().toJson())))
+            .GET(
+                ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, 7),
+                request -> {
+                  bodyRequests.incrementAndGet();
+                  return ServerResponse.notFound().build();
+                })
+            .build());
+    startFollower();
+
+    await(
+        "the control plane confirms version 7",
+        LIMIT,
+        () -> applier.serving().orElseThrow().source() == SnapshotApplier.Source.CONTROL_PLANE);
+    assertThat(version()).isEqualTo(7);
+    assertThat(bodyRequests).hasValue(0);
   }
 
   @Test
@@ -264,7 +301,7 @@ class ControlPlaneFollowerTest {
     await("five more polls", LIMIT, () -> manifestRequests.get() >= polls + 5);
     assertThat(bodyRequests).hasValue(1);
     assertThat(version()).isEqualTo(SnapshotApplier.NONE);
-    assertThat(connection.connected()).isTrue();
+    assertThat(dataPlane.controlPlaneConnected()).isTrue();
   }
 
   @Test
@@ -334,6 +371,6 @@ class ControlPlaneFollowerTest {
 
     awaitServed(store.revision());
     assertThat(routes("/ip")).isTrue();
-    assertThat(connection.connected()).isTrue();
+    assertThat(dataPlane.controlPlaneConnected()).isTrue();
   }
 }

@@ -31,12 +31,24 @@ class StandaloneFileFollowerTest {
   @BeforeEach
   void create() {
     file = dir.resolve("apisix.yaml");
-    applier = new SnapshotApplier(new LocalCache(dir.resolve("cache")), Clock.systemUTC());
+    LocalCache cache = new LocalCache(dir.resolve("cache"));
+    applier = new SnapshotApplier(cache, Clock.systemUTC());
+    Deployment.File settings =
+        new Deployment.File(
+            file, Format.YAML, Map.of("SECRET", "hunter2")::get, Duration.ofSeconds(1), "test");
+    // Not started: the test drives its follower by hand.
+    DataPlane dataPlane =
+        new DataPlane(
+            settings,
+            applier,
+            cache,
+            new Followers(dir.resolve("work"), Clock.systemUTC()),
+            Clock.systemUTC());
     follower =
         new StandaloneFileFollower(
             file,
             Format.YAML,
-            applier,
+            dataPlane,
             dir.resolve("work"),
             Map.of("SECRET", "hunter2")::get,
             Duration.ofSeconds(1),

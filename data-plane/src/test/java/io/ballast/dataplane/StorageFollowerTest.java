@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -96,6 +97,7 @@ class StorageFollowerTest {
   private CountingStorage counting;
   private LocalCache cache;
   private SnapshotApplier applier;
+  private DataPlane dataPlane;
   private final AtomicBoolean wanted = new AtomicBoolean(true);
   private final AtomicInteger asked = new AtomicInteger();
   private StorageFollower follower;
@@ -106,6 +108,17 @@ class StorageFollowerTest {
     counting = new CountingStorage(bucket);
     cache = new LocalCache(dir.resolve("cache"));
     applier = new SnapshotApplier(cache, Clock.systemUTC());
+    // Not started: the test starts its one follower itself, and says when it polls.
+    dataPlane =
+        new DataPlane(
+            new Deployment.StorageOnly(
+                new Deployment.Storage(
+                    Map.of(SnapshotKind.RESOURCES, new SnapshotFetcher(counting, LAYOUT)),
+                    Duration.ofMillis(100))),
+            applier,
+            cache,
+            new Followers(dir.resolve("downloads"), Clock.systemUTC()),
+            Clock.systemUTC());
   }
 
   @AfterEach
@@ -136,7 +149,7 @@ class StorageFollowerTest {
         new StorageFollower(
             new SnapshotFetcher(counting, LAYOUT),
             SnapshotKind.RESOURCES,
-            applier,
+            dataPlane,
             Duration.ofMillis(100),
             () -> {
               asked.incrementAndGet();

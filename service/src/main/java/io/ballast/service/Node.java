@@ -6,13 +6,12 @@ import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.StorageExporter;
 import io.ballast.controlplane.admin.AdminApi;
 import io.ballast.controlplane.store.ConfigStore;
-import io.ballast.dataplane.ControlPlaneFollower;
+import io.ballast.dataplane.DataPlane;
+import io.ballast.dataplane.Deployment;
+import io.ballast.dataplane.Followers;
 import io.ballast.dataplane.LocalCache;
 import io.ballast.dataplane.SnapshotApplier;
-import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile;
-import io.ballast.dataplane.StandaloneFileFollower;
-import io.ballast.dataplane.StorageFollower;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.plugin.PrometheusMetrics;
 import io.ballast.gateway.proxy.ProxyOptions;
@@ -28,8 +27,6 @@ import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.VerifiedSnapshot;
-import io.ballast.storage.ETag;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import java.net.InetSocketAddress;
@@ -49,7 +46,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 
 /**
@@ -73,16 +69,10 @@ public final class Node implements AutoCloseable {
   private ConfigStore store;
   private SnapshotBuilder builder;
   private StorageExporter exporter;
-  private SnapshotApplier applier;
-  private ControlPlaneFollower.Connection connection;
-  private final List<StorageFollower> storageFollowers = new ArrayList<>();
-  private StandaloneFileFollower fileFollower;
+  private DataPlane dataPlane;
 
   /** The TLS listeners' bound addresses, for /status. */
   private final List<String> tlsListening = new ArrayList<>();
-
-  /** Storage pointer ETags of the cached snapshots: the first storage poll can be a 304. */
-  private final Map<SnapshotKind, ETag> cachedPointers = new EnumMap<>(SnapshotKind.class);
 
   private Node(NodeConfig config) {
     this.config = config;
@@ -140,20 +130,19 @@ public final class Node implements AutoCloseable {
       LocalCache cache = new LocalCache(data.resolve("dp-cache"));
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
-      applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        cache
-            .load(kind)
-            .ifPresent(
-                entry -> {
-                  applier.apply(entry.snapshot(), Source.CACHE, entry.storageEtag());
-                  entry.storageEtag().ifPresent(etag -> cachedPointers.put(kind, etag));
-                });
-      }
-      followSources(backend, fallback, prefix, group);
+      SnapshotApplier applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
+      dataPlane =
+          new DataPlane(
+              deployment(backend, prefix, group),
+              applier,
+              cache,
+              new Followers(data.resolve("dp-downloads"), clock),
+              clock);
+      started.push(dataPlane);
+      dataPlane.start();
       ProxyServer proxy =
           new ProxyServer(
-              applier::table,
+              dataPlane::table,
               ProxyOptions.defaults().withEventLoops(config.workerProcesses()),
               metrics::countRequest);
       started.push(proxy::dispose);
@@ -219,85 +208,39 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void followSources(
-      StorageBackend backend, Optional<FallbackCpConfig> fallback, String prefix, String group) {
+  /** Where this node's data plane takes its configuration from, as its file says. */
+  private Deployment deployment(StorageBackend backend, String prefix, String group) {
     if (config.role() == Role.TRADITIONAL) {
-      // Both roles in one process: the DP takes the CP's snapshots in memory, same checks.
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        var subscription =
-            builder
-                .updates(kind)
-                // Only the newest matters; an older file may already be pruned by the builder.
-                .onBackpressureLatest()
-                .publishOn(Schedulers.boundedElastic(), 1)
-                .subscribe(this::applyLocal);
-        started.push(subscription::dispose);
-      }
-      return;
+      return new Deployment.Traditional(builder::updates);
     }
     if (config.standalone().isPresent()) {
-      fileFollower =
-          new StandaloneFileFollower(
-              config.standalone().get(),
-              config.configProvider() == ConfigProvider.JSON
-                  ? StandaloneFile.Format.JSON
-                  : StandaloneFile.Format.YAML,
-              applier,
-              config.dataDir().resolve("dp-downloads"),
-              System::getenv,
-              STANDALONE_POLL,
-              config.nodeId(),
-              clock);
-      started.push(fileFollower);
-      fileFollower.start();
-      return;
+      return new Deployment.File(
+          config.standalone().get(),
+          config.configProvider() == ConfigProvider.JSON
+              ? StandaloneFile.Format.JSON
+              : StandaloneFile.Format.YAML,
+          System::getenv,
+          STANDALONE_POLL,
+          config.nodeId());
     }
-    boolean standalone = config.configProvider() != ConfigProvider.CONTROL_PLANE;
-    if (!standalone) {
-      connection = new ControlPlaneFollower.Connection();
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        ControlPlaneFollower follower =
-            new ControlPlaneFollower(
-                config.controlPlaneHosts(),
-                group,
-                kind,
-                applier,
-                connection,
-                config.dataDir().resolve("dp-downloads"));
-        started.push(follower);
-        follower.start();
-      }
-    }
+    Optional<Deployment.Storage> storage = Optional.empty();
     if (backend != null) {
+      FallbackCpConfig fallback = config.fallback().orElseThrow();
+      Map<SnapshotKind, SnapshotFetcher> fetchers = new EnumMap<>(SnapshotKind.class);
       for (SnapshotKind kind : SnapshotKind.values()) {
         String bucket =
-            kind == SnapshotKind.RESOURCES
-                ? fallback.get().resourceBucket()
-                : fallback.get().configBucket();
-        StorageFollower follower =
-            new StorageFollower(
-                new SnapshotFetcher(
-                    backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)),
-                kind,
-                applier,
-                fallback.get().pollInterval(),
-                standalone ? () -> true : () -> !connection.connected(),
-                config.dataDir().resolve("dp-downloads"),
-                Optional.ofNullable(cachedPointers.get(kind)));
-        storageFollowers.add(follower);
-        started.push(follower);
-        follower.start();
+            kind == SnapshotKind.RESOURCES ? fallback.resourceBucket() : fallback.configBucket();
+        fetchers.put(
+            kind,
+            new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)));
       }
+      storage = Optional.of(new Deployment.Storage(fetchers, fallback.pollInterval()));
     }
-  }
-
-  private void applyLocal(VerifiedSnapshot snapshot) {
-    try {
-      applier.apply(snapshot, Source.CONTROL_PLANE, Optional.empty());
-    } catch (RuntimeException e) {
-      // Keep following: the next build supersedes this one.
-      log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
+    if (config.configProvider() == ConfigProvider.CONTROL_PLANE) {
+      return new Deployment.ControlPlane(config.controlPlaneHosts(), group, storage);
     }
+    // NodeConfig gives yaml without fallback_cp a standalone file: this is API7's storage-only.
+    return new Deployment.StorageOnly(storage.orElseThrow());
   }
 
   private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
@@ -323,8 +266,8 @@ public final class Node implements AutoCloseable {
   }
 
   boolean ready() {
-    if (applier != null) {
-      return applier.serving().isPresent();
+    if (dataPlane != null) {
+      return dataPlane.serving();
     }
     return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
   }
@@ -340,57 +283,8 @@ public final class Node implements AutoCloseable {
     if (store != null) {
       status.put("store_revision", store.revision());
     }
-    if (applier != null) {
-      Map<String, Object> serving = new LinkedHashMap<>();
-      applier
-          .serving()
-          .ifPresentOrElse(
-              s -> {
-                serving.put("source", s.source().id());
-                serving.put("version", s.manifest().version());
-                serving.put("created_at", s.manifest().createdAt().toString());
-                serving.put(
-                    "age_seconds",
-                    Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
-                serving.put("applied_at", s.appliedAt().toString());
-                serving.put("counts", s.manifest().counts());
-              },
-              () -> serving.put("source", "none"));
-      status.put("config", serving);
-      status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
-      applier
-          .lastRejection()
-          .ifPresent(
-              r ->
-                  status.put(
-                      "last_rejection",
-                      Map.of(
-                          "version",
-                          r.version(),
-                          "source",
-                          r.source().id(),
-                          "reason",
-                          String.valueOf(r.reason()),
-                          "at",
-                          r.at().toString())));
-    }
-    if (config.role() == Role.DATA_PLANE) {
-      Map<String, Object> cp = new LinkedHashMap<>();
-      if (connection == null) {
-        cp.put("state", "not_used");
-      } else {
-        cp.put("state", connection.connected() ? "connected" : "disconnected");
-        cp.put("since", connection.since().toString());
-        connection.lastError().ifPresent(e -> cp.put("last_error", e));
-      }
-      status.put("control_plane", cp);
-    }
-    if (fileFollower != null) {
-      Map<String, Object> file = new LinkedHashMap<>();
-      file.put("path", fileFollower.file().toString());
-      fileFollower.lastCheck().ifPresent(t -> file.put("last_check", t.toString()));
-      fileFollower.lastError().ifPresent(e -> file.put("last_error", e));
-      status.put("standalone_file", file);
+    if (dataPlane != null) {
+      status.putAll(dataPlane.status());
     }
     config
         .fallback()
@@ -398,11 +292,8 @@ public final class Node implements AutoCloseable {
             fb -> {
               Map<String, Object> storage = new LinkedHashMap<>();
               storage.put("backend", fb.backend());
-              for (StorageFollower follower : storageFollowers) {
-                Map<String, Object> poll = new LinkedHashMap<>();
-                follower.lastPoll().ifPresent(t -> poll.put("last_poll", t.toString()));
-                follower.lastError().ifPresent(e -> poll.put("last_error", e));
-                storage.put(follower.kind().id(), poll);
+              if (dataPlane != null) {
+                storage.putAll(dataPlane.storageStatus());
               }
               if (exporter != null) {
                 storage.put("export", exporter.status());

@@ -12,9 +12,10 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code apisix.status} (7085): {@code GET /status} always answers with what the node serves and
- * where from; {@code GET /status/ready} answers 200 only while a configuration is loaded, 503
- * otherwise, with the same body.
+ * {@code apisix.status} (7085): {@code GET /status} always answers with what the node serves, where
+ * from and, on a node that serves traffic, why ({@code data_plane}: the mode, since when, the
+ * reason and the last transitions); {@code GET /status/ready} answers 200 only while a
+ * configuration is loaded, 503 otherwise, with the same body.
  */
 public final class StatusApi {
 

@@ -67,6 +67,8 @@ class StandaloneFileNodeTest {
     assertThat(get("/hello")).isEqualTo("A");
     long first = status().get("config").get("version").asLong();
     assertThat(status().get("config").get("source").asString()).isEqualTo("file");
+    assertThat(status().at("/data_plane/mode").asString()).isEqualTo("file");
+    assertThat(status().at("/data_plane/transitions/0/from").asString()).isEqualTo("not_serving");
 
     // An edit: the route now goes to B.
     Files.writeString(apisixYaml, routeTo(upstreamB) + "#END\n");
@@ -83,6 +85,7 @@ class StandaloneFileNodeTest {
     assertThat(lastError()).contains(apisixYaml.toString()).contains("route 'hello'");
     assertThat(get("/hello")).isEqualTo("B");
     assertThat(status().get("config").get("version").asLong()).isEqualTo(second);
+    assertThat(status().at("/data_plane/mode").asString()).isEqualTo("file");
 
     // A half-written file (no #END yet): ignored, B still served.
     Files.writeString(apisixYaml, routeTo(upstreamA));

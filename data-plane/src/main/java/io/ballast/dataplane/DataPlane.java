@@ -1,0 +1,487 @@
+package io.ballast.dataplane;
+
+import io.ballast.dataplane.SnapshotApplier.Rejection;
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.gateway.route.RouteTable;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane's promise in one place: it never serves a configuration it should not, never stops
+ * serving one it may, and always says which one it serves and why.
+ *
+ * <p>It decides which sources run in its {@link Deployment} and starts them after the local cache:
+ * the CP's followers (and storage's, polled only while the CP is unreachable), storage alone, the
+ * standalone file, or the node's own CP. The sources report to it; it applies through {@link
+ * SnapshotApplier}, whose version rule keeps anything older or invalid out, and turns what the
+ * sources say into a {@link Mode}. Each change of mode is a {@link Transition} with its reason,
+ * logged once and shown on {@code GET /status}.
+ */
+public final class DataPlane implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DataPlane.class);
+
+  /** How many transitions {@code GET /status} shows, the newest last. */
+  static final int TRANSITIONS_KEPT = 10;
+
+  /** Where the configuration served comes from now. */
+  public enum Mode {
+    /** Nothing served yet: no cached snapshot, and no source has delivered one. */
+    NOT_SERVING,
+    /**
+     * The last known good configuration, kept on local disk, while no source answers: at start
+     * until one does, and while the CP (and storage, when there is one) cannot be reached.
+     */
+    CACHE,
+    /** The CP answers and is followed (or, in the traditional role, this node's own CP). */
+    CONTROL_PLANE,
+    /**
+     * Storage answers and is followed: the CP is unreachable ({@code fallback_cp}), or storage is
+     * the only source (API7's storage-only mode). A version newer than the one served is applied.
+     */
+    STORAGE,
+    /** APISIX's standalone file: its last valid content is served. */
+    FILE;
+
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A change of mode and why. */
+  public record Transition(Mode from, Mode to, String reason, Instant at) {}
+
+  private final Deployment deployment;
+  private final SnapshotApplier applier;
+  private final LocalCache cache;
+  private final Sources sources;
+  private final Clock clock;
+
+  private final List<Follower> followers = new ArrayList<>();
+  private final Map<SnapshotKind, Follower> storageFollowers = new EnumMap<>(SnapshotKind.class);
+  private Follower fileFollower;
+
+  // What the sources said, written under this object's lock; the mode follows from it.
+  /** The CP answers: its last poll got a 200 or 304 (traditional: its snapshot is served). */
+  private volatile boolean controlPlaneAnswers;
+
+  private volatile Instant controlPlaneSince;
+  private volatile String controlPlaneError;
+
+  /** Storage answered its last resources poll with a snapshot, while it is polled. */
+  private volatile boolean storageAnswers;
+
+  /** The standalone file's content is served. */
+  private volatile boolean fileServed;
+
+  private Mode mode = Mode.NOT_SERVING;
+  private Instant since;
+  private String reason = "no snapshot loaded yet";
+  private final Deque<Transition> transitions = new ArrayDeque<>();
+
+  public DataPlane(
+      Deployment deployment,
+      SnapshotApplier applier,
+      LocalCache cache,
+      Sources sources,
+      Clock clock) {
+    this.deployment = deployment;
+    this.applier = applier;
+    this.cache = cache;
+    this.sources = sources;
+    this.clock = clock;
+    this.since = clock.instant();
+    this.controlPlaneSince = since;
+  }
+
+  /**
+   * Serves the local cache, then starts the sources of the deployment. On a failure the caller
+   * closes this data plane, which stops what was started.
+   */
+  public void start() {
+    Map<SnapshotKind, ETag> cachedPointers = serveCache();
+    if (deployment instanceof Deployment.ControlPlane cp) {
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), kind, this));
+      }
+      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointers));
+    } else if (deployment instanceof Deployment.StorageOnly storageOnly) {
+      followStorage(storageOnly.storage(), cachedPointers);
+    } else if (deployment instanceof Deployment.File file) {
+      fileFollower = sources.standaloneFile(file, this);
+      followers.add(fileFollower);
+    } else if (deployment instanceof Deployment.Traditional traditional) {
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        followers.add(sources.localControlPlane(kind, traditional.updates().apply(kind), this));
+      }
+    }
+  }
+
+  /** Applies the cached snapshots; returns the storage pointer ETags they were read with. */
+  private Map<SnapshotKind, ETag> serveCache() {
+    Map<SnapshotKind, ETag> pointers = new EnumMap<>(SnapshotKind.class);
+    for (SnapshotKind kind : SnapshotKind.values()) {
+      cache
+          .load(kind)
+          .ifPresent(
+              entry -> {
+                offer(entry.snapshot(), Source.CACHE, entry.storageEtag());
+                entry.storageEtag().ifPresent(etag -> pointers.put(kind, etag));
+              });
+    }
+    return pointers;
+  }
+
+  private void followStorage(Deployment.Storage storage, Map<SnapshotKind, ETag> cachedPointers) {
+    for (SnapshotKind kind : SnapshotKind.values()) {
+      Follower follower =
+          sources.storage(
+              storage.fetchers().get(kind),
+              storage.pollInterval(),
+              kind,
+              Optional.ofNullable(cachedPointers.get(kind)),
+              this);
+      storageFollowers.put(kind, follower);
+      followers.add(follower);
+    }
+  }
+
+  // ---- what the proxy and the node read
+
+  /** The table for the next request: read once per request by the proxy. */
+  public RouteTable table() {
+    return applier.table();
+  }
+
+  /** Whether a configuration is served: what {@code /status/ready} answers. */
+  public boolean serving() {
+    return applier.serving().isPresent();
+  }
+
+  public synchronized Mode mode() {
+    return mode;
+  }
+
+  /** The transitions kept, oldest first. */
+  public synchronized List<Transition> transitions() {
+    return List.copyOf(transitions);
+  }
+
+  /**
+   * Whether storage is polled now: always when it is the only source; with a CP, only while the CP
+   * does not answer (before its first answer too, so that a DP starting during a CP outage takes
+   * what storage has).
+   */
+  public boolean pollsStorage() {
+    if (deployment instanceof Deployment.StorageOnly) {
+      return true;
+    }
+    return deployment instanceof Deployment.ControlPlane cp
+        && cp.fallback().isPresent()
+        && !controlPlaneAnswers;
+  }
+
+  public boolean controlPlaneConnected() {
+    return controlPlaneAnswers;
+  }
+
+  /** The CP's last error, kept after it answers again. */
+  public Optional<String> controlPlaneError() {
+    return Optional.ofNullable(controlPlaneError);
+  }
+
+  // ---- what the sources report
+
+  /** The version served of {@code kind}, {@link SnapshotApplier#NONE} when none. */
+  long version(SnapshotKind kind) {
+    return applier.version(kind);
+  }
+
+  Optional<Rejection> lastRejection() {
+    return applier.lastRejection();
+  }
+
+  /**
+   * A source delivers {@code snapshot}: it is applied if newer than the one served and valid.
+   *
+   * @return as {@link SnapshotApplier#apply}: true when it is served now
+   */
+  boolean offer(VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
+    SnapshotKind kind = snapshot.manifest().kind();
+    long before = applier.version(kind);
+    // Applied outside this lock: compiling a large table takes a while, and the CP followers
+    // report their connection meanwhile.
+    boolean served = applier.apply(snapshot, source, storageEtag);
+    if (kind == SnapshotKind.RESOURCES) {
+      afterResources(source, snapshot.version(), before, served);
+    }
+    return served;
+  }
+
+  private synchronized void afterResources(
+      Source source, long version, long before, boolean served) {
+    if (!served && !(source == Source.STORAGE && version < before)) {
+      // Refused (the applier recorded why) or older: nothing the mode depends on changed.
+      return;
+    }
+    String why;
+    switch (source) {
+      case CACHE -> why = "snapshot " + version + " loaded from the local cache";
+      case FILE -> {
+        fileServed = true;
+        why = "standalone file snapshot " + version + " applied";
+      }
+      case CONTROL_PLANE -> {
+        if (deployment instanceof Deployment.Traditional) {
+          controlPlaneAnswers = true;
+          why = "snapshot " + version + " built by this node's control plane";
+        } else {
+          why = "control plane snapshot " + version + " applied";
+        }
+      }
+      case STORAGE -> {
+        if (!pollsStorage()) {
+          // A poll that was under way when the CP answered again: the CP is followed.
+          return;
+        }
+        storageAnswers = true;
+        why = storageReason(version, before);
+      }
+      default -> throw new IllegalArgumentException("unknown source " + source);
+    }
+    update(why);
+  }
+
+  private String storageReason(long version, long before) {
+    if (before == SnapshotApplier.NONE) {
+      return "storage snapshot " + version + " applied; nothing was served";
+    }
+    if (version > before) {
+      return "storage snapshot "
+          + version
+          + " is newer than "
+          + (mode == Mode.CACHE ? "cached " : "served ")
+          + before;
+    }
+    if (version == before) {
+      return "storage holds the served version " + version;
+    }
+    return "storage holds version " + version + ", older than the served " + before;
+  }
+
+  /** A source with the served version confirms it: see {@link SnapshotApplier#confirm}. */
+  void confirm(SnapshotKind kind, long version, Source source) {
+    applier.confirm(kind, version, source);
+  }
+
+  /** A snapshot refused before it reached {@link #offer}: the mode and version stay. */
+  void reject(long version, Source source, String why) {
+    applier.reject(version, source, why);
+  }
+
+  /** A CP follower's poll was answered (200 or 304) by {@code host}. */
+  synchronized void controlPlaneAnswered(URI host) {
+    if (controlPlaneAnswers) {
+      return;
+    }
+    controlPlaneAnswers = true;
+    controlPlaneSince = clock.instant();
+    storageAnswers = false;
+    String why = "control plane " + host + " answered";
+    if (deployment instanceof Deployment.ControlPlane cp && cp.fallback().isPresent()) {
+      why += "; storage polling stops";
+    }
+    if (!update(why)) {
+      log.info("{}", why);
+    }
+  }
+
+  /** A CP follower's poll to {@code host} failed; it retries with backoff. */
+  synchronized void controlPlaneUnreachable(URI host, Throwable error) {
+    controlPlaneError = error.toString();
+    if (!controlPlaneAnswers) {
+      // Only the change is news: the follower keeps retrying, and the status has the error.
+      return;
+    }
+    controlPlaneAnswers = false;
+    controlPlaneSince = clock.instant();
+    String prefix = "control plane " + host + " ";
+    String message = describe(error);
+    // An error of the follower's own ("control plane <host> answered 503") names the CP already.
+    String why = message.startsWith(prefix) ? message : prefix + "unreachable: " + message;
+    if (pollsStorage()) {
+      why += "; polling storage";
+    }
+    if (!update(why)) {
+      log.warn("{}; retrying", why);
+    }
+  }
+
+  /** Storage's pointer of {@code kind} is the one last read: storage still answers with it. */
+  synchronized void storageUnchanged(SnapshotKind kind) {
+    if (kind == SnapshotKind.RESOURCES && pollsStorage() && !storageAnswers) {
+      storageAnswers = true;
+      update("storage answers; its pointer has not moved since the version last read");
+    }
+  }
+
+  /** A storage poll of {@code kind} found no snapshot or failed; the follower polls again. */
+  synchronized void storageFailed(SnapshotKind kind, String problem) {
+    if (kind == SnapshotKind.RESOURCES && storageAnswers) {
+      storageAnswers = false;
+      update("storage: " + problem);
+    }
+  }
+
+  /** Moves to the mode the facts now give, if it differs, with {@code why}; false if it did not. */
+  private boolean update(String why) {
+    Mode next = currentMode();
+    if (next == mode) {
+      return false;
+    }
+    Transition transition = new Transition(mode, next, why, clock.instant());
+    mode = next;
+    since = transition.at();
+    reason = why;
+    transitions.addLast(transition);
+    while (transitions.size() > TRANSITIONS_KEPT) {
+      transitions.removeFirst();
+    }
+    if (transition.from() == Mode.CONTROL_PLANE) {
+      log.warn("data plane mode {} -> {}: {}", transition.from().id(), next.id(), why);
+    } else {
+      log.info("data plane mode {} -> {}: {}", transition.from().id(), next.id(), why);
+    }
+    return true;
+  }
+
+  private Mode currentMode() {
+    if (applier.serving().isEmpty()) {
+      return Mode.NOT_SERVING;
+    }
+    if (controlPlaneAnswers) {
+      return Mode.CONTROL_PLANE;
+    }
+    if (fileServed) {
+      return Mode.FILE;
+    }
+    if (storageAnswers) {
+      return Mode.STORAGE;
+    }
+    return Mode.CACHE;
+  }
+
+  /** The error's own words; its type when it has none (a timeout, say). */
+  private static String describe(Throwable error) {
+    String message = error.getMessage();
+    return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
+  }
+
+  // ---- status
+
+  /**
+   * The data plane's part of {@code GET /status}: {@code config}, {@code instance_version}, {@code
+   * last_rejection}, {@code control_plane}, {@code standalone_file} and {@code data_plane} (the
+   * mode, since when, why, and the last transitions). Storage's polls are in {@link
+   * #storageStatus()}, which the node puts beside the storage settings.
+   */
+  public synchronized Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    Map<String, Object> served = new LinkedHashMap<>();
+    applier
+        .serving()
+        .ifPresentOrElse(
+            s -> {
+              served.put("source", s.source().id());
+              served.put("version", s.manifest().version());
+              served.put("created_at", s.manifest().createdAt().toString());
+              served.put(
+                  "age_seconds",
+                  Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
+              served.put("applied_at", s.appliedAt().toString());
+              served.put("counts", s.manifest().counts());
+            },
+            () -> served.put("source", "none"));
+    status.put("config", served);
+    status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
+    applier
+        .lastRejection()
+        .ifPresent(
+            r ->
+                status.put(
+                    "last_rejection",
+                    Map.of(
+                        "version",
+                        r.version(),
+                        "source",
+                        r.source().id(),
+                        "reason",
+                        String.valueOf(r.reason()),
+                        "at",
+                        r.at().toString())));
+    if (deployment instanceof Deployment.ControlPlane) {
+      Map<String, Object> cp = new LinkedHashMap<>();
+      cp.put("state", controlPlaneAnswers ? "connected" : "disconnected");
+      cp.put("since", controlPlaneSince.toString());
+      controlPlaneError().ifPresent(e -> cp.put("last_error", e));
+      status.put("control_plane", cp);
+    } else if (!(deployment instanceof Deployment.Traditional)) {
+      status.put("control_plane", Map.of("state", "not_used"));
+    }
+    if (fileFollower != null) {
+      status.put("standalone_file", fileFollower.status());
+    }
+    Map<String, Object> dataPlane = new LinkedHashMap<>();
+    dataPlane.put("mode", mode.id());
+    dataPlane.put("since", since.toString());
+    dataPlane.put("reason", reason);
+    List<Map<String, Object>> kept = new ArrayList<>();
+    for (Transition t : transitions) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("at", t.at().toString());
+      entry.put("from", t.from().id());
+      entry.put("to", t.to().id());
+      entry.put("reason", t.reason());
+      kept.add(entry);
+    }
+    dataPlane.put("transitions", kept);
+    status.put("data_plane", dataPlane);
+    return status;
+  }
+
+  /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by snapshot kind. */
+  public Map<String, Object> storageStatus() {
+    Map<String, Object> polls = new LinkedHashMap<>();
+    storageFollowers.forEach((kind, follower) -> polls.put(kind.id(), follower.status()));
+    return polls;
+  }
+
+  /** Stops the sources, the last started first. */
+  @Override
+  public void close() {
+    for (int i = followers.size() - 1; i >= 0; i--) {
+      try {
+        followers.get(i).close();
+      } catch (RuntimeException e) {
+        log.warn("error while stopping a source: {}", e.toString());
+      }
+    }
+    followers.clear();
+  }
+}

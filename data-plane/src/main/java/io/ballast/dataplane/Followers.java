@@ -1,0 +1,101 @@
+package io.ballast.dataplane;
+
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+/** The real sources: the CP over HTTP, object storage, the standalone file, the node's own CP. */
+public final class Followers implements Sources {
+
+  private static final Logger log = LoggerFactory.getLogger(Followers.class);
+
+  private final Path downloadDir;
+  private final Clock clock;
+
+  /**
+   * @param downloadDir where bodies are downloaded (and the standalone file's snapshots written)
+   *     before they are applied
+   */
+  public Followers(Path downloadDir, Clock clock) {
+    this.downloadDir = downloadDir;
+    this.clock = clock;
+  }
+
+  @Override
+  public Follower controlPlane(
+      List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+    ControlPlaneFollower follower =
+        new ControlPlaneFollower(hosts, gatewayGroup, kind, dataPlane, downloadDir);
+    follower.start();
+    return follower;
+  }
+
+  @Override
+  public Follower storage(
+      SnapshotFetcher fetcher,
+      Duration interval,
+      SnapshotKind kind,
+      Optional<ETag> cachedPointer,
+      DataPlane dataPlane) {
+    StorageFollower follower =
+        new StorageFollower(
+            fetcher,
+            kind,
+            dataPlane,
+            interval,
+            dataPlane::pollsStorage,
+            downloadDir,
+            cachedPointer);
+    follower.start();
+    return follower;
+  }
+
+  @Override
+  public Follower standaloneFile(Deployment.File file, DataPlane dataPlane) {
+    StandaloneFileFollower follower =
+        new StandaloneFileFollower(
+            file.path(),
+            file.format(),
+            dataPlane,
+            downloadDir,
+            file.env(),
+            file.pollInterval(),
+            file.producer(),
+            clock);
+    follower.start();
+    return follower;
+  }
+
+  @Override
+  public Follower localControlPlane(
+      SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+    Disposable subscription =
+        updates
+            // Only the newest matters; an older file may already be pruned by the builder.
+            .onBackpressureLatest()
+            .publishOn(Schedulers.boundedElastic(), 1)
+            .subscribe(
+                snapshot -> {
+                  try {
+                    dataPlane.offer(snapshot, Source.CONTROL_PLANE, Optional.empty());
+                  } catch (RuntimeException e) {
+                    // Keep following: the next build supersedes this one.
+                    log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
+                  }
+                });
+    return subscription::dispose;
+  }
+}
