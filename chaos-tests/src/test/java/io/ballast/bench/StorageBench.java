@@ -199,13 +199,13 @@ public final class StorageBench {
     ObjectNode upstream = Json.mapper().createObjectNode();
     upstream.put("id", "u1").put("type", "roundrobin");
     upstream.putObject("nodes").put("10.0.0.1:8080", 1).put("10.0.0.2:8080", 1);
-    set.add(new Resource(ResourceType.UPSTREAMS, "u1", upstream));
+    set.add(Resource.parse(ResourceType.UPSTREAMS, "u1", upstream));
     for (int i = 0; i < routes; i++) {
       ObjectNode route = Json.mapper().createObjectNode();
       route.put("id", "route-" + i).put("uri", "/api/v1/service-" + i + "/*");
       route.putArray("methods").add("GET").add("POST");
       route.put("upstream_id", "u1");
-      set.add(new Resource(ResourceType.ROUTES, "route-" + i, route));
+      set.add(Resource.parse(ResourceType.ROUTES, "route-" + i, route));
     }
     return set.build();
   }

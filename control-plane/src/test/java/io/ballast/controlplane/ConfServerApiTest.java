@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
@@ -60,7 +60,7 @@ class ConfServerApiTest {
 
   private void write(String upstreamId) {
     store.put(
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.UPSTREAMS,
             upstreamId,
             Json.mapper().readTree("{\"nodes\":{\"127.0.0.1:1980\":1}}")));

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ballast.config.ConfigLoader;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
@@ -70,7 +70,7 @@ class StorageExporterTest {
 
   private void write(String upstreamId) {
     store.put(
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.UPSTREAMS,
             upstreamId,
             Json.mapper().readTree("{\"nodes\":{\"127.0.0.1:1980\":1}}")));

@@ -1,14 +1,20 @@
 package io.ballast.resource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Reads typed fields out of a resource's JSON and fails with a message naming the resource and the
- * field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}.
+ * field path, e.g. {@code route 'r1': upstream.timeout.read: must be a positive number}. The one
+ * reader of APISIX resources: the resource specs and the plugins' configurations read through it.
  */
 public final class Fields {
+
+  /** APISIX's resource ids: also the ids that references such as {@code upstream_id} name. */
+  static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private final String owner;
 
@@ -17,12 +23,16 @@ public final class Fields {
     this.owner = owner;
   }
 
+  public Fields(ResourceType type, String id) {
+    this(InvalidResourceException.ownerOf(type, id));
+  }
+
   public String owner() {
     return owner;
   }
 
-  public IllegalArgumentException invalid(String field, String problem) {
-    return new IllegalArgumentException(owner + ": " + field + ": " + problem);
+  public InvalidResourceException invalid(String field, String problem) {
+    return new InvalidResourceException(owner, field, problem);
   }
 
   public static boolean present(JsonNode node) {
@@ -72,8 +82,83 @@ public final class Fields {
       return null;
     }
     if (!node.isBoolean()) {
-      throw invalid(field, "must be a boolean");
+      throw invalid(field, "must be true or false");
     }
     return node.booleanValue();
+  }
+
+  /** A string that must not be empty, or {@code null} when absent. */
+  public String optionalString(JsonNode node, String field) {
+    return present(node) ? string(node, field) : null;
+  }
+
+  /** An integer in [min, max], or {@code dflt} when absent. */
+  public int integer(JsonNode node, String field, int min, int max, int dflt) {
+    return present(node) ? integer(node, field, min, max) : dflt;
+  }
+
+  /**
+   * A reference to another resource ({@code upstream_id}, …): APISIX takes ids as strings or
+   * integers; {@code null} when absent (a JSON null is refused).
+   */
+  public String reference(JsonNode node, String field) {
+    if (node == null) {
+      return null;
+    }
+    if (!(node.isString() || node.isIntegralNumber()) || !ID.matcher(node.asString()).matches()) {
+      throw invalid(field, "must be a resource id (a string or an integer)");
+    }
+    return node.asString();
+  }
+
+  /** A positive number of seconds, at least a millisecond; {@code dflt} when absent. */
+  public Duration positiveSeconds(JsonNode node, String field, Duration dflt) {
+    if (!present(node)) {
+      return dflt;
+    }
+    if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
+      throw invalid(field, "must be a positive number of seconds");
+    }
+    return Duration.ofNanos(Math.max(1_000_000L, Math.round(node.doubleValue() * 1_000_000_000d)));
+  }
+
+  /** A number of seconds, 0 or more; {@code dflt} when absent. */
+  public Duration nonNegativeSeconds(JsonNode node, String field, Duration dflt) {
+    if (!present(node)) {
+      return dflt;
+    }
+    if (!node.isNumber() || !(node.doubleValue() >= 0) || Double.isInfinite(node.doubleValue())) {
+      throw invalid(field, "must be a number of seconds, 0 or more");
+    }
+    return Duration.ofNanos(Math.round(node.doubleValue() * 1_000_000_000d));
+  }
+
+  /** An array with at least one element. */
+  public JsonNode nonEmptyArray(JsonNode node, String field) {
+    if (!node.isArray()) {
+      throw invalid(field, "must be an array");
+    }
+    if (node.isEmpty()) {
+      throw invalid(field, "must not be empty");
+    }
+    return node;
+  }
+
+  /** A resource's optional {@code name}: a string of at most 256 characters. */
+  public String name(JsonNode resource) {
+    JsonNode name = resource.get("name");
+    if (name != null && !(name.isString() && name.stringValue().length() <= 256)) {
+      throw invalid("name", "must be a string of at most 256 characters");
+    }
+    return name == null ? null : name.stringValue();
+  }
+
+  /** An optional {@code desc}: a string. */
+  public String desc(JsonNode resource) {
+    JsonNode desc = resource.get("desc");
+    if (desc != null && !desc.isString()) {
+      throw invalid("desc", "must be a string");
+    }
+    return desc == null ? null : desc.stringValue();
   }
 }

@@ -2,40 +2,40 @@ package io.ballast.resource;
 
 /**
  * A resource does not have the shape the gateway needs, or names a resource that does not exist.
- * The message reads {@code route '7': field 'upstream.nodes': must not be empty}.
+ * The message names the resource, the path of the field and the problem: {@code route '7':
+ * upstream.nodes: must not be empty}.
  */
-public class InvalidResourceException extends RuntimeException {
+public class InvalidResourceException extends IllegalArgumentException {
 
-  private final ResourceType type;
-  private final String id;
+  private final String owner;
   private final String field;
 
   /**
-   * @param field the dotted path of the offending field, or {@code null} when the problem is the
-   *     resource as a whole
+   * @param owner how the message names the resource, e.g. {@code route '7'}
+   * @param field the path of the offending field, or {@code null} when the problem is the resource
+   *     as a whole
    */
-  public InvalidResourceException(ResourceType type, String id, String field, String problem) {
-    super(
-        type.singular()
-            + " '"
-            + id
-            + "': "
-            + (field == null ? "" : "field '" + field + "': ")
-            + problem);
-    this.type = type;
-    this.id = id;
+  public InvalidResourceException(String owner, String field, String problem) {
+    super(owner + ": " + (field == null ? "" : field + ": ") + problem);
+    this.owner = owner;
     this.field = field;
   }
 
-  public ResourceType type() {
-    return type;
+  public InvalidResourceException(ResourceType type, String id, String field, String problem) {
+    this(ownerOf(type, id), field, problem);
   }
 
-  public String id() {
-    return id;
+  /** How messages name a resource: {@code route '7'}. */
+  public static String ownerOf(ResourceType type, String id) {
+    return type.singular() + " '" + id + "'";
   }
 
-  /** The dotted path of the offending field, or {@code null} for the resource as a whole. */
+  /** How the message names the resource, e.g. {@code route '7'}. */
+  public String owner() {
+    return owner;
+  }
+
+  /** The path of the offending field, or {@code null} for the resource as a whole. */
   public String field() {
     return field;
   }

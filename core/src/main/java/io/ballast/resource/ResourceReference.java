@@ -2,7 +2,6 @@ package io.ballast.resource;
 
 import java.util.List;
 import java.util.Optional;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A field of one resource kind that names a resource of another, as APISIX resolves them. The one
@@ -23,11 +22,13 @@ public record ResourceReference(ResourceType from, String field, ResourceType to
     if (resource.type() != from) {
       return Optional.empty();
     }
-    JsonNode node = resource.value().get(field);
-    if (node == null || node.isNull()) {
-      return Optional.empty();
+    if (resource.spec() instanceof RouteSpec route) {
+      return switch (field) {
+        case "upstream_id" -> route.upstreamId();
+        case "service_id" -> route.serviceId();
+        default -> route.pluginConfigId();
+      };
     }
-    // APISIX accepts ids as strings or integers.
-    return Optional.of(node.asString());
+    return resource.spec(ServiceSpec.class).upstreamId();
   }
 }

@@ -35,6 +35,11 @@ public enum ResourceType {
     return singular;
   }
 
+  /** The field that carries a resource's id: {@code username} for consumers, else {@code id}. */
+  public String idField() {
+    return this == CONSUMERS ? "username" : "id";
+  }
+
   public static Optional<ResourceType> fromPlural(String name) {
     return Arrays.stream(values()).filter(t -> t.plural.equals(name)).findFirst();
   }

@@ -4,7 +4,6 @@ import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,7 +35,7 @@ public final class SnapshotContent {
         }
         Resource resource;
         try {
-          resource = ResourceValidator.validate(type, entry.id(), entry.value());
+          resource = Resource.parse(type, entry.id(), entry.value());
         } catch (InvalidResourceException e) {
           throw new SnapshotFormatException(where + e.getMessage(), e);
         }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ResourceSetTest {
 
   static Resource resource(ResourceType type, String id, String body) {
-    return ResourceValidator.validate(type, id, Json.mapper().readTree(body.replace('\'', '"')));
+    return Resource.parse(type, id, Json.mapper().readTree(body.replace('\'', '"')));
   }
 
   static Resource upstream(String id) {
@@ -58,17 +58,17 @@ class ResourceSetTest {
 
     assertThatThrownBy(builder::build)
         .isInstanceOf(InvalidResourceException.class)
-        .hasMessage("route '1': field 'upstream_id': upstream '9' does not exist");
+        .hasMessage("route '1': upstream_id: upstream '9' does not exist");
   }
 
   @Test
   void refusesMissingServiceAndServiceUpstream() {
     assertThatThrownBy(ResourceSet.builder().add(route("1", "'service_id':'s'"))::build)
-        .hasMessage("route '1': field 'service_id': service 's' does not exist");
+        .hasMessage("route '1': service_id: service 's' does not exist");
     assertThatThrownBy(
             ResourceSet.builder().add(resource(ResourceType.SERVICES, "s", "{'upstream_id':'u'}"))
                 ::build)
-        .hasMessage("service 's': field 'upstream_id': upstream 'u' does not exist");
+        .hasMessage("service 's': upstream_id: upstream 'u' does not exist");
   }
 
   @Test
@@ -77,7 +77,7 @@ class ResourceSetTest {
 
     assertThatThrownBy(() -> builder.add(upstream("1")))
         .isInstanceOf(InvalidResourceException.class)
-        .hasMessage("upstream '1': field 'id': is defined twice");
+        .hasMessage("upstream '1': id: is defined twice");
   }
 
   @Test

@@ -7,7 +7,6 @@ import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,7 +34,7 @@ class SnapshotBodyTest {
   }
 
   private static Resource resource(ResourceType type, String id, String body) {
-    return ResourceValidator.validate(type, id, json(body));
+    return Resource.parse(type, id, json(body));
   }
 
   private static List<Resource> sample() {
@@ -191,7 +190,7 @@ class SnapshotBodyTest {
     Files.write(invalid, gzip("{\"type\":\"upstreams\",\"id\":\"u\",\"value\":{\"nodes\":{}}}\n"));
     assertThatThrownBy(() -> SnapshotContent.readResources(invalid))
         .isInstanceOf(SnapshotFormatException.class)
-        .hasMessageContaining("line 1: upstream 'u': field 'nodes': must not be empty");
+        .hasMessageContaining("line 1: upstream 'u': nodes: must not be empty");
   }
 
   private static void readAll(byte[] body) {

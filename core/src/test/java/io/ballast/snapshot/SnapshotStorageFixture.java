@@ -1,9 +1,9 @@
 package io.ballast.snapshot;
 
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -47,13 +47,13 @@ final class SnapshotStorageFixture {
     ResourceSet.Builder builder =
         ResourceSet.builder()
             .add(
-                ResourceValidator.validate(
+                Resource.parse(
                     ResourceType.UPSTREAMS,
                     "u",
                     Json.mapper().readTree("{\"nodes\":{\"127.0.0.1:80\":1}}")));
     for (int i = 0; i < routes; i++) {
       builder.add(
-          ResourceValidator.validate(
+          Resource.parse(
               ResourceType.ROUTES,
               tag + "-" + i,
               Json.mapper()

@@ -3,8 +3,8 @@ package io.ballast.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,7 +49,7 @@ class SnapshotStreamingTest {
           entry -> {
             if (entry.type().equals("routes")) {
               routes.incrementAndGet();
-              ResourceValidator.validate(ResourceType.ROUTES, entry.id(), entry.value());
+              Resource.parse(ResourceType.ROUTES, entry.id(), entry.value());
               valid.incrementAndGet();
             }
           });

@@ -2,7 +2,6 @@ package io.ballast.dataplane;
 
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
-import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.ResourceSet;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
@@ -132,8 +131,9 @@ public final class SnapshotApplier {
         RouteTable table = RouteTable.compile(resources, plugins, table());
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }
-    } catch (SnapshotFormatException | InvalidResourceException | IllegalArgumentException e) {
-      // Content the DP will never accept. An I/O failure reading the body is not caught: the
+    } catch (SnapshotFormatException | IllegalArgumentException e) {
+      // Content the DP will never accept (InvalidResourceException is one). An I/O failure reading
+      // the body is not caught: the
       // caller retries it instead of marking the version refused.
       lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
       log.error(

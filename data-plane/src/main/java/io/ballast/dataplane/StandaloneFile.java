@@ -7,7 +7,6 @@ import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -125,7 +124,7 @@ public final class StandaloneFile {
         }
         String id = id(type, value);
         try {
-          Resource resource = ResourceValidator.validate(type, id, value);
+          Resource resource = Resource.parse(type, id, value);
           builder.add(resource);
         } catch (InvalidResourceException e) {
           throw new InvalidFileException(where + ": " + e.getMessage());
@@ -142,9 +141,9 @@ public final class StandaloneFile {
 
   /** The id as APISIX writes it: a string or a number; consumers are keyed by username. */
   private static String id(ResourceType type, JsonNode value) {
-    JsonNode id = value.get(ResourceValidator.idField(type));
+    JsonNode id = value.get(type.idField());
     if (id == null || !(id.isString() || id.isIntegralNumber())) {
-      return null; // the validator names the missing field
+      return null; // Resource.parse names the missing field
     }
     return id.asString();
   }

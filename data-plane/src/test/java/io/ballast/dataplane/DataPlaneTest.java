@@ -489,7 +489,7 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.FILE);
     assertThat(version()).isEqualTo(version);
     assertThat(routes("/a")).isTrue();
-    assertThat((String) section("standalone_file").get("last_error")).contains("field 'uri'");
+    assertThat((String) section("standalone_file").get("last_error")).contains(": uri: ");
     assertThat(section("last_rejection")).containsEntry("source", "file");
     assertThat(dataPlane.transitions()).hasSize(1);
   }

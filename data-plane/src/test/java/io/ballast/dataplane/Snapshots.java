@@ -4,7 +4,6 @@ import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import io.ballast.snapshot.BodyStats;
 import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotContent;
@@ -32,7 +31,7 @@ final class Snapshots {
   private Snapshots() {}
 
   static Resource resource(ResourceType type, String id, String json) {
-    return ResourceValidator.validate(type, id, Json.mapper().readTree(json));
+    return Resource.parse(type, id, Json.mapper().readTree(json));
   }
 
   /** Upstream {@code u1} and route {@code r1} for GET on host {@code h} at {@code uri}. */

@@ -150,7 +150,7 @@ class StandaloneFileFollowerTest {
 
     assertThat(routes("/a")).isTrue();
     assertThat(follower.lastError().orElseThrow())
-        .startsWith(file.toAbsolutePath() + ": routes[0]: route 'r': field 'uri'")
+        .startsWith(file.toAbsolutePath() + ": routes[0]: route 'r': uri")
         .doesNotContain("hunter2");
     assertThat(applier.lastRejection().orElseThrow().source()).isEqualTo(Source.FILE);
   }

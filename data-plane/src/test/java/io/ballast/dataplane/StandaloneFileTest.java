@@ -199,13 +199,13 @@ class StandaloneFileTest {
                     #END
                     """))
         .isInstanceOf(InvalidFileException.class)
-        .hasMessageStartingWith(FILE + ": routes[1]: route 'bad': field 'methods[0]': must be");
+        .hasMessageStartingWith(FILE + ": routes[1]: route 'bad': methods[0]: must be");
   }
 
   @Test
   void aMissingIdIsNamedWithItsIndex() {
     assertThatThrownBy(() -> yaml("consumers:\n  - plugins: {}\n#END\n"))
-        .hasMessageStartingWith(FILE + ": consumers[0]: consumer '': field 'username': is missing");
+        .hasMessageStartingWith(FILE + ": consumers[0]: consumer '': username: is missing");
   }
 
   @Test
@@ -215,8 +215,7 @@ class StandaloneFileTest {
                 yaml(
                     "upstreams:\n  - {id: u, nodes: {\"a:1\": 1}}\n"
                         + "  - {id: u, nodes: {\"b:1\": 1}}\n#END\n"))
-        .hasMessageStartingWith(
-            FILE + ": upstreams[1]: upstream 'u': field 'id': is defined twice");
+        .hasMessageStartingWith(FILE + ": upstreams[1]: upstream 'u': id: is defined twice");
   }
 
   @Test
@@ -224,7 +223,7 @@ class StandaloneFileTest {
     assertThatThrownBy(
             () -> yaml("routes:\n  - id: r1\n    uri: /a\n    upstream_id: nowhere\n#END\n"))
         .isInstanceOf(InvalidFileException.class)
-        .hasMessageStartingWith(FILE + ": route 'r1': field 'upstream_id'")
+        .hasMessageStartingWith(FILE + ": route 'r1': upstream_id")
         .hasMessageContaining("'nowhere' does not exist");
   }
 

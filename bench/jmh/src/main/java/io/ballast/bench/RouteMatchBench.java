@@ -94,7 +94,7 @@ public class RouteMatchBench {
         host = "svc" + i + ".example.com";
         value.putArray("hosts").add(host).add("*.svc" + i + ".internal");
       }
-      routeResources.add(new Resource(ResourceType.ROUTES, String.valueOf(i), value));
+      routeResources.add(Resource.parse(ResourceType.ROUTES, String.valueOf(i), value));
       targets.add(new Target(path, method, host));
     }
     table = RouteTable.compile(routeResources, Map.of(), upstreams);
@@ -141,6 +141,6 @@ public class RouteMatchBench {
     value.put("type", "roundrobin");
     ObjectNode nodes = value.putObject("nodes");
     nodes.put("10.0." + (i / 250 % 250) + "." + (i % 250 + 1) + ":8080", 1);
-    return new Resource(ResourceType.UPSTREAMS, String.valueOf(i), value);
+    return Resource.parse(ResourceType.UPSTREAMS, String.valueOf(i), value);
   }
 }

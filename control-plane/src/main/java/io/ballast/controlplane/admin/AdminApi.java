@@ -9,7 +9,6 @@ import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
-import io.ballast.resource.ResourceValidator;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -252,7 +251,7 @@ public final class AdminApi {
 
   private Mono<ServerResponse> putWithIdInBody(ResourceType type, byte[] body) {
     ObjectNode value = parse(body);
-    JsonNode given = value.get(ResourceValidator.idField(type));
+    JsonNode given = value.get(type.idField());
     String id = null;
     if (given != null && !given.isNull()) {
       id = given.isString() || given.isIntegralNumber() ? given.asString() : given.toString();
@@ -262,7 +261,7 @@ public final class AdminApi {
 
   private Mono<ServerResponse> post(ResourceType type, byte[] body) {
     ObjectNode value = parse(body);
-    String idField = ResourceValidator.idField(type);
+    String idField = type.idField();
     if (value.has(idField)) {
       throw new AdminError(
           HttpStatus.BAD_REQUEST,
@@ -284,7 +283,7 @@ public final class AdminApi {
   }
 
   private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
-    Resource resource = ResourceValidator.validate(type, id, value);
+    Resource resource = Resource.parse(type, id, value);
     checkCompiles(resource);
     return write(() -> store.put(resource))
         .flatMap(

@@ -74,7 +74,7 @@ final class Checkpoint {
               }
               ResourceType type = StoreFields.type(node);
               String id = StoreFields.string(node, "id");
-              Resource resource = new Resource(type, id, StoreFields.object(node, "value"));
+              Resource resource = Resource.parse(type, id, StoreFields.object(node, "value"));
               StoredResource stored =
                   new StoredResource(
                       resource,

@@ -160,7 +160,7 @@ public final class ConfigStore implements Closeable {
       append(WalEntry.put(revision, resource.type(), resource.id(), value, createdIndex));
       StoredResource stored =
           new StoredResource(
-              new Resource(resource.type(), resource.id(), value), createdIndex, revision);
+              Resource.parse(resource.type(), resource.id(), value), createdIndex, revision);
       publish(current.with(stored, revision));
       return stored;
     } finally {
@@ -370,7 +370,7 @@ public final class ConfigStore implements Closeable {
               revision[0] = entry.rev();
               TreeMap<String, StoredResource> map = maps.get(entry.type());
               if (entry.isPut()) {
-                Resource resource = new Resource(entry.type(), entry.id(), entry.value());
+                Resource resource = Resource.parse(entry.type(), entry.id(), entry.value());
                 map.put(
                     entry.id(), new StoredResource(resource, entry.createdIndex(), entry.rev()));
               } else {

@@ -204,7 +204,7 @@ class AdminApiTest {
 
     Answer wrongId = call(HttpMethod.PUT, "/upstreams/1", "{\"id\":\"2\"," + UPSTREAM.substring(1));
     assertThat(wrongId.status()).isEqualTo(400);
-    assertThat(wrongId.error()).contains("'id'");
+    assertThat(wrongId.error()).contains(": id: ");
 
     assertThat(call(HttpMethod.PUT, "/routes", "{\"uri\":\"/a\"}").status()).isEqualTo(400);
     assertThat(store.revision()).isZero();

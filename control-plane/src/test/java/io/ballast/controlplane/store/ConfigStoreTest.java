@@ -33,7 +33,7 @@ class ConfigStoreTest {
   @TempDir Path dir;
 
   private static Resource resource(ResourceType type, String id, String json) {
-    return new Resource(type, id, (ObjectNode) Json.mapper().readTree(json));
+    return Resource.parse(type, id, (ObjectNode) Json.mapper().readTree(json));
   }
 
   private static Resource upstream(String id) {

@@ -1,10 +1,10 @@
 package io.ballast.gateway.health;
 
 import io.ballast.gateway.health.NodeHealth.Failure;
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.HealthCheckConfig;
 import io.ballast.resource.HealthCheckConfig.Active;
 import io.ballast.resource.HealthCheckConfig.Thresholds;
+import io.ballast.resource.UpstreamNode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;

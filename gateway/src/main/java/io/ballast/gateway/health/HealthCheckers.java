@@ -1,7 +1,7 @@
 package io.ballast.gateway.health;
 
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.HealthCheckConfig;
+import io.ballast.resource.UpstreamNode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package io.ballast.gateway.health;
 
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.HealthCheckConfig.Active;
 import io.ballast.resource.HealthCheckConfig.Header;
 import io.ballast.resource.HealthCheckConfig.ProbeType;
+import io.ballast.resource.UpstreamNode;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;

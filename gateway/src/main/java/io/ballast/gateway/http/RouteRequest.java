@@ -1,5 +1,7 @@
 package io.ballast.gateway.http;
 
+import io.ballast.resource.RequestVariable;
+import io.ballast.resource.Vars;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
@@ -9,7 +11,7 @@ import java.util.Locale;
  * parameters, cookies) only when a route's {@code vars} ask for them, so routes without {@code
  * vars} match without parsing either.
  */
-public interface RouteRequest {
+public interface RouteRequest extends Vars.Lookup<RequestVariable> {
 
   String method();
 
@@ -30,6 +32,35 @@ public interface RouteRequest {
 
   /** The values of a cookie, in the order sent; empty when absent. */
   List<String> cookies(String name);
+
+  /** Every value of {@code variable}; several for a repeated parameter, header or cookie. */
+  @Override
+  default List<String> values(RequestVariable variable) {
+    return switch (variable.source()) {
+      case ARG -> queryParams(variable.name());
+      case HTTP -> headers(variable.name());
+      case COOKIE -> cookies(variable.name());
+      default -> {
+        String value = value(variable);
+        yield value == null ? List.of() : List.of(value);
+      }
+    };
+  }
+
+  /** The first value of {@code variable}, or {@code null} (Lua's nil) when there is none. */
+  @Override
+  default String value(RequestVariable variable) {
+    return switch (variable.source()) {
+      case URI -> path();
+      case HOST -> normalizeHost(host());
+      case METHOD -> method();
+      case REMOTE_ADDR -> remoteAddress() == null ? null : remoteAddress().getHostAddress();
+      default -> {
+        List<String> values = values(variable);
+        yield values.isEmpty() ? null : values.get(0);
+      }
+    };
+  }
 
   /** Lower case, without the port; {@code null} for an absent or empty host. */
   static String normalizeHost(String host) {

@@ -1,8 +1,8 @@
 package io.ballast.gateway.plugin;
 
 import io.ballast.gateway.http.HopByHop;
-import io.ballast.gateway.http.RequestVariable;
 import io.ballast.gateway.http.RouteRequest;
+import io.ballast.resource.RequestVariable;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.HashMap;
@@ -165,7 +165,7 @@ public final class Exchange {
         return requestUri;
       default:
         RequestVariable variable = RequestVariable.of(name);
-        return variable == null ? null : variable.value(request);
+        return variable == null ? null : request.value(variable);
     }
   }
 

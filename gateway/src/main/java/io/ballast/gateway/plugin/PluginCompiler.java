@@ -1,6 +1,8 @@
 package io.ballast.gateway.plugin;
 
+import io.ballast.resource.ConsumerSpec;
 import io.ballast.resource.Fields;
+import io.ballast.resource.Plugins;
 import io.ballast.resource.Resource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -8,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -49,8 +50,8 @@ public final class PluginCompiler {
     Map<String, Consumer> byName = new TreeMap<>();
     Map<String, List<Consumers.Credential>> byPlugin = new TreeMap<>();
     for (Resource resource : resources) {
-      Fields fields = new Fields("consumer '" + resource.id() + "'");
-      List<PluginConfig> configs = configs(resource.value().get("plugins"), fields);
+      Fields fields = new Fields(resource.owner());
+      List<PluginConfig> configs = configs(resource.spec(ConsumerSpec.class).plugins(), fields);
       List<PluginChain.Entry> entries = new ArrayList<>();
       for (PluginConfig config : configs) {
         entries.add(compile(config, PluginContext.Scope.CONSUMER));
@@ -72,7 +73,7 @@ public final class PluginCompiler {
    *
    * @param fields names the resource holding it, for errors
    */
-  public PluginChain compile(JsonNode plugins, Fields fields) {
+  public PluginChain compile(Plugins plugins, Fields fields) {
     List<PluginChain.Entry> entries = new ArrayList<>();
     for (PluginConfig config : configs(plugins, fields)) {
       entries.add(compile(config, PluginContext.Scope.ROUTE));
@@ -80,38 +81,16 @@ public final class PluginCompiler {
     return PluginChain.of(entries);
   }
 
-  /**
-   * The plugins of several {@code plugins} objects merged by name, later ones winning: APISIX's
-   * precedence of a route's own plugins over its plugin config's over its service's.
-   */
-  public static ObjectNode merge(ObjectNode target, JsonNode... layers) {
-    for (JsonNode layer : layers) {
-      if (layer != null && layer.isObject()) {
-        layer.properties().forEach(e -> target.set(e.getKey(), e.getValue()));
-      }
-    }
-    return target;
-  }
-
-  private List<PluginConfig> configs(JsonNode plugins, Fields fields) {
+  private List<PluginConfig> configs(Plugins plugins, Fields fields) {
     List<PluginConfig> configs = new ArrayList<>();
-    if (!Fields.present(plugins)) {
-      return configs;
-    }
-    if (!plugins.isObject()) {
-      throw fields.invalid("plugins", "must be an object of plugin name to configuration");
-    }
-    for (Map.Entry<String, JsonNode> entry : plugins.properties()) {
+    for (Map.Entry<String, ObjectNode> entry : plugins.configs().entrySet()) {
       String name = entry.getKey();
       String path = "plugins." + name;
       if (registry.get(name).isEmpty()) {
         throw fields.invalid(
             path, "unknown plugin '" + name + "'; Ballast runs " + registry.names());
       }
-      if (!entry.getValue().isObject()) {
-        throw fields.invalid(path, "must be an object");
-      }
-      PluginConfig config = new PluginConfig(name, (ObjectNode) entry.getValue(), fields, path);
+      PluginConfig config = new PluginConfig(name, entry.getValue(), fields, path);
       if (!config.disabled()) {
         configs.add(config);
       }

@@ -1,7 +1,7 @@
 package io.ballast.gateway.proxy;
 
-import io.ballast.gateway.upstream.KeepalivePool;
 import io.ballast.gateway.upstream.Upstream;
+import io.ballast.resource.KeepalivePool;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.ballast.gateway.proxy;
 import io.ballast.gateway.http.RouteRequest;
 import io.ballast.gateway.plugin.Exchange;
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.gateway.upstream.UpstreamNode;
+import io.ballast.resource.UpstreamNode;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetSocketAddress;

@@ -8,7 +8,7 @@ import io.ballast.gateway.plugin.Reply;
 import io.ballast.gateway.plugin.ResponseHead;
 import io.ballast.gateway.upstream.BalanceContext;
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.gateway.upstream.UpstreamNode;
+import io.ballast.resource.UpstreamNode;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;

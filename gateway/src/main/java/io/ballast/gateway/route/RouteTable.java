@@ -1,7 +1,6 @@
 package io.ballast.gateway.route;
 
 import io.ballast.gateway.http.RouteRequest;
-import io.ballast.gateway.http.RouteVars;
 import io.ballast.gateway.plugin.PluginChain;
 import io.ballast.gateway.plugin.PluginCompiler;
 import io.ballast.gateway.plugin.PluginRegistry;
@@ -10,9 +9,17 @@ import io.ballast.gateway.tls.CertificateTable;
 import io.ballast.gateway.upstream.Upstream;
 import io.ballast.resource.Cidr;
 import io.ballast.resource.Fields;
+import io.ballast.resource.GlobalRuleSpec;
+import io.ballast.resource.PluginConfigSpec;
+import io.ballast.resource.Plugins;
+import io.ballast.resource.RequestVariable;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
+import io.ballast.resource.RouteSpec;
+import io.ballast.resource.ServiceSpec;
+import io.ballast.resource.UpstreamSpec;
+import io.ballast.resource.Vars;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,13 +30,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -41,9 +45,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code :name} segments that match one whole non-empty segment), {@code methods}, {@code
  * host}/{@code hosts} (with {@code *.} wildcards; the service's hosts when the route has none),
  * {@code remote_addr}/{@code remote_addrs} (addresses and CIDRs, against the TCP peer), {@code
- * vars} (see {@link RouteVars}), {@code priority} and {@code status}. Among matching routes the
- * winner has the higher priority, then an exact uri over a parameter pattern over a prefix, then
- * the longer pattern, then a host condition over none, then the smaller route id.
+ * vars} (see {@link io.ballast.resource.Vars}), {@code priority} and {@code status}. Among matching
+ * routes the winner has the higher priority, then an exact uri over a parameter pattern over a
+ * prefix, then the longer pattern, then a host condition over none, then the smaller route id.
  *
  * <p>Exact uris are a hash lookup and every other pattern sits in a {@link PathTrie}, so the cost
  * of a match follows the path's length and the routes that share it, not the size of the table.
@@ -148,36 +152,28 @@ public final class RouteTable {
     PluginCompiler plugins = new PluginCompiler(registry, previousState, metadata(resources));
     plugins.compileConsumers(resources.apply(ResourceType.CONSUMERS).values());
     // Each holder's plugins alone first, so that an error names the resource that holds it.
-    Map<String, JsonNode> pluginConfigs = new HashMap<>();
-    resources
-        .apply(ResourceType.PLUGIN_CONFIGS)
-        .forEach(
-            (id, resource) -> {
-              plugins.compile(
-                  resource.value().get("plugins"), fieldsOf(resource, ResourceType.PLUGIN_CONFIGS));
-              pluginConfigs.put(id, resource.value().get("plugins"));
-            });
+    Map<String, Plugins> pluginConfigs = new HashMap<>();
+    for (Resource config : resources.apply(ResourceType.PLUGIN_CONFIGS).values()) {
+      Plugins configured = config.spec(PluginConfigSpec.class).plugins();
+      plugins.compile(configured, fieldsOf(config));
+      pluginConfigs.put(config.id(), configured);
+    }
     List<PluginChain.Entry> globalEntries = new ArrayList<>();
     for (Resource rule : resources.apply(ResourceType.GLOBAL_RULES).values()) {
       PluginChain chain =
-          plugins.compile(rule.value().get("plugins"), fieldsOf(rule, ResourceType.GLOBAL_RULES));
+          plugins.compile(rule.spec(GlobalRuleSpec.class).plugins(), fieldsOf(rule));
       globalEntries.addAll(chain.entries());
     }
 
     Map<String, Upstream> compiledUpstreams = new HashMap<>();
-    resources
-        .apply(ResourceType.UPSTREAMS)
-        .forEach(
-            (id, resource) -> {
-              Fields fields = fieldsOf(resource, ResourceType.UPSTREAMS);
-              compiledUpstreams.put(id, Upstream.parse(resource.value(), fields, ""));
-            });
+    for (Resource upstream : resources.apply(ResourceType.UPSTREAMS).values()) {
+      compiledUpstreams.put(
+          upstream.id(), Upstream.compile(upstream.spec(UpstreamSpec.class), upstream.owner()));
+    }
     Map<String, Service> compiledServices = new HashMap<>();
-    resources
-        .apply(ResourceType.SERVICES)
-        .forEach(
-            (id, resource) ->
-                compiledServices.put(id, Service.compile(resource, compiledUpstreams, plugins)));
+    for (Resource service : resources.apply(ResourceType.SERVICES).values()) {
+      compiledServices.put(service.id(), Service.compile(service, compiledUpstreams, plugins));
+    }
 
     // Identity: an inline upstream is one object however many routes share its service.
     Set<Upstream> checked = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -225,9 +221,10 @@ public final class RouteTable {
   }
 
   /**
-   * Compiles one resource on its own, as the Admin API does before it stores a write: every field
-   * the data plane reads is checked, references to other resources are not (the store checks
-   * those).
+   * Compiles what the data plane builds of one resource on its own, as the Admin API does before it
+   * stores a write: its plugins (with the consumers' credentials checked against each other) and
+   * its certificates. Everything else was checked when the resource was read ({@link
+   * Resource#parse}), and references to other resources are checked by the store.
    *
    * @param consumers every consumer the write leaves in place, the written one included when it is
    *     a consumer, so credentials are checked against each other
@@ -237,12 +234,14 @@ public final class RouteTable {
       Resource resource, PluginRegistry registry, Collection<Resource> consumers) {
     PluginCompiler plugins = new PluginCompiler(registry, PluginState.empty(), Map.of());
     plugins.compileConsumers(consumers);
-    Fields fields = fieldsOf(resource, resource.type());
+    Fields fields = fieldsOf(resource);
     switch (resource.type()) {
-      case UPSTREAMS -> Upstream.parse(resource.value(), fields, "");
-      case SERVICES -> Service.compile(resource, Map.of(), plugins);
-      case ROUTES -> Route.compile(resource, Map.of(), Map.of(), Map.of(), plugins);
-      case PLUGIN_CONFIGS, GLOBAL_RULES -> plugins.compile(resource.value().get("plugins"), fields);
+      case UPSTREAMS -> {}
+      case SERVICES -> plugins.compile(resource.spec(ServiceSpec.class).plugins(), fields);
+      case ROUTES -> plugins.compile(resource.spec(RouteSpec.class).plugins(), fields);
+      case PLUGIN_CONFIGS ->
+          plugins.compile(resource.spec(PluginConfigSpec.class).plugins(), fields);
+      case GLOBAL_RULES -> plugins.compile(resource.spec(GlobalRuleSpec.class).plugins(), fields);
       case PLUGIN_METADATA -> {
         if (registry.get(resource.id()).isEmpty()) {
           throw fields.invalid(
@@ -307,69 +306,24 @@ public final class RouteTable {
     return best == null ? Optional.empty() : best.route.match;
   }
 
-  private static Fields fieldsOf(Resource resource, ResourceType expected) {
-    Fields fields = new Fields(resource.type().singular() + " '" + resource.id() + "'");
-    if (resource.type() != expected) {
-      throw fields.invalid("type", "expected a " + expected.singular());
-    }
-    return fields;
+  private static Fields fieldsOf(Resource resource) {
+    return new Fields(resource.owner());
   }
 
-  /** An id reference; APISIX accepts ids as strings or integers. */
-  private static String id(JsonNode node, Fields fields, String field) {
-    if (node.isIntegralNumber()) {
-      return node.asString();
-    }
-    return fields.string(node, field);
-  }
-
-  private static Hosts parseHosts(ObjectNode value, Fields fields) {
-    JsonNode hosts = value.get("hosts");
-    if (Fields.present(hosts)) {
-      return Hosts.of(fields.strings(hosts, "hosts"), fields, "hosts");
-    }
-    JsonNode host = value.get("host");
-    if (Fields.present(host)) {
-      return Hosts.of(List.of(fields.string(host, "host")), fields, "host");
-    }
-    return null;
-  }
-
-  /**
-   * Resolves {@code upstream} (inline) or else {@code upstream_id}. Returns {@code null} when
-   * neither is set, so the caller falls back to the service. An {@code upstream_id} naming no
-   * upstream resolves to empty rather than falling back: a broken reference answers 503 instead of
-   * quietly reaching another upstream.
-   */
-  private static Optional<Upstream> ownUpstream(
-      ObjectNode value, Fields fields, Map<String, Upstream> upstreams) {
-    JsonNode inline = value.get("upstream");
-    if (Fields.present(inline)) {
-      if (!inline.isObject()) {
-        throw fields.invalid("upstream", "must be an object");
-      }
-      return Optional.of(Upstream.parse((ObjectNode) inline, fields, "upstream."));
-    }
-    JsonNode upstreamId = value.get("upstream_id");
-    if (Fields.present(upstreamId)) {
-      return Optional.ofNullable(upstreams.get(id(upstreamId, fields, "upstream_id")));
-    }
-    return null;
-  }
-
-  /** Host conditions: exact names and {@code *.suffix} wildcards, lower case. */
+  /** Host conditions: exact names and {@code *suffix} wildcards, lower case. */
   private record Hosts(Set<String> exact, List<String> wildcardSuffixes) {
 
-    static Hosts of(List<String> names, Fields fields, String field) {
+    /** {@code null} for no names: any host. */
+    static Hosts of(List<String> names) {
+      if (names.isEmpty()) {
+        return null;
+      }
       Set<String> exact = new HashSet<>();
       List<String> suffixes = new ArrayList<>();
-      for (String name : names) {
-        String host = name.toLowerCase(Locale.ROOT);
+      for (String host : names) {
         // APISIX's host_def: a leading '*' matches any prefix, so '*foo.com' takes 'barfoo.com'.
-        if (host.startsWith("*") && host.length() > 1 && host.indexOf('*', 1) < 0) {
+        if (host.startsWith("*")) {
           suffixes.add(host.substring(1));
-        } else if (host.isEmpty() || host.indexOf('*') >= 0) {
-          throw fields.invalid(field, "'" + name + "' is not a host name or *wildcard");
         } else {
           exact.add(host);
         }
@@ -394,24 +348,41 @@ public final class RouteTable {
   }
 
   /**
-   * What routes inherit from a service: hosts, an upstream, plugins and {@code enable_websocket}
-   * ({@code null} when the service does not set it).
+   * The upstream a route or service sets itself: inline, else by {@code upstream_id}. {@code null}
+   * when neither is set, so the route falls back to its service. An {@code upstream_id} naming no
+   * upstream resolves to empty rather than falling back: a broken reference answers 503 instead of
+   * quietly reaching another upstream.
+   */
+  private static Optional<Upstream> ownUpstream(
+      Optional<UpstreamSpec> inline,
+      Optional<String> upstreamId,
+      String owner,
+      Map<String, Upstream> upstreams) {
+    if (inline.isPresent()) {
+      return Optional.of(Upstream.compile(inline.get(), owner));
+    }
+    if (upstreamId.isPresent()) {
+      return Optional.ofNullable(upstreams.get(upstreamId.get()));
+    }
+    return null;
+  }
+
+  /**
+   * What routes inherit from a service: hosts, an upstream, plugins and {@code enable_websocket}.
    */
   private record Service(
-      Hosts hosts, Optional<Upstream> upstream, JsonNode plugins, Boolean websocket) {
+      Hosts hosts, Optional<Upstream> upstream, Plugins plugins, Optional<Boolean> websocket) {
 
     static Service compile(
         Resource resource, Map<String, Upstream> upstreams, PluginCompiler pluginCompiler) {
-      Fields fields = fieldsOf(resource, ResourceType.SERVICES);
-      ObjectNode value = resource.value();
-      JsonNode plugins = value.get("plugins");
+      ServiceSpec spec = resource.spec(ServiceSpec.class);
       // Checked here so that an error names the service; each route compiles its merged copy.
-      pluginCompiler.compile(plugins, fields);
+      pluginCompiler.compile(spec.plugins(), fieldsOf(resource));
       return new Service(
-          parseHosts(value, fields),
-          ownUpstream(value, fields, upstreams),
-          plugins,
-          fields.optionalBoolean(value.get("enable_websocket"), "enable_websocket"));
+          Hosts.of(spec.hosts()),
+          ownUpstream(spec.upstream(), spec.upstreamId(), resource.owner(), upstreams),
+          spec.plugins(),
+          spec.enableWebsocket());
     }
   }
 
@@ -423,7 +394,7 @@ public final class RouteTable {
     final int methodBits; // methodBit of each method allowed; ANY_METHOD without a list
     final Hosts hosts; // null: any host
     final Cidr[] remoteAddrs; // null: any client
-    final RouteVars vars; // null: no expressions
+    final Vars<RequestVariable> vars; // null: no expressions
     final Optional<RouteMatch> match;
 
     private Route(
@@ -434,7 +405,7 @@ public final class RouteTable {
         int methodBits,
         Hosts hosts,
         Cidr[] remoteAddrs,
-        RouteVars vars,
+        Vars<RequestVariable> vars,
         Optional<Upstream> upstream,
         String serviceId,
         PluginChain plugins,
@@ -454,117 +425,51 @@ public final class RouteTable {
         Resource resource,
         Map<String, Service> services,
         Map<String, Upstream> upstreams,
-        Map<String, JsonNode> pluginConfigs,
+        Map<String, Plugins> pluginConfigs,
         PluginCompiler pluginCompiler) {
-      Fields fields = fieldsOf(resource, ResourceType.ROUTES);
-      ObjectNode value = resource.value();
-
-      List<String> uris = new ArrayList<>();
-      JsonNode uri = value.get("uri");
-      if (Fields.present(uri)) {
-        uris.add(fields.string(uri, "uri"));
+      RouteSpec spec = resource.spec(RouteSpec.class);
+      Fields fields = fieldsOf(resource);
+      int methodBits = spec.methods().isEmpty() ? ANY_METHOD : 0;
+      for (String method : spec.methods().orElse(Set.of())) {
+        methodBits |= methodBit(method);
       }
-      JsonNode uriList = value.get("uris");
-      if (Fields.present(uriList)) {
-        uris.addAll(fields.strings(uriList, "uris"));
-      }
-      if (uris.isEmpty()) {
-        throw fields.invalid("uri", "a route needs uri or uris");
-      }
-      for (String u : uris) {
-        if (!u.startsWith("/")) {
-          throw fields.invalid("uri", "'" + u + "' must start with '/'");
-        }
-      }
-
-      int methodBits = ANY_METHOD;
-      JsonNode methodList = value.get("methods");
-      if (Fields.present(methodList)) {
-        methodBits = 0;
-        for (String m : fields.strings(methodList, "methods")) {
-          int bit = methodBit(m.toUpperCase(Locale.ROOT));
-          if (bit == OTHER_METHOD) {
-            throw fields.invalid("methods", "'" + m + "' is not a method routes can name");
-          }
-          methodBits |= bit;
-        }
-      }
-
-      int priority = 0;
-      JsonNode priorityNode = value.get("priority");
-      if (Fields.present(priorityNode)) {
-        priority = fields.integer(priorityNode, "priority", Integer.MIN_VALUE, Integer.MAX_VALUE);
-      }
-      boolean enabled = true;
-      JsonNode status = value.get("status");
-      if (Fields.present(status)) {
-        enabled = fields.integer(status, "status", 0, 1) == 1;
-      }
-
-      Service service = null;
-      String serviceId = null;
-      JsonNode serviceIdNode = value.get("service_id");
-      if (Fields.present(serviceIdNode)) {
-        serviceId = id(serviceIdNode, fields, "service_id");
-        service = services.get(serviceId);
-      }
-      Hosts hosts = parseHosts(value, fields);
+      Service service = spec.serviceId().map(services::get).orElse(null);
+      Hosts hosts = Hosts.of(spec.hosts());
       if (hosts == null && service != null) {
         hosts = service.hosts();
       }
-      Cidr[] remoteAddrs = parseRemoteAddrs(value, fields);
-      JsonNode varsNode = value.get("vars");
-      RouteVars vars = Fields.present(varsNode) ? RouteVars.compile(varsNode, fields) : null;
-      Optional<Upstream> upstream = ownUpstream(value, fields, upstreams);
+      Optional<Upstream> upstream =
+          ownUpstream(spec.upstream(), spec.upstreamId(), resource.owner(), upstreams);
       if (upstream == null) {
         upstream =
             service == null || service.upstream() == null ? Optional.empty() : service.upstream();
       }
-      Boolean websocket = fields.optionalBoolean(value.get("enable_websocket"), "enable_websocket");
-      if (websocket == null) {
-        websocket = service != null && Boolean.TRUE.equals(service.websocket());
+      boolean websocket =
+          spec.enableWebsocket().orElse(service != null && service.websocket().orElse(false));
+      // APISIX's precedence: the route's own plugins over its plugin config's over its service's.
+      // The merged copy is compiled for this route, so a limit on a service counts per route.
+      Plugins fromConfig = spec.pluginConfigId().map(pluginConfigs::get).orElse(Plugins.NONE);
+      Plugins fromService = service == null ? Plugins.NONE : service.plugins();
+      // The route's own plugins are checked alone so that an error names their field exactly.
+      PluginChain plugins = pluginCompiler.compile(spec.plugins(), fields);
+      if (!fromConfig.isEmpty() || !fromService.isEmpty()) {
+        plugins =
+            pluginCompiler.compile(
+                fromService.overriddenBy(fromConfig).overriddenBy(spec.plugins()), fields);
       }
       return new Route(
           resource.id(),
-          enabled,
-          priority,
-          List.copyOf(uris),
+          spec.enabled(),
+          spec.priority(),
+          spec.uris(),
           methodBits,
           hosts,
-          remoteAddrs,
-          vars,
+          spec.remoteAddrs().isEmpty() ? null : spec.remoteAddrs().toArray(Cidr[]::new),
+          spec.vars().orElse(null),
           upstream,
-          serviceId,
-          compilePlugins(value, fields, service, pluginConfigs, pluginCompiler),
+          spec.serviceId().orElse(null),
+          plugins,
           websocket);
-    }
-
-    /**
-     * The route's plugins with APISIX's precedence: its own over its plugin config's over its
-     * service's. The merged copy is compiled for this route, so a limit on a service counts per
-     * route, as in APISIX.
-     */
-    private static PluginChain compilePlugins(
-        ObjectNode value,
-        Fields fields,
-        Service service,
-        Map<String, JsonNode> pluginConfigs,
-        PluginCompiler pluginCompiler) {
-      JsonNode own = value.get("plugins");
-      JsonNode fromConfig = null;
-      JsonNode configId = value.get("plugin_config_id");
-      if (Fields.present(configId)) {
-        fromConfig = pluginConfigs.get(id(configId, fields, "plugin_config_id"));
-      }
-      JsonNode fromService = service == null ? null : service.plugins();
-      if (fromConfig == null && fromService == null) {
-        return pluginCompiler.compile(own, fields);
-      }
-      // The route's own plugins are checked alone so that an error names their field exactly.
-      pluginCompiler.compile(own, fields);
-      ObjectNode merged =
-          PluginCompiler.merge(JsonNodeFactory.instance.objectNode(), fromService, fromConfig, own);
-      return pluginCompiler.compile(merged, fields);
     }
 
     /** Everything but the uri; {@code host} is the request's, normalised. Cheapest tests first. */
@@ -606,39 +511,6 @@ public final class RouteTable {
       case "PURGE" -> 1 << 9;
       default -> OTHER_METHOD;
     };
-  }
-
-  /** {@code remote_addr} or {@code remote_addrs}, as APISIX takes them (not both). */
-  private static Cidr[] parseRemoteAddrs(ObjectNode value, Fields fields) {
-    JsonNode many = value.get("remote_addrs");
-    JsonNode one = value.get("remote_addr");
-    if (Fields.present(many) && Fields.present(one)) {
-      throw fields.invalid("remote_addrs", "give either remote_addr or remote_addrs, not both");
-    }
-    List<String> texts;
-    String field;
-    if (Fields.present(many)) {
-      texts = fields.strings(many, "remote_addrs");
-      if (texts.isEmpty()) {
-        throw fields.invalid("remote_addrs", "must not be empty");
-      }
-      field = "remote_addrs";
-    } else if (Fields.present(one)) {
-      texts = List.of(fields.string(one, "remote_addr"));
-      field = "remote_addr";
-    } else {
-      return null;
-    }
-    Cidr[] blocks = new Cidr[texts.size()];
-    for (int i = 0; i < blocks.length; i++) {
-      try {
-        blocks[i] = Cidr.parse(texts.get(i));
-      } catch (IllegalArgumentException e) {
-        throw fields.invalid(
-            field.equals("remote_addr") ? field : field + "[" + i + "]", e.getMessage());
-      }
-    }
-    return blocks;
   }
 
   /** How specific a uri pattern is, most specific first. */

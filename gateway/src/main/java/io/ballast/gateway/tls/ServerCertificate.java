@@ -1,6 +1,7 @@
 package io.ballast.gateway.tls;
 
 import io.ballast.resource.Fields;
+import io.ballast.resource.SslSpec.CertificateKey;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -41,7 +42,7 @@ public final class ServerCertificate {
    * @param pairs {@code cert} with {@code key} first, then {@code certs[i]} with {@code keys[i]}
    * @throws IllegalArgumentException naming the ssl and the field at fault, never the key
    */
-  static ServerCertificate build(String sslId, List<PemPair> pairs, Fields fields) {
+  static ServerCertificate build(String sslId, List<CertificateKey> pairs, Fields fields) {
     KeyStore store;
     X509Certificate leaf = null;
     try {
@@ -51,7 +52,7 @@ public final class ServerCertificate {
       throw new IllegalStateException("no PKCS12 key store in this JVM", e);
     }
     for (int i = 0; i < pairs.size(); i++) {
-      PemPair pair = pairs.get(i);
+      CertificateKey pair = pairs.get(i);
       X509Certificate[] chain = Pem.certificates(pair.cert(), fields, pair.certField());
       PrivateKey key = Pem.privateKey(pair.key(), fields, pair.keyField());
       if (!Pem.matches(key, chain[0])) {
@@ -113,15 +114,5 @@ public final class ServerCertificate {
   @Override
   public String toString() {
     return "ServerCertificate[ssl=" + sslId + ", subject=" + leaf.getSubjectX500Principal() + "]";
-  }
-
-  /** One certificate chain and its key as PEM text, with the fields they came from. */
-  record PemPair(String certField, String cert, String keyField, String key) {
-
-    /** Never prints the key (nor the certificate, which is long and public anyway). */
-    @Override
-    public String toString() {
-      return "PemPair[" + certField + ", " + keyField + "]";
-    }
   }
 }

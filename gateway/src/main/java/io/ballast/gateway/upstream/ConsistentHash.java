@@ -1,5 +1,6 @@
 package io.ballast.gateway.upstream;
 
+import io.ballast.resource.UpstreamNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;

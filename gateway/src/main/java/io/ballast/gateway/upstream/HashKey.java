@@ -1,6 +1,7 @@
 package io.ballast.gateway.upstream;
 
 import io.ballast.gateway.http.RouteRequest;
+import io.ballast.resource.UpstreamSpec.HashOn;
 import java.util.List;
 import java.util.Locale;
 
@@ -9,27 +10,6 @@ import java.util.Locale;
  * has no value for the key, the client address is hashed instead, as APISIX does.
  */
 record HashKey(HashOn on, String key) {
-
-  enum HashOn {
-    VARS,
-    HEADER,
-    COOKIE,
-    CONSUMER
-  }
-
-  /** The nginx variables a {@code vars} key may name; each prefix needs a name after it. */
-  static final List<String> VARIABLES =
-      List.of("remote_addr", "uri", "request_uri", "host", "arg_*", "http_*", "cookie_*");
-
-  /** Whether {@code name} is one of {@link #VARIABLES}. */
-  static boolean isKnownVariable(String name) {
-    for (String prefix : List.of("arg_", "http_", "cookie_")) {
-      if (name.startsWith(prefix)) {
-        return name.length() > prefix.length();
-      }
-    }
-    return VARIABLES.contains(name);
-  }
 
   String valueOf(BalanceContext ctx) {
     String value =

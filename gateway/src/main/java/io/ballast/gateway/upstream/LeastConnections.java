@@ -1,5 +1,6 @@
 package io.ballast.gateway.upstream;
 
+import io.ballast.resource.UpstreamNode;
 import java.util.List;
 import java.util.function.Predicate;
 

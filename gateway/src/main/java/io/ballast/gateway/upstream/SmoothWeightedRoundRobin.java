@@ -1,5 +1,6 @@
 package io.ballast.gateway.upstream;
 
+import io.ballast.resource.UpstreamNode;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -16,7 +17,7 @@ import java.util.function.Predicate;
 final class SmoothWeightedRoundRobin implements Balancer {
 
   private final UpstreamNode[] nodes;
-  // long: a sum of int weights cannot overflow it, whatever the validator let through.
+  // long: a sum of int weights cannot overflow it, however many nodes an upstream names.
   private final long[] current;
 
   /** Nodes of weight 0 are dropped: nginx never picks them. */

@@ -3,9 +3,9 @@ package io.ballast.gateway.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.gateway.health.HealthCheckers.Target;
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.Fields;
 import io.ballast.resource.HealthCheckConfig;
+import io.ballast.resource.UpstreamNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;

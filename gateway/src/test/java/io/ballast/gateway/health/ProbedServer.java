@@ -1,6 +1,6 @@
 package io.ballast.gateway.health;
 
-import io.ballast.gateway.upstream.UpstreamNode;
+import io.ballast.resource.UpstreamNode;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.util.SelfSignedCertificate;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.gateway.http.TestRouteRequest;
 import io.ballast.resource.Fields;
+import io.ballast.resource.Plugins;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -37,7 +38,9 @@ class LimitCountPluginTest {
   private static LimitCountPlugin plugin(PluginCompiler compiler, String route, String config) {
     PluginChain chain =
         compiler.compile(
-            json("{'limit-count': " + config + "}"), new Fields("route '" + route + "'"));
+            Plugins.parse(
+                json("{'limit-count': " + config + "}"), new Fields("route '" + route + "'")),
+            new Fields("route '" + route + "'"));
     return (LimitCountPlugin) chain.get(0).plugin();
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.gateway.http.TestRouteRequest;
 import io.ballast.resource.Fields;
+import io.ballast.resource.Plugins;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +37,9 @@ class LimitReqPluginTest {
 
   private static LimitReqPlugin plugin(PluginCompiler compiler, String config) {
     PluginChain chain =
-        compiler.compile(json("{'limit-req': " + config + "}"), new Fields("route 'r1'"));
+        compiler.compile(
+            Plugins.parse(json("{'limit-req': " + config + "}"), new Fields("route 'r1'")),
+            new Fields("route 'r1'"));
     return (LimitReqPlugin) chain.get(0).plugin();
   }
 

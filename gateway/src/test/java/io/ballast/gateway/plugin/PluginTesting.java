@@ -2,6 +2,7 @@ package io.ballast.gateway.plugin;
 
 import io.ballast.gateway.http.TestRouteRequest;
 import io.ballast.resource.Fields;
+import io.ballast.resource.Plugins;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -42,13 +43,15 @@ final class PluginTesting {
 
     /** Compiles {@code plugins} (a JSON object) as route 'r1''s plugins. */
     Config route(String plugins) {
-      route = compiler.compile(json(plugins), new Fields("route 'r1'"));
+      Fields fields = new Fields("route 'r1'");
+      route = compiler.compile(Plugins.parse(json(plugins), fields), fields);
       return this;
     }
 
     /** Compiles {@code plugins} as global rule 'g1''s plugins. */
     Config global(String plugins) {
-      global = compiler.compile(json(plugins), new Fields("global_rule 'g1'"));
+      Fields fields = new Fields("global_rule 'g1'");
+      global = compiler.compile(Plugins.parse(json(plugins), fields), fields);
       return this;
     }
 
@@ -72,7 +75,8 @@ final class PluginTesting {
     List<Resource> resources = new ArrayList<>();
     for (String consumer : consumers) {
       ObjectNode value = json(consumer);
-      resources.add(new Resource(ResourceType.CONSUMERS, value.get("username").asString(), value));
+      resources.add(
+          Resource.parse(ResourceType.CONSUMERS, value.get("username").asString(), value));
     }
     return new Config(compiler, compiler.compileConsumers(resources));
   }

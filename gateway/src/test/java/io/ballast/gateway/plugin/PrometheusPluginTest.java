@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.gateway.http.TestRouteRequest;
 import io.ballast.resource.Fields;
+import io.ballast.resource.Plugins;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -43,7 +44,8 @@ class PrometheusPluginTest {
     PluginCompiler compiler =
         new PluginCompiler(
             PluginRegistry.standard(metrics), PluginState.empty(), Map.<String, ObjectNode>of());
-    return compiler.compile(json(plugins), new Fields("route 'r1'"));
+    return compiler.compile(
+        Plugins.parse(json(plugins), new Fields("route 'r1'")), new Fields("route 'r1'"));
   }
 
   /** An exchange on route r1 of service s1 that took 30 ms, 20 of them upstream. */

@@ -62,7 +62,7 @@ class ChunkedResponseTest {
                     + "\": 1}}}");
     table =
         RouteTable.compile(
-            List.of(new Resource(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of());
+            List.of(Resource.parse(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of());
   }
 
   private URI uri(String path) {

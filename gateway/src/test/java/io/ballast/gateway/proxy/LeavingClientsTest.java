@@ -44,7 +44,7 @@ class LeavingClientsTest {
                     + "\": 1}}}");
     table.set(
         RouteTable.compile(
-            List.of(new Resource(ResourceType.ROUTES, "r1", route)), Map.of(), Map.of()));
+            List.of(Resource.parse(ResourceType.ROUTES, "r1", route)), Map.of(), Map.of()));
     proxy = new ProxyServer(table::get, ProxyOptions.defaults());
     bound = proxy.start("127.0.0.1", 0).block(Duration.ofSeconds(10));
     staying = ConnectionProvider.create("staying", 8);

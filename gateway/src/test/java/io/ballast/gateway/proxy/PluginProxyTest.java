@@ -51,7 +51,7 @@ class PluginProxyTest {
   private static Resource resource(ResourceType type, String id, String json) {
     ObjectNode value = (ObjectNode) TestUpstream.JSON.readTree(json.replace('\'', '"'));
     value.put(type == ResourceType.CONSUMERS ? "username" : "id", id);
-    return new Resource(type, id, value);
+    return Resource.parse(type, id, value);
   }
 
   private void configure(Resource... resources) {

@@ -66,7 +66,7 @@ class ProxyServerTest {
   private static Resource route(String id, String json) {
     ObjectNode value = (ObjectNode) TestUpstream.JSON.readTree(json.replace('\'', '"'));
     value.put("id", id);
-    return new Resource(ResourceType.ROUTES, id, value);
+    return Resource.parse(ResourceType.ROUTES, id, value);
   }
 
   private void routes(Resource... routes) {

@@ -71,7 +71,7 @@ class ProxyServerTlsTest {
     value.put("uri", "/*");
     value.put("host", host);
     value.putObject("upstream").putObject("nodes").put(upstream.address(), 1);
-    return new Resource(ResourceType.ROUTES, id, value);
+    return Resource.parse(ResourceType.ROUTES, id, value);
   }
 
   @Test
@@ -91,9 +91,11 @@ class ProxyServerTlsTest {
   @Test
   void anSslWithRsaAndEcdsaPairsServesWhatTheClientCanVerify() throws Exception {
     InetSocketAddress address = listen(true, null);
-    Resource both = ssl("1", "a", "a.example.com");
-    both.value().putArray("certs").add(TestCertificates.pem("a-ec.pem"));
-    both.value().putArray("keys").add(TestCertificates.pem("a-ec.key"));
+    Resource both =
+        TestCertificates.withExtraPair(
+            ssl("1", "a", "a.example.com"),
+            TestCertificates.pem("a-ec.pem"),
+            TestCertificates.pem("a-ec.key"));
     configure(both);
 
     assertThat(

@@ -3,8 +3,10 @@ package io.ballast.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.resource.Fields;
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamSpec;
 import io.netty.channel.ChannelOption;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +33,8 @@ class UpstreamClientsTest {
 
   private static Upstream upstream(String json) {
     ObjectNode value = (ObjectNode) Json.mapper().readTree(json.replace('\'', '"'));
-    return Upstream.parse(value, new Fields("upstream 'u1'"), "");
+    Resource resource = Resource.parse(ResourceType.UPSTREAMS, "u1", value);
+    return Upstream.compile(resource.spec(UpstreamSpec.class), resource.owner());
   }
 
   @Test
@@ -41,7 +44,10 @@ class UpstreamClientsTest {
     assertThat(clients.pooled(upstream("{'nodes': {'10.0.0.2:8080': 1}}"))).isSameAs(one);
     assertThat(clients.pooled(upstream("{'scheme': 'https', 'nodes': {'10.0.0.1:443': 1}}")))
         .isNotSameAs(one);
-    assertThat(clients.pooled(upstream("{'timeout': {'connect': 2}, 'nodes': {'10.0.0.1:80': 1}}")))
+    assertThat(
+            clients.pooled(
+                upstream(
+                    "{'timeout': {'connect': 2, 'send': 60, 'read': 60}, 'nodes': {'10.0.0.1:80': 1}}")))
         .isNotSameAs(one);
     assertThat(
             clients.pooled(
@@ -51,7 +57,9 @@ class UpstreamClientsTest {
 
   @Test
   void clientsRunOnTheProxysLoopsWithTheUpstreamsConnectTimeout() {
-    Upstream upstream = upstream("{'timeout': {'connect': 2}, 'nodes': {'10.0.0.1:80': 1}}");
+    Upstream upstream =
+        upstream(
+            "{'timeout': {'connect': 2, 'send': 60, 'read': 60}, 'nodes': {'10.0.0.1:80': 1}}");
 
     for (HttpClient client :
         new HttpClient[] {clients.pooled(upstream), clients.unpooled(upstream)}) {

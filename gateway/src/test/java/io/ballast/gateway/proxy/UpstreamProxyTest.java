@@ -6,9 +6,9 @@ import io.ballast.gateway.http.RouteRequest;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.gateway.upstream.LeastConnections;
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamNode;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayOutputStream;
@@ -93,7 +93,7 @@ class UpstreamProxyTest {
     value.put("id", "r1");
     table.set(
         RouteTable.compile(
-            List.of(new Resource(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of()));
+            List.of(Resource.parse(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of()));
   }
 
   private Upstream compiledUpstream(String path) {

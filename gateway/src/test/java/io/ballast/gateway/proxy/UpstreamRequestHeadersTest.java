@@ -3,8 +3,10 @@ package io.ballast.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.resource.Fields;
 import io.ballast.resource.Json;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamSpec;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,8 @@ class UpstreamRequestHeadersTest {
 
   private static Upstream upstream(String json) {
     ObjectNode value = (ObjectNode) Json.mapper().readTree(json.replace('\'', '"'));
-    return Upstream.parse(value, new Fields("upstream 'u1'"), "");
+    Resource resource = Resource.parse(ResourceType.UPSTREAMS, "u1", value);
+    return Upstream.compile(resource.spec(UpstreamSpec.class), resource.owner());
   }
 
   private static String host(HttpHeaders client, String upstreamJson) {

@@ -7,10 +7,10 @@ import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.gateway.upstream.LeastConnections;
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.gateway.upstream.UpstreamNode;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamNode;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -142,7 +142,7 @@ class WebSocketProxyTest {
   private static Resource resource(ResourceType type, String id, String json) {
     ObjectNode value = (ObjectNode) TestUpstream.JSON.readTree(json.replace('\'', '"'));
     value.put(type == ResourceType.CONSUMERS ? "username" : "id", id);
-    return new Resource(type, id, value);
+    return Resource.parse(type, id, value);
   }
 
   private void configure(Resource... resources) {
@@ -563,17 +563,16 @@ class WebSocketProxyTest {
 
   @Test
   void aNonBooleanEnableWebsocketIsRefusedNamingTheResourceAndField() {
-    List<Resource> wrong = new ArrayList<>();
-    wrong.add(resource(ResourceType.ROUTES, "r9", "{'uri': '/', 'enable_websocket': 'yes'}"));
-    wrong.add(resource(ResourceType.SERVICES, "s9", "{'enable_websocket': 1}"));
-
-    assertThatThrownBy(() -> RouteTable.check(wrong.get(0), PluginRegistry.standard(), List.of()))
+    assertThatThrownBy(
+            () ->
+                resource(
+                    ResourceType.ROUTES,
+                    "r9",
+                    "{'uri': '/', 'upstream_id': 'u', 'enable_websocket': 'yes'}"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("route 'r9': enable_websocket: must be a boolean");
-    assertThatThrownBy(() -> RouteTable.check(wrong.get(1), PluginRegistry.standard(), List.of()))
+        .hasMessage("route 'r9': enable_websocket: must be true or false");
+    assertThatThrownBy(() -> resource(ResourceType.SERVICES, "s9", "{'enable_websocket': 1}"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("service 's9': enable_websocket: must be a boolean");
-    assertThatThrownBy(() -> configure(wrong.get(0)))
-        .hasMessage("route 'r9': enable_websocket: must be a boolean");
+        .hasMessage("service 's9': enable_websocket: must be true or false");
   }
 }

@@ -189,6 +189,6 @@ class RouteTableIndexTest {
       spec.hosts().forEach(hosts::add);
     }
     value.putObject("upstream").putObject("nodes").put("127.0.0.1:1980", 1);
-    return new Resource(ResourceType.ROUTES, spec.id(), value);
+    return Resource.parse(ResourceType.ROUTES, spec.id(), value);
   }
 }

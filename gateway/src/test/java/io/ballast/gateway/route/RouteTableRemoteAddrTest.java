@@ -81,7 +81,7 @@ class RouteTableRemoteAddrTest {
             .mapToObj(
                 i -> {
                   ObjectNode value = (ObjectNode) JSON.readTree(routes[i].replace('\'', '"'));
-                  return new Resource(ResourceType.ROUTES, "r" + i, value);
+                  return Resource.parse(ResourceType.ROUTES, "r" + i, value);
                 })
             .toList();
     return RouteTable.compile(resources, Map.of(), Map.of());

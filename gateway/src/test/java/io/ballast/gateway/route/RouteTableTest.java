@@ -3,16 +3,16 @@ package io.ballast.gateway.route;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ballast.gateway.upstream.PassHost;
 import io.ballast.gateway.upstream.Upstream;
-import io.ballast.gateway.upstream.UpstreamNode;
-import io.ballast.gateway.upstream.UpstreamTimeouts;
+import io.ballast.resource.PassHost;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamNode;
+import io.ballast.resource.UpstreamTimeouts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,30 +24,40 @@ class RouteTableTest {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private final List<Resource> routes = new ArrayList<>();
-  private final Map<String, Resource> services = new HashMap<>();
-  private final Map<String, Resource> upstreams = new HashMap<>();
+  // Written now, read by table(): a resource that does not parse fails there, as a snapshot would.
+  private final Map<String, String> routes = new LinkedHashMap<>();
+  private final Map<String, String> services = new LinkedHashMap<>();
+  private final Map<String, String> upstreams = new LinkedHashMap<>();
 
   private static Resource resource(ResourceType type, String id, String json) {
     ObjectNode value = (ObjectNode) JSON.readTree(json.replace('\'', '"'));
     value.put("id", id);
-    return new Resource(type, id, value);
+    return Resource.parse(type, id, value);
   }
 
   private void route(String id, String json) {
-    routes.add(resource(ResourceType.ROUTES, id, json));
+    routes.put(id, json);
   }
 
   private void service(String id, String json) {
-    services.put(id, resource(ResourceType.SERVICES, id, json));
+    services.put(id, json);
   }
 
   private void upstream(String id, String json) {
-    upstreams.put(id, resource(ResourceType.UPSTREAMS, id, json));
+    upstreams.put(id, json);
   }
 
   private RouteTable table() {
-    return RouteTable.compile(routes, services, upstreams);
+    return RouteTable.compile(
+        parse(ResourceType.ROUTES, routes).values(),
+        parse(ResourceType.SERVICES, services),
+        parse(ResourceType.UPSTREAMS, upstreams));
+  }
+
+  private static Map<String, Resource> parse(ResourceType type, Map<String, String> written) {
+    Map<String, Resource> parsed = new LinkedHashMap<>();
+    written.forEach((id, json) -> parsed.put(id, resource(type, id, json)));
+    return parsed;
   }
 
   private static String matched(RouteTable table, String method, String host, String path) {
@@ -136,7 +146,7 @@ class RouteTableTest {
   void longestAllowedUrisBuildAndMatchOnASmallStack() throws Exception {
     // The Admin API allows 4096 characters; building the trie must not need a deep stack.
     String segment = "/" + "s".repeat(63);
-    String longUri = segment.repeat(64);
+    String longUri = segment.repeat(63);
     route("long-prefix", "{'uri': '" + longUri + "/*', " + NODE + "}");
     route("long-param", "{'uri': '" + longUri + "/:id', 'priority': 1, " + NODE + "}");
     List<String> results = new ArrayList<>();
@@ -158,7 +168,7 @@ class RouteTableTest {
   @Test
   void methodsRestrictTheRoute() {
     route("read", "{'uri': '/r', 'methods': ['GET', 'HEAD'], " + NODE + "}");
-    route("write", "{'uri': '/r', 'methods': ['post'], " + NODE + "}");
+    route("write", "{'uri': '/r', 'methods': ['POST'], " + NODE + "}");
     RouteTable table = table();
 
     assertThat(matched(table, "GET", null, "/r")).isEqualTo("read");
@@ -333,7 +343,7 @@ class RouteTableTest {
     route(
         "r1",
         "{'uri': '/', 'upstream': {'scheme': 'https', 'nodes': {'[::1]:8443': 1, 'example.com': 2},"
-            + " 'timeout': {'connect': 1.5, 'read': 2}, 'pass_host': 'rewrite',"
+            + " 'timeout': {'connect': 1.5, 'send': 60, 'read': 2}, 'pass_host': 'rewrite',"
             + " 'upstream_host': 'backend.internal'}}");
     Upstream upstream = table().match("GET", null, "/").orElseThrow().upstream().orElseThrow();
 
@@ -371,14 +381,17 @@ class RouteTableTest {
   void otherInvalidFieldsAreNamed() {
     assertInvalid("{'uri': 'no-slash', " + NODE + "}", "uri");
     assertInvalid("{'methods': ['GET'], " + NODE + "}", "uri");
-    assertInvalid("{'uri': '/', 'methods': ['PROPFIND'], " + NODE + "}", "methods");
+    assertInvalid("{'uri': '/', 'methods': ['PROPFIND'], " + NODE + "}", "methods[0]");
     assertInvalid("{'uri': '/', 'priority': 'high', " + NODE + "}", "priority");
     assertInvalid("{'uri': '/', 'upstream': {'nodes': {'a:80': -1}}}", "upstream.nodes.'a:80'");
-    assertInvalid("{'uri': '/', 'upstream': {'scheme': 'grpc', 'nodes': {}}}", "upstream.scheme");
     assertInvalid(
-        "{'uri': '/', 'upstream': {'nodes': {}, 'timeout': {'read': 0}}}", "upstream.timeout.read");
+        "{'uri': '/', 'upstream': {'scheme': 'grpc', 'nodes': {'a:80': 1}}}", "upstream.scheme");
     assertInvalid(
-        "{'uri': '/', 'upstream': {'nodes': {}, 'pass_host': 'rewrite'}}",
+        "{'uri': '/', 'upstream': {'nodes': {'a:80': 1},"
+            + " 'timeout': {'connect': 1, 'send': 1, 'read': 0}}}",
+        "upstream.timeout.read");
+    assertInvalid(
+        "{'uri': '/', 'upstream': {'nodes': {'a:80': 1}, 'pass_host': 'rewrite'}}",
         "upstream.upstream_host");
   }
 

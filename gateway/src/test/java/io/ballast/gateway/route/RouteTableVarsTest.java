@@ -24,7 +24,7 @@ class RouteTableVarsTest {
                 ("{'uri': '/', 'vars': " + vars + ", 'upstream': {'nodes': {'a:80': 1}}}")
                     .replace('\'', '"'));
     return RouteTable.compile(
-        List.of(new Resource(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of());
+        List.of(Resource.parse(ResourceType.ROUTES, "r1", value)), Map.of(), Map.of());
   }
 
   private static boolean hits(String vars, TestRouteRequest request) {
@@ -144,7 +144,7 @@ class RouteTableVarsTest {
   private static Resource route(String id, String json) {
     ObjectNode value = (ObjectNode) JSON.readTree(json.replace('\'', '"'));
     value.putObject("upstream").putObject("nodes").put("a:80", 1);
-    return new Resource(ResourceType.ROUTES, id, value);
+    return Resource.parse(ResourceType.ROUTES, id, value);
   }
 
   @Test

@@ -4,6 +4,8 @@ import static io.ballast.gateway.tls.TestCertificates.commonName;
 import static io.ballast.gateway.tls.TestCertificates.pem;
 import static io.ballast.gateway.tls.TestCertificates.ssl;
 import static io.ballast.gateway.tls.TestCertificates.sslPem;
+import static io.ballast.gateway.tls.TestCertificates.with;
+import static io.ballast.gateway.tls.TestCertificates.withExtraPair;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import tools.jackson.databind.node.ObjectNode;
 
 class CertificateTableTest {
 
@@ -81,8 +82,7 @@ class CertificateTableTest {
 
   @Test
   void aDisabledSslServesNothing() {
-    Resource disabled = ssl("1", "a", "a.example.com");
-    disabled.value().put("status", 0);
+    Resource disabled = with(ssl("1", "a", "a.example.com"), value -> value.put("status", 0));
 
     assertThat(compile(disabled).lookup("a.example.com")).isEmpty();
   }
@@ -109,8 +109,7 @@ class CertificateTableTest {
   @Test
   void anRsaAndAnEcdsaPairLiveInOneSsl() {
     Resource both = ssl("1", "a", "a.example.com");
-    both.value().putArray("certs").add(pem("a-ec.pem"));
-    both.value().putArray("keys").add(pem("a-ec.key"));
+    both = withExtraPair(both, pem("a-ec.pem"), pem("a-ec.key"));
 
     assertThat(sslOf(compile(both), "a.example.com")).isEqualTo("1");
   }
@@ -150,18 +149,17 @@ class CertificateTableTest {
                 "a.org"),
             "key: 'BEGIN ENCRYPTED PRIVATE KEY' keys are not supported"),
         Arguments.of(
-            "extra pair mismatched", extraPair(pem("a-ec.pem"), keyB), "keys[0]: does not match"),
-        Arguments.of("extra cert without key", extraPair(pem("a-ec.pem"), null), "keys: "));
+            "extra pair mismatched", extraPair(pem("a-ec.pem"), keyB), "keys[0]: does not match"));
+  }
+
+  @Test
+  void anExtraCertWithoutItsKeyIsRefusedWhenRead() {
+    assertThatThrownBy(() -> extraPair(pem("a-ec.pem"), null))
+        .hasMessage("ssl 's1': keys: needs one key per entry of certs: 1 certs, 0 keys");
   }
 
   private static Resource extraPair(String cert, String key) {
-    Resource ssl = ssl("s1", "a", "a.example.com");
-    ObjectNode value = ssl.value();
-    value.putArray("certs").add(cert);
-    if (key != null) {
-      value.putArray("keys").add(key);
-    }
-    return ssl;
+    return withExtraPair(ssl("s1", "a", "a.example.com"), cert, key);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -185,8 +183,10 @@ class CertificateTableTest {
 
   @Test
   void aDisabledSslIsStillCheckedByTheAdminApi() {
-    Resource broken = sslPem("s1", pem("a.pem"), pem("b.key"), "a.example.com");
-    broken.value().put("status", 0);
+    Resource broken =
+        with(
+            sslPem("s1", pem("a.pem"), pem("b.key"), "a.example.com"),
+            value -> value.put("status", 0));
 
     assertThat(compile(broken).lookup("a.example.com")).isEmpty();
     assertThatThrownBy(() -> CertificateTable.check(broken))

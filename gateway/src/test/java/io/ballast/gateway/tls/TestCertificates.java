@@ -51,7 +51,26 @@ public final class TestCertificates {
     value.put("key", key);
     var array = value.putArray("snis");
     List.of(snis).forEach(array::add);
-    return new Resource(ResourceType.SSLS, id, value);
+    return Resource.parse(ResourceType.SSLS, id, value);
+  }
+
+  /** {@code ssl} written again with {@code change} applied to a copy of its JSON. */
+  public static Resource with(Resource ssl, java.util.function.Consumer<ObjectNode> change) {
+    ObjectNode value = ssl.value().deepCopy();
+    change.accept(value);
+    return Resource.parse(ssl.type(), ssl.id(), value);
+  }
+
+  /** {@code ssl} with an extra {@code certs}/{@code keys} pair. */
+  public static Resource withExtraPair(Resource ssl, String cert, String key) {
+    return with(
+        ssl,
+        value -> {
+          value.putArray("certs").add(cert);
+          if (key != null) {
+            value.putArray("keys").add(key);
+          }
+        });
   }
 
   /** A client context trusting only the test CA. */

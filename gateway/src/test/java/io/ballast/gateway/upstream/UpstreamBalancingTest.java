@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.gateway.http.RouteRequest;
-import io.ballast.resource.Fields;
+import io.ballast.resource.KeepalivePool;
+import io.ballast.resource.Resource;
+import io.ballast.resource.ResourceType;
+import io.ballast.resource.UpstreamNode;
+import io.ballast.resource.UpstreamSpec;
+import io.ballast.resource.UpstreamSpec.HashOn;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +28,8 @@ class UpstreamBalancingTest {
   private static Upstream upstream(String json) {
     ObjectNode value =
         (ObjectNode) io.ballast.resource.Json.mapper().readTree(json.replace('\'', '"'));
-    return Upstream.parse(value, new Fields("upstream 'u1'"), "");
+    Resource resource = Resource.parse(ResourceType.UPSTREAMS, "u1", value);
+    return Upstream.compile(resource.spec(UpstreamSpec.class), resource.owner());
   }
 
   private static BalanceContext request(String remote, Map<String, String> headers, String uri) {
@@ -102,7 +108,7 @@ class UpstreamBalancingTest {
   @Test
   void removingOneNodeMovesOnlyThatNodesKeys() {
     List<UpstreamNode> all = nodes(5);
-    HashKey key = new HashKey(HashKey.HashOn.VARS, "uri");
+    HashKey key = new HashKey(HashOn.VARS, "uri");
     ConsistentHash before = new ConsistentHash(all, key);
     UpstreamNode removed = all.get(2);
     ConsistentHash after =
@@ -127,7 +133,7 @@ class UpstreamBalancingTest {
   @Test
   void ringSharesFollowWeights() {
     List<UpstreamNode> nodes = List.of(new UpstreamNode("a", 80, 1), new UpstreamNode("b", 80, 3));
-    ConsistentHash ring = new ConsistentHash(nodes, new HashKey(HashKey.HashOn.VARS, "uri"));
+    ConsistentHash ring = new ConsistentHash(nodes, new HashKey(HashOn.VARS, "uri"));
     int a = 0;
     for (int i = 0; i < 20_000; i++) {
       if (ring.pick("k" + i, n -> true).host().equals("a")) {
@@ -270,9 +276,8 @@ class UpstreamBalancingTest {
       delimiter = '|',
       quoteCharacter = '"',
       value = {
-        "'type': 'random'|upstream 'u1': type: 'random' is not one of roundrobin, chash, least_conn,"
-            + " ewma",
-        "'type': 7|upstream 'u1': type: must be a string",
+        "'type': 'random'|upstream 'u1': type: must be one of chash, ewma, least_conn, roundrobin",
+        "'type': 7|upstream 'u1': type: must be one of chash, ewma, least_conn, roundrobin",
         "'type': 'chash', 'hash_on': 'body', 'key': 'x'|upstream 'u1': hash_on: 'body' is not one of"
             + " vars, header, cookie, consumer",
         "'type': 'chash', 'hash_on': 'vars_combinations', 'key': '$a'|upstream 'u1': hash_on:"
@@ -283,8 +288,8 @@ class UpstreamBalancingTest {
         "'type': 'chash', 'key': 'server_addr'|upstream 'u1': key: 'server_addr' is not a supported"
             + " variable",
         "'type': 'chash', 'key': 'arg_'|upstream 'u1': key: 'arg_' is not a supported variable",
-        "'retries': -1|upstream 'u1': retries: must be between 0 and",
-        "'retries': 1.5|upstream 'u1': retries: must be an integer",
+        "'retries': -1|upstream 'u1': retries: must be an integer >= 0",
+        "'retries': 1.5|upstream 'u1': retries: must be an integer >= 0",
         "'retry_timeout': -1|upstream 'u1': retry_timeout: must be a number of seconds, 0 or more",
         "'keepalive_pool': 5|upstream 'u1': keepalive_pool: must be an object",
         "'keepalive_pool': {'size': 0}|upstream 'u1': keepalive_pool.size: must be between 1 and",
@@ -313,7 +318,9 @@ class UpstreamBalancingTest {
         (ObjectNode)
             io.ballast.resource.Json.mapper()
                 .readTree("{\"type\": \"chash\", \"nodes\": {\"a:80\": 1}}");
-    assertThatThrownBy(() -> Upstream.parse(value, new Fields("route 'r1'"), "upstream."))
+    var route = io.ballast.resource.Json.mapper().createObjectNode().put("uri", "/");
+    route.set("upstream", value);
+    assertThatThrownBy(() -> Resource.parse(ResourceType.ROUTES, "r1", route))
         .hasMessage("route 'r1': upstream.key: is required when type is chash");
   }
 }

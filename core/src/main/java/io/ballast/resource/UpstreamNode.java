@@ -1,4 +1,4 @@
-package io.ballast.gateway.upstream;
+package io.ballast.resource;
 
 import java.util.Objects;
 

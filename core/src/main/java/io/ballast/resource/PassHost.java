@@ -1,4 +1,4 @@
-package io.ballast.gateway.upstream;
+package io.ballast.resource;
 
 /** APISIX's {@code upstream.pass_host}: which Host header the upstream receives. */
 public enum PassHost {

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
-class ResourceValidatorTest {
+class ResourceParseTest {
 
   private static JsonNode json(String text) {
     return Json.mapper().readTree(text.replace('\'', '"'));
@@ -19,7 +19,7 @@ class ResourceValidatorTest {
   @Test
   void acceptsRouteWithInlineUpstreamAndSetsId() {
     Resource route =
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.ROUTES,
             "7",
             json(
@@ -38,7 +38,7 @@ class ResourceValidatorTest {
   void keepsUnknownFieldsAndDoesNotChangeTheInput() {
     JsonNode input = json("{'uri':'/a','upstream_id':1,'labels':{'team':'x'},'x_custom':[1,2]}");
 
-    Resource route = ResourceValidator.validate(ResourceType.ROUTES, "r-1", input);
+    Resource route = Resource.parse(ResourceType.ROUTES, "r-1", input);
 
     assertThat(route.value().get("labels")).isEqualTo(json("{'team':'x'}"));
     assertThat(route.value().get("x_custom")).isEqualTo(json("[1,2]"));
@@ -49,7 +49,7 @@ class ResourceValidatorTest {
   @Test
   void acceptsIntegerIdInBodyThatMatches() {
     Resource upstream =
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.UPSTREAMS,
             "5",
             json("{'id':5,'nodes':[{'host':'a','port':80,'weight':1}]}"));
@@ -60,7 +60,7 @@ class ResourceValidatorTest {
   @Test
   void consumerUsesUsername() {
     Resource consumer =
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.CONSUMERS,
             "jack",
             json("{'plugins':{'key-auth':{'key':'k'}},'desc':'d'}"));
@@ -71,12 +71,14 @@ class ResourceValidatorTest {
 
   @Test
   void serviceAndBareUpstreamAreAccepted() {
-    ResourceValidator.validate(
+    Resource.parse(
         ResourceType.SERVICES,
         "s1",
         json("{'name':'svc','hosts':['a.com','*.b.com'],'upstream_id':'u1','plugins':{}}"));
-    ResourceValidator.validate(
-        ResourceType.UPSTREAMS, "u1", json("{'nodes':{'backend':1},'type':'chash'}"));
+    Resource.parse(
+        ResourceType.UPSTREAMS,
+        "u1",
+        json("{'nodes':{'backend':1},'type':'chash','key':'remote_addr'}"));
   }
 
   static Stream<Arguments> invalid() {
@@ -170,7 +172,7 @@ class ResourceValidatorTest {
             ResourceType.UPSTREAMS,
             "u",
             "{'nodes':{'127.0.0.1:80':4294967296}}",
-            "nodes.127.0.0.1:80",
+            "nodes.'127.0.0.1:80'",
             "weight must be an integer from 0 to 2147483647"),
         route("'filter_func':'function(vars) return true end'", "filter_func", "Lua code"),
         route("'script':'return 1'", "script", "Lua code"),
@@ -212,10 +214,11 @@ class ResourceValidatorTest {
             ResourceType.ROUTES, "bad id", "{'uri':'/a','upstream_id':'1'}", "id", "letters"),
         Arguments.of(ResourceType.UPSTREAMS, "u", "{}", "nodes", "is required"),
         Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':'a:80'}", "nodes", "must be an object"),
-        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':{'a:0':1}}", "nodes.a:0", "port"),
+        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':{'a:0':1}}", "nodes.'a:0'", "port"),
         Arguments.of(
-            ResourceType.UPSTREAMS, "u", "{'nodes':{':80':1}}", "nodes.:80", "host is empty"),
-        Arguments.of(ResourceType.UPSTREAMS, "u", "{'nodes':{'a:80':-1}}", "nodes.a:80", "weight"),
+            ResourceType.UPSTREAMS, "u", "{'nodes':{':80':1}}", "nodes.':80'", "host is empty"),
+        Arguments.of(
+            ResourceType.UPSTREAMS, "u", "{'nodes':{'a:80':-1}}", "nodes.'a:80'", "weight"),
         Arguments.of(
             ResourceType.UPSTREAMS,
             "u",
@@ -305,7 +308,7 @@ class ResourceValidatorTest {
   @Test
   void acceptsVarsAndRemoteAddrs() {
     Resource route =
-        ResourceValidator.validate(
+        Resource.parse(
             ResourceType.ROUTES,
             "7",
             json(
@@ -316,7 +319,7 @@ class ResourceValidatorTest {
                     + "['remote_addr','~=',null],['request_method','>',' 0x1F '],"
                     + "['arg_n','<=',5],['arg_b','==',true]]}"));
     assertThat(route.value().get("vars").size()).isEqualTo(9);
-    ResourceValidator.validate(
+    Resource.parse(
         ResourceType.ROUTES,
         "8",
         json("{'uri':'/a','upstream_id':'1','remote_addr':'::1','vars':[]}"));
@@ -326,18 +329,17 @@ class ResourceValidatorTest {
   @MethodSource("invalid")
   void errorNamesTypeIdAndField(
       ResourceType type, String id, String body, String field, String problem) {
-    assertThatThrownBy(() -> ResourceValidator.validate(type, id, json(body)))
+    assertThatThrownBy(() -> Resource.parse(type, id, json(body)))
         .isInstanceOfSatisfying(
             InvalidResourceException.class,
             e -> {
-              assertThat(e.type()).isEqualTo(type);
-              assertThat(e.id()).isEqualTo(id);
+              assertThat(e.owner()).isEqualTo(type.singular() + " '" + id + "'");
               assertThat(e.field()).isEqualTo(field);
               assertThat(e.getMessage())
                   .startsWith(type.singular() + " '" + id + "': ")
                   .contains(problem);
               if (field != null) {
-                assertThat(e.getMessage()).contains("field '" + field + "'");
+                assertThat(e.getMessage()).contains(": " + field + ": ");
               }
             });
   }
@@ -346,8 +348,8 @@ class ResourceValidatorTest {
   void messageReadsNaturally() {
     assertThatThrownBy(
             () ->
-                ResourceValidator.validate(
+                Resource.parse(
                     ResourceType.ROUTES, "7", json("{'uri':'/a','upstream':{'nodes':[]}}")))
-        .hasMessage("route '7': field 'upstream.nodes': must not be empty");
+        .hasMessage("route '7': upstream.nodes: must not be empty");
   }
 }

@@ -1,58 +1,90 @@
-package io.ballast.gateway.http;
+package io.ballast.resource;
 
-import io.ballast.resource.Fields;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A route's {@code vars}: APISIX's lua-resty-expr list of {@code [var, op, value]} or {@code [var,
- * "!", op, value]} expressions, all of which must hold. Compiled once (regexes included) when the
- * table is built.
+ * APISIX's {@code vars}: lua-resty-expr's list of {@code [var, op, value]} or {@code [var, "!", op,
+ * value]} expressions, all of which must hold. A route's {@code vars} name {@link
+ * RequestVariable}s; response-rewrite's also name response variables: {@code V} is whatever the
+ * caller resolves a variable name to, once, when the expressions are parsed. Regexes are compiled
+ * then too.
  *
- * <p>Variables: {@code arg_<name>} (query parameter), {@code http_<name>} (header; {@code _} stands
- * for {@code -}, case-insensitive), {@code cookie_<name>}, {@code uri}, {@code host}, {@code
- * remote_addr}, {@code request_method}. A variable names its first value; {@code has} looks at all
- * values of a repeated parameter, header or cookie. Operators follow lua-resty-expr: {@code ==} and
- * {@code ~=} compare numerically when the value is a JSON number; {@code >}, {@code >=}, {@code <},
- * {@code <=} numerically; {@code ~~} and {@code ~*} search a regex (the latter case-insensitive);
- * {@code in} tests membership in an array of strings. An absent variable is {@code nil}: only
- * {@code ~=} and {@code == null} hold for it.
+ * <p>Operators follow lua-resty-expr: {@code ==} and {@code ~=} compare numerically when the value
+ * is a JSON number; {@code >}, {@code >=}, {@code <}, {@code <=} numerically; {@code ~~} and {@code
+ * ~*} search a regex (the latter case-insensitive); {@code in} tests membership in an array of
+ * strings; {@code has} looks at all values of a repeated parameter, header or cookie. An absent
+ * variable is {@code nil}: only {@code ~=} and {@code == null} hold for it.
  *
  * <p>Refused, so that a route never matches more than it says: unknown variables or operators,
  * regexes that do not compile, an arity other than 3 or 4, the two-element shorthand, and the
  * {@code AND}/{@code OR} logical forms.
  */
-public final class RouteVars {
+public final class Vars<V> {
 
-  private final Expression[] expressions;
+  /** Where expressions read their variables' values. */
+  public interface Lookup<V> {
+    /** The first value, or {@code null} (Lua's nil) when there is none. */
+    String value(V variable);
 
-  private RouteVars(Expression[] expressions) {
+    /** Every value; several for a repeated parameter, header or cookie. */
+    List<String> values(V variable);
+  }
+
+  private final List<Expression<V>> expressions;
+
+  private Vars(List<Expression<V>> expressions) {
     this.expressions = expressions;
   }
 
-  public boolean matches(RouteRequest request) {
-    for (Expression expression : expressions) {
-      if (!expression.holds(request)) {
+  /** Whether every expression holds. */
+  public boolean matches(Lookup<V> lookup) {
+    for (Expression<V> expression : expressions) {
+      if (!expression.holds(lookup)) {
         return false;
       }
     }
     return true;
   }
 
-  /** Compiles {@code vars}; failures name the field, e.g. {@code vars[0][1]}. */
-  public static RouteVars compile(JsonNode vars, Fields fields) {
+  /** How many expressions there are. */
+  public int size() {
+    return expressions.size();
+  }
+
+  /**
+   * Parses {@code vars}; failures name the expression, e.g. {@code vars[0][1]}.
+   *
+   * @param field the path of {@code vars} in its resource
+   * @param variables resolves a variable's name, {@code null} for a name it does not know
+   * @param known how to tell the user which names are known, e.g. {@code "use arg_*, http_*, …"}
+   */
+  public static <V> Vars<V> parse(
+      JsonNode vars, Fields fields, String field, Function<String, V> variables, String known) {
     if (!vars.isArray()) {
-      throw fields.invalid("vars", "must be an array of [var, operator, value] expressions");
+      throw fields.invalid(field, "must be an array of [var, operator, value] expressions");
     }
-    List<Expression> expressions = new ArrayList<>();
+    List<Expression<V>> expressions = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
-      expressions.add(Expression.compile(vars.get(i), fields, "vars[" + i + "]"));
+      expressions.add(
+          Expression.parse(vars.get(i), fields, field + "[" + i + "]", variables, known));
     }
-    return new RouteVars(expressions.toArray(Expression[]::new));
+    return new Vars<>(List.copyOf(expressions));
+  }
+
+  /** A route's {@code vars}, over the request variables. */
+  public static Vars<RequestVariable> ofRequest(JsonNode vars, Fields fields, String field) {
+    return parse(
+        vars,
+        fields,
+        field,
+        RequestVariable::of,
+        "use arg_*, http_*, cookie_*, uri, host, remote_addr or request_method");
   }
 
   enum Operator {
@@ -84,8 +116,8 @@ public final class RouteVars {
     }
   }
 
-  private record Expression(
-      RequestVariable variable,
+  private record Expression<V>(
+      V variable,
       boolean negated,
       Operator operator,
       String text,
@@ -95,7 +127,8 @@ public final class RouteVars {
       Pattern regex,
       List<String> members) {
 
-    static Expression compile(JsonNode node, Fields fields, String field) {
+    static <V> Expression<V> parse(
+        JsonNode node, Fields fields, String field, Function<String, V> variables, String known) {
       if (!node.isArray()) {
         throw fields.invalid(field, "must be an array [var, operator, value]");
       }
@@ -115,13 +148,10 @@ public final class RouteVars {
       if (!varNode.isString()) {
         throw fields.invalid(field + "[0]", "must be a variable name");
       }
-      RequestVariable variable = RequestVariable.of(varNode.stringValue());
+      V variable = variables.apply(varNode.stringValue());
       if (variable == null) {
         throw fields.invalid(
-            field + "[0]",
-            "unknown variable '"
-                + varNode.stringValue()
-                + "'; use arg_*, http_*, cookie_*, uri, host, remote_addr or request_method");
+            field + "[0]", "unknown variable '" + varNode.stringValue() + "'; " + known);
       }
       int opIndex = negated ? 2 : 1;
       JsonNode opNode = node.get(opIndex);
@@ -163,14 +193,14 @@ public final class RouteVars {
           if (!value.isArray()) {
             throw fields.invalid(valueField, "must be an array for in");
           }
-          members = new ArrayList<>();
+          List<String> strings = new ArrayList<>();
           for (JsonNode member : value) {
             // Lua compares without conversion: only string members can equal a variable.
             if (member.isString()) {
-              members.add(member.stringValue());
+              strings.add(member.stringValue());
             }
           }
-          members = List.copyOf(members);
+          members = List.copyOf(strings);
         }
         case HAS -> {
           if (text == null) {
@@ -183,7 +213,7 @@ public final class RouteVars {
           }
         }
       }
-      return new Expression(
+      return new Expression<>(
           variable,
           negated,
           operator,
@@ -203,15 +233,15 @@ public final class RouteVars {
           || upper.equals("!OR");
     }
 
-    boolean holds(RouteRequest request) {
-      return compare(request) != negated;
+    boolean holds(Lookup<V> lookup) {
+      return compare(lookup) != negated;
     }
 
-    private boolean compare(RouteRequest request) {
+    private boolean compare(Lookup<V> lookup) {
       if (operator == Operator.HAS) {
-        return variable.values(request).contains(text);
+        return lookup.values(variable).contains(text);
       }
-      String actual = variable.value(request);
+      String actual = lookup.value(variable);
       return switch (operator) {
         case EQ -> equal(actual);
         case NE -> !equal(actual);
@@ -250,7 +280,7 @@ public final class RouteVars {
   static final class LuaNumber {
     private static final Pattern DECIMAL =
         Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-    // At most 15 hex digits, so that the value fits a long; ResourceValidator takes the same.
+    // At most 15 hex digits, so that the value fits a long.
     private static final Pattern HEX = Pattern.compile("[+-]?0[xX][0-9a-fA-F]{1,15}");
 
     private LuaNumber() {}

@@ -1,0 +1,19 @@
+package io.ballast.resource;
+
+import java.util.Objects;
+import tools.jackson.databind.JsonNode;
+
+/** An APISIX plugin config: a set of plugins that routes name by {@code plugin_config_id}. */
+public record PluginConfigSpec(Plugins plugins, String desc) implements ResourceSpec {
+
+  public PluginConfigSpec {
+    Objects.requireNonNull(plugins, "plugins");
+  }
+
+  static PluginConfigSpec parse(JsonNode value, Fields fields) {
+    if (value.get("plugins") == null) {
+      throw fields.invalid("plugins", "is required");
+    }
+    return new PluginConfigSpec(Plugins.parse(value.get("plugins"), fields), fields.desc(value));
+  }
+}
