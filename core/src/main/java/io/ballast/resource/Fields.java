@@ -69,24 +69,6 @@ public final class Fields {
     return value;
   }
 
-  public double positiveNumber(JsonNode node, String field) {
-    if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
-      throw invalid(field, "must be a positive number");
-    }
-    return node.doubleValue();
-  }
-
-  /** {@code null} when absent, so that a route can tell "unset" from {@code false}. */
-  public Boolean optionalBoolean(JsonNode node, String field) {
-    if (!present(node)) {
-      return null;
-    }
-    if (!node.isBoolean()) {
-      throw invalid(field, "must be true or false");
-    }
-    return node.booleanValue();
-  }
-
   /** A string that must not be empty, or {@code null} when absent. */
   public String optionalString(JsonNode node, String field) {
     return present(node) ? string(node, field) : null;

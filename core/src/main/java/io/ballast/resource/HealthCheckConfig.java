@@ -130,8 +130,9 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
   private static Active parseActive(JsonNode node, Reader r, String field) {
     r.requireObject(node, field);
     ProbeType type = r.probeType(node.get("type"), field + ".type");
-    Duration timeout = r.seconds(node.get("timeout"), field + ".timeout", 1);
-    r.integer(node.get("concurrency"), field + ".concurrency", 1, Integer.MAX_VALUE, 10);
+    Duration timeout =
+        r.fields().positiveSeconds(node.get("timeout"), field + ".timeout", Duration.ofSeconds(1));
+    r.fields().integer(node.get("concurrency"), field + ".concurrency", 1, Integer.MAX_VALUE, 10);
     String httpPath = r.string(node.get("http_path"), field + ".http_path", "/");
     if (!httpPath.startsWith("/")) {
       throw r.fields().invalid(field + ".http_path", "must start with '/'");
@@ -140,7 +141,7 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     if (host != null && host.isBlank()) {
       throw r.fields().invalid(field + ".host", "must not be blank");
     }
-    int port = r.integer(node.get("port"), field + ".port", 1, 65535, 0);
+    int port = r.fields().integer(node.get("port"), field + ".port", 1, 65535, 0);
     boolean verify =
         r.bool(node.get("https_verify_certificate"), field + ".https_verify_certificate", true);
     List<Header> headers = r.headers(node.get("req_headers"), field + ".req_headers");
@@ -149,15 +150,19 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     JsonNode unhealthy = r.optionalObject(node.get("unhealthy"), field + ".unhealthy");
     String h = field + ".healthy.";
     String u = field + ".unhealthy.";
-    Duration healthyInterval = r.seconds(healthy.get("interval"), h + "interval", 1);
-    Duration unhealthyInterval = r.seconds(unhealthy.get("interval"), u + "interval", 1);
+    Duration healthyInterval =
+        r.fields().positiveSeconds(healthy.get("interval"), h + "interval", Duration.ofSeconds(1));
+    Duration unhealthyInterval =
+        r.fields()
+            .positiveSeconds(unhealthy.get("interval"), u + "interval", Duration.ofSeconds(1));
     Thresholds thresholds =
         new Thresholds(
-            r.integer(healthy.get("successes"), h + "successes", 1, MAX_COUNT, 2),
+            r.fields().integer(healthy.get("successes"), h + "successes", 1, MAX_COUNT, 2),
             r.statuses(healthy.get("http_statuses"), h + "http_statuses", ACTIVE_HEALTHY),
-            r.integer(unhealthy.get("http_failures"), u + "http_failures", 1, MAX_COUNT, 5),
-            r.integer(unhealthy.get("tcp_failures"), u + "tcp_failures", 1, MAX_COUNT, 2),
-            r.integer(unhealthy.get("timeouts"), u + "timeouts", 1, MAX_COUNT, 3),
+            r.fields()
+                .integer(unhealthy.get("http_failures"), u + "http_failures", 1, MAX_COUNT, 5),
+            r.fields().integer(unhealthy.get("tcp_failures"), u + "tcp_failures", 1, MAX_COUNT, 2),
+            r.fields().integer(unhealthy.get("timeouts"), u + "timeouts", 1, MAX_COUNT, 3),
             r.statuses(unhealthy.get("http_statuses"), u + "http_statuses", ACTIVE_UNHEALTHY));
     return new Active(
         type,
@@ -182,11 +187,11 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     String u = field + ".unhealthy.";
     // Passive thresholds may be 0, as in current APISIX: that kind of report never changes state.
     return new Thresholds(
-        r.integer(healthy.get("successes"), h + "successes", 0, MAX_COUNT, 5),
+        r.fields().integer(healthy.get("successes"), h + "successes", 0, MAX_COUNT, 5),
         r.statuses(healthy.get("http_statuses"), h + "http_statuses", PASSIVE_HEALTHY),
-        r.integer(unhealthy.get("http_failures"), u + "http_failures", 0, MAX_COUNT, 5),
-        r.integer(unhealthy.get("tcp_failures"), u + "tcp_failures", 0, MAX_COUNT, 2),
-        r.integer(unhealthy.get("timeouts"), u + "timeouts", 0, MAX_COUNT, 7),
+        r.fields().integer(unhealthy.get("http_failures"), u + "http_failures", 0, MAX_COUNT, 5),
+        r.fields().integer(unhealthy.get("tcp_failures"), u + "tcp_failures", 0, MAX_COUNT, 2),
+        r.fields().integer(unhealthy.get("timeouts"), u + "timeouts", 0, MAX_COUNT, 7),
         r.statuses(unhealthy.get("http_statuses"), u + "http_statuses", PASSIVE_UNHEALTHY));
   }
 
@@ -235,26 +240,6 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
       return node.booleanValue();
     }
 
-    int integer(JsonNode node, String field, int min, int max, int dflt) {
-      if (!Fields.present(node)) {
-        return dflt;
-      }
-      return fields.integer(node, field, min, max);
-    }
-
-    Duration seconds(JsonNode node, String field, double dflt) {
-      double seconds = dflt;
-      if (Fields.present(node)) {
-        if (!node.isNumber()
-            || !(node.doubleValue() > 0)
-            || Double.isInfinite(node.doubleValue())) {
-          throw fields.invalid(field, "must be a positive number of seconds");
-        }
-        seconds = node.doubleValue();
-      }
-      return Duration.ofNanos(Math.max(1_000_000L, Math.round(seconds * 1_000_000_000d)));
-    }
-
     Set<Integer> statuses(JsonNode node, String field, List<Integer> dflt) {
       if (!Fields.present(node)) {
         return Set.copyOf(dflt);
@@ -264,7 +249,7 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
       }
       Set<Integer> statuses = new LinkedHashSet<>();
       for (int i = 0; i < node.size(); i++) {
-        int status = integer(node.get(i), field + "[" + i + "]", 200, 599, 0);
+        int status = fields.integer(node.get(i), field + "[" + i + "]", 200, 599);
         if (!statuses.add(status)) {
           throw fields.invalid(field + "[" + i + "]", "duplicate status " + status);
         }

@@ -65,14 +65,14 @@ public record UpstreamSpec(
     Objects.requireNonNull(retryTimeout, "retryTimeout");
   }
 
-  /** Whether {@code name} is one of {@link #HASH_VARIABLES}. */
-  public static boolean isHashVariable(String name) {
-    for (String prefix : List.of("arg_", "http_", "cookie_")) {
-      if (name.startsWith(prefix)) {
-        return name.length() > prefix.length();
-      }
-    }
-    return HASH_VARIABLES.contains(name);
+  /**
+   * Whether {@code name} is one of {@link #HASH_VARIABLES}: a request variable other than {@code
+   * request_method}, or {@code request_uri}.
+   */
+  static boolean isHashVariable(String name) {
+    RequestVariable variable = RequestVariable.of(name);
+    return name.equals("request_uri")
+        || (variable != null && variable.source() != RequestVariable.Source.METHOD);
   }
 
   /**
