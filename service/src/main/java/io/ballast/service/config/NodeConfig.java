@@ -336,8 +336,8 @@ public record NodeConfig(
   }
 
   /**
-   * The CP endpoints: {@code role_data_plane.control_plane.host} (Ballast's form, as DESIGN.md
-   * writes it) or APISIX's {@code deployment.etcd.host}.
+   * The CP endpoints: {@code role_data_plane.control_plane.host} (Ballast's own form) or APISIX's
+   * {@code deployment.etcd.host}.
    */
   private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
     ConfigNode source = dataPlane.childOrEmpty("control_plane");
