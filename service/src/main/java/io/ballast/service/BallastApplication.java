@@ -1,27 +1,36 @@
 package io.ballast.service;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
 import io.ballast.service.config.NodeConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.Map;
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.WebApplicationType;
-import org.springframework.context.annotation.Bean;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * {@code java -jar ballast.jar [-c conf/config.yaml]}. The file is read and checked before anything
  * starts, so a bad file ends the process with one line naming the file, the key path and the
- * problem (exit code 2). Spring Boot runs the node's lifecycle and logging; no auto-configured web
- * server: the node binds its own ports (see {@link io.ballast.service.HttpEndpoints}).
+ * problem (exit code 2); a part that cannot start (a port in use, say) ends it with one line too
+ * (exit code 1). The node runs until the process is stopped; a shutdown hook stops its parts in
+ * reverse order.
+ *
+ * <p>No Spring application context: the node is a handful of parts wired by {@link Node}, and
+ * Spring Boot's start-up machinery cost more than half a second for nothing a node used. Its
+ * launcher still packs the executable jar.
  */
-@SpringBootConfiguration(proxyBeanMethods = false)
-public class BallastApplication {
+public final class BallastApplication {
 
-  public static void main(String[] args) {
+  /** Spring Boot's way to set a logger's level, which Ballast's users and scripts already use. */
+  private static final String LEVEL_PROPERTY = "logging.level.";
+
+  private BallastApplication() {}
+
+  public static void main(String[] args) throws InterruptedException {
     Path file = Path.of("conf/config.yaml");
     for (int i = 0; i < args.length; i++) {
       if ((args[i].equals("-c") || args[i].equals("--config")) && i + 1 < args.length) {
@@ -31,42 +40,48 @@ public class BallastApplication {
         System.exit(2);
       }
     }
-    ConfigNode root;
-    NodeConfig config;
+    // Libraries that log through java.util.logging go to the same console, in the same format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    applyLevelProperties();
+    Node node;
     try {
-      root = ConfigLoader.load(file);
-      config = NodeConfig.parse(root, hostName());
-    } catch (ConfigException e) {
-      System.err.println("ballast: configuration error: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-
-    SpringApplication app = new SpringApplication(BallastApplication.class);
-    app.setWebApplicationType(WebApplicationType.NONE);
-    app.setDefaultProperties(
-        Map.of("spring.main.keep-alive", "true", "spring.main.banner-mode", "off"));
-    app.addInitializers(
-        context -> {
-          context.getBeanFactory().registerSingleton("nodeConfig", config);
-          context.getBeanFactory().registerSingleton("configRoot", root);
-        });
-    try {
-      app.run();
+      ConfigNode root = ConfigLoader.load(file);
+      node = Node.start(NodeConfig.parse(root, hostName()), root);
     } catch (RuntimeException e) {
       Throwable cause = e;
-      while (cause.getCause() != null) {
+      while (!(cause instanceof ConfigException) && cause.getCause() != null) {
         cause = cause.getCause();
       }
-      String prefix = cause instanceof ConfigException ? "configuration error" : "cannot start";
-      System.err.println("ballast: " + prefix + ": " + cause.getMessage());
-      System.exit(cause instanceof ConfigException ? 2 : 1);
+      boolean config = cause instanceof ConfigException;
+      System.err.println(
+          "ballast: " + (config ? "configuration error: " : "cannot start: ") + message(e, cause));
+      System.exit(config ? 2 : 1);
+      return;
     }
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ballast-shutdown"));
+    // The node's threads are daemons: this one keeps the process up until it is stopped.
+    new CountDownLatch(1).await();
   }
 
-  @Bean(destroyMethod = "close")
-  Node node(NodeConfig nodeConfig, ConfigNode configRoot) {
-    return Node.start(nodeConfig, configRoot);
+  /** The configuration error's own words, or the outermost message that names what failed. */
+  private static String message(RuntimeException error, Throwable cause) {
+    return cause instanceof ConfigException ? cause.getMessage() : error.getMessage();
+  }
+
+  /** {@code -Dlogging.level.<logger>=<level>}, e.g. {@code -Dlogging.level.ballast.access=WARN}. */
+  private static void applyLevelProperties() {
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith(LEVEL_PROPERTY)) {
+        String logger = name.substring(LEVEL_PROPERTY.length());
+        Level level = Level.toLevel(System.getProperty(name), null);
+        if (level == null) {
+          System.err.println("ballast: ignoring -D" + name + ": not a log level");
+          continue;
+        }
+        ((Logger) LoggerFactory.getLogger(logger.equals("root") ? "ROOT" : logger)).setLevel(level);
+      }
+    }
   }
 
   private static String hostName() {
