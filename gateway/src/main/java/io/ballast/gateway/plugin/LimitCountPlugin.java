@@ -135,8 +135,7 @@ final class LimitCountPlugin implements Plugin {
     }
   }
 
-  static final class Factory implements PluginFactory {
-    private final Ticker ticker;
+  static final class Factory extends LimitFactory {
 
     Factory() {
       this(Ticker.systemTicker());
@@ -144,22 +143,11 @@ final class LimitCountPlugin implements Plugin {
 
     /** {@code ticker} instead of {@link System#nanoTime}, for tests that move time by hand. */
     Factory(Ticker ticker) {
-      this.ticker = ticker;
+      super(NAME, 1002, ticker);
     }
 
     @Override
-    public String name() {
-      return NAME;
-    }
-
-    @Override
-    public int priority() {
-      return 1002;
-    }
-
-    @Override
-    public Plugin compile(PluginConfig config, PluginContext context) {
-      LimitPolicy.requireLocal(config);
+    Plugin compileLocal(PluginConfig config, PluginContext context) {
       config.allowOnly(
           "count",
           "time_window",

@@ -118,8 +118,7 @@ final class LimitReqPlugin implements Plugin {
     return Outcome.delay(Duration.ofNanos((long) (delaySeconds * NANOS_PER_SECOND)));
   }
 
-  static final class Factory implements PluginFactory {
-    private final Ticker ticker;
+  static final class Factory extends LimitFactory {
 
     Factory() {
       this(Ticker.systemTicker());
@@ -127,22 +126,11 @@ final class LimitReqPlugin implements Plugin {
 
     /** {@code ticker} instead of {@link System#nanoTime}, for tests that move time by hand. */
     Factory(Ticker ticker) {
-      this.ticker = ticker;
+      super(NAME, 1001, ticker);
     }
 
     @Override
-    public String name() {
-      return NAME;
-    }
-
-    @Override
-    public int priority() {
-      return 1001;
-    }
-
-    @Override
-    public Plugin compile(PluginConfig config, PluginContext context) {
-      LimitPolicy.requireLocal(config);
+    Plugin compileLocal(PluginConfig config, PluginContext context) {
       config.allowOnly(
           "rate",
           "burst",
