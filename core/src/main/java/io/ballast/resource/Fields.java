@@ -46,7 +46,7 @@ public final class Fields {
     return node.stringValue();
   }
 
-  /** A string or an array of strings, as APISIX accepts for {@code uris}, {@code hosts}. */
+  /** An array of strings. */
   public List<String> strings(JsonNode node, String field) {
     if (!node.isArray()) {
       throw invalid(field, "must be an array of strings");
@@ -69,7 +69,7 @@ public final class Fields {
     return value;
   }
 
-  /** A string that must not be empty, or {@code null} when absent. */
+  /** A string, or {@code null} when absent. */
   public String optionalString(JsonNode node, String field) {
     return present(node) ? string(node, field) : null;
   }

@@ -37,6 +37,12 @@ public record Plugins(Map<String, ObjectNode> configs) {
     return new Plugins(configs);
   }
 
+  /** The plugins' names only: their configurations may hold credentials. */
+  @Override
+  public String toString() {
+    return "Plugins" + configs.keySet();
+  }
+
   public boolean isEmpty() {
     return configs.isEmpty();
   }

@@ -35,13 +35,6 @@ public final class ResourceSet {
     return byType.get(type);
   }
 
-  /** What Ballast reads of the resources of one type, sorted by id. */
-  public <T extends ResourceSpec> Map<String, T> specs(ResourceType type, Class<T> kind) {
-    Map<String, T> specs = new TreeMap<>();
-    byType.get(type).forEach((id, resource) -> specs.put(id, resource.spec(kind)));
-    return Collections.unmodifiableMap(specs);
-  }
-
   public Optional<Resource> get(ResourceType type, String id) {
     return Optional.ofNullable(byType.get(type).get(id));
   }

@@ -25,9 +25,23 @@ public record ServiceSpec(
     Objects.requireNonNull(plugins, "plugins");
   }
 
+  /**
+   * APISIX's services name {@code hosts}; a {@code host} is read only when {@code hosts} is absent,
+   * and a JSON null counts as absent, as data planes have always read services (the store may hold
+   * such services).
+   */
+  private static List<String> hosts(JsonNode service, Fields fields) {
+    JsonNode hosts = service.get("hosts");
+    if (Fields.present(hosts)) {
+      return HostNames.list(hosts, fields, "hosts");
+    }
+    JsonNode host = service.get("host");
+    return Fields.present(host) ? List.of(HostNames.one(host, fields, "host")) : List.of();
+  }
+
   static ServiceSpec parse(JsonNode service, Fields fields) {
     return new ServiceSpec(
-        HostNames.hostOrHosts(service, fields),
+        hosts(service, fields),
         RouteSpec.inlineUpstream(service, fields),
         Optional.ofNullable(fields.reference(service.get("upstream_id"), "upstream_id")),
         Plugins.parse(service.get("plugins"), fields),

@@ -52,11 +52,6 @@ public final class Vars<V> {
     return true;
   }
 
-  /** How many expressions there are. */
-  public int size() {
-    return expressions.size();
-  }
-
   /**
    * Parses {@code vars}; failures name the expression, e.g. {@code vars[0][1]}.
    *

@@ -3,6 +3,7 @@ package io.ballast.resource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,6 +68,17 @@ class ResourceParseTest {
 
     assertThat(consumer.value().get("username").stringValue()).isEqualTo("jack");
     assertThat(consumer.value().has("id")).isFalse();
+  }
+
+  @Test
+  void aServiceReadsHostOnlyWithoutHostsAndANullAsAbsent() {
+    assertThat(serviceHosts("{'host':'a.com','hosts':['B.com']}")).containsExactly("b.com");
+    assertThat(serviceHosts("{'host':'A.com'}")).containsExactly("a.com");
+    assertThat(serviceHosts("{'host':null,'hosts':null}")).isEmpty();
+  }
+
+  private static List<String> serviceHosts(String body) {
+    return Resource.parse(ResourceType.SERVICES, "s1", json(body)).spec(ServiceSpec.class).hosts();
   }
 
   @Test

@@ -132,9 +132,9 @@ public final class SnapshotApplier {
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }
     } catch (SnapshotFormatException | IllegalArgumentException e) {
-      // Content the DP will never accept (InvalidResourceException is one). An I/O failure reading
-      // the body is not caught: the
-      // caller retries it instead of marking the version refused.
+      // Content the DP will never accept (InvalidResourceException is one). An I/O failure
+      // reading the body is not caught: the caller retries it instead of marking the version
+      // refused.
       lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
       log.error(
           "refused {} snapshot {} from {}; still serving version {}: {}",

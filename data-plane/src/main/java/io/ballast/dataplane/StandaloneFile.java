@@ -134,7 +134,7 @@ public final class StandaloneFile {
     try {
       return builder.build();
     } catch (InvalidResourceException e) {
-      // The message names the referring resource and field, e.g. route '1': field 'service_id'.
+      // The message names the referring resource and field, e.g. route '1': service_id: ….
       throw new InvalidFileException(fileName + ": " + e.getMessage());
     }
   }

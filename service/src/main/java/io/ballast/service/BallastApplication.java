@@ -2,6 +2,7 @@ package io.ballast.service;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
@@ -59,7 +60,15 @@ public final class BallastApplication {
       System.exit(config ? 2 : 1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "ballast-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  node.close();
+                  // Drains the access log's queue: its writer is a daemon thread.
+                  ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+                },
+                "ballast-shutdown"));
     // The node's threads are daemons: this one keeps the process up until it is stopped.
     new CountDownLatch(1).await();
   }

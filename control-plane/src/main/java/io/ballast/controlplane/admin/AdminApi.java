@@ -44,7 +44,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * APISIX's Admin API (v3 response shapes) for routes, services, upstreams and consumers, over a
  * {@link ConfigStore}. Every request needs one of the admin keys in the {@code X-API-KEY} header or
- * the {@code api_key} query parameter. Nothing reaches the store unless the validator accepts it.
+ * the {@code api_key} query parameter. Nothing reaches the store unless {@link
+ * io.ballast.resource.Resource#parse} reads it and the data plane's compiler accepts it.
  */
 public final class AdminApi {
 

@@ -157,10 +157,10 @@ public final class ConfigStore implements Closeable {
       long revision = current.revision() + 1;
       long createdIndex = previous.map(StoredResource::createdIndex).orElse(revision);
       ObjectNode value = stamp(resource.value(), previous);
+      // Read before it is logged: the log never holds what a restart could not read back.
+      Resource stamped = Resource.parse(resource.type(), resource.id(), value);
       append(WalEntry.put(revision, resource.type(), resource.id(), value, createdIndex));
-      StoredResource stored =
-          new StoredResource(
-              Resource.parse(resource.type(), resource.id(), value), createdIndex, revision);
+      StoredResource stored = new StoredResource(stamped, createdIndex, revision);
       publish(current.with(stored, revision));
       return stored;
     } finally {

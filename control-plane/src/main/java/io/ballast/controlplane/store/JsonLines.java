@@ -1,5 +1,6 @@
 package io.ballast.controlplane.store;
 
+import io.ballast.resource.InvalidResourceException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,6 +67,16 @@ final class JsonLines {
       handler.accept(lineNumber, node);
     } catch (JacksonException e) {
       throw corrupt(file, lineNumber, "not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (InvalidResourceException e) {
+      // The file is whole; its content is what this version of Ballast reads more strictly.
+      throw new IllegalStateException(
+          "store file "
+              + file
+              + " at line "
+              + lineNumber
+              + " holds a resource this version refuses: "
+              + e.getMessage(),
+          e);
     } catch (IllegalArgumentException e) {
       throw corrupt(file, lineNumber, e.getMessage(), e);
     }

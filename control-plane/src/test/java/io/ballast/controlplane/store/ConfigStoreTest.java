@@ -177,6 +177,25 @@ class ConfigStoreTest {
   }
 
   @Test
+  void aLoggedResourceThisVersionRefusesIsNamedNotCalledCorrupt() throws Exception {
+    try (ConfigStore store = open()) {
+      store.put(upstream("u1"));
+    }
+    Path wal = dir.resolve(WriteAheadLog.FILE);
+    Files.writeString(
+        wal,
+        "{\"rev\":2,\"op\":\"put\",\"type\":\"upstreams\",\"id\":\"u2\",\"value\":{},"
+            + "\"created_index\":2}\n",
+        StandardOpenOption.APPEND);
+    assertThatThrownBy(this::open)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("store file " + wal + " at line 2 holds a resource this version")
+        .hasMessageEndingWith("upstream 'u2': nodes: is required")
+        .message()
+        .doesNotContain("corrupt");
+  }
+
+  @Test
   void compactionKeepsStateAndRevision() throws Exception {
     StoreView before;
     try (ConfigStore store = ConfigStore.open(dir, T1, 5)) {

@@ -27,46 +27,19 @@ import java.util.function.Predicate;
 public final class Upstream {
 
   private final String name;
-  private final String scheme;
-  private final List<UpstreamNode> nodes;
-  private final UpstreamTimeouts timeouts;
-  private final PassHost passHost;
-  private final String upstreamHost;
-  private final int retries;
-  private final Duration retryTimeout;
-  private final KeepalivePool keepalivePool;
-  private final HealthCheckConfig checks;
+  private final UpstreamSpec spec;
 
   /** Balancers by node priority, highest first. */
   private final List<Balancer> levels;
 
-  private Upstream(
-      String name,
-      String scheme,
-      List<UpstreamNode> nodes,
-      UpstreamTimeouts timeouts,
-      PassHost passHost,
-      String upstreamHost,
-      int retries,
-      Duration retryTimeout,
-      KeepalivePool keepalivePool,
-      HealthCheckConfig checks,
-      Function<List<UpstreamNode>, Balancer> balancerType) {
+  private Upstream(String name, UpstreamSpec spec, Function<List<UpstreamNode>, Balancer> type) {
     this.name = name;
-    this.scheme = scheme;
-    this.nodes = List.copyOf(nodes);
-    this.timeouts = timeouts;
-    this.passHost = passHost;
-    this.upstreamHost = upstreamHost;
-    this.retries = retries;
-    this.retryTimeout = retryTimeout;
-    this.keepalivePool = keepalivePool;
-    this.checks = checks;
+    this.spec = spec;
     TreeMap<Integer, List<UpstreamNode>> byPriority = new TreeMap<>(Comparator.reverseOrder());
-    for (UpstreamNode node : this.nodes) {
+    for (UpstreamNode node : spec.nodes()) {
       byPriority.computeIfAbsent(node.priority(), p -> new ArrayList<>()).add(node);
     }
-    this.levels = byPriority.values().stream().map(balancerType).toList();
+    this.levels = byPriority.values().stream().map(type).toList();
   }
 
   /**
@@ -87,18 +60,7 @@ public final class Upstream {
             yield nodes -> new ConsistentHash(nodes, key);
           }
         };
-    return new Upstream(
-        name,
-        spec.scheme(),
-        spec.nodes(),
-        spec.timeouts(),
-        spec.passHost(),
-        spec.upstreamHost(),
-        spec.retries(),
-        spec.retryTimeout(),
-        spec.keepalivePool(),
-        spec.checks(),
-        balancerType);
+    return new Upstream(name, spec, balancerType);
   }
 
   /** The next node for a request without context; empty when no node has a positive weight. */
@@ -147,22 +109,22 @@ public final class Upstream {
 
   /** How many more nodes a request may try after its first fails; 0 disables retries. */
   public int retries() {
-    return retries;
+    return spec.retries();
   }
 
   /** The time budget for retrying a request; {@link Duration#ZERO} for none. */
   public Duration retryTimeout() {
-    return retryTimeout;
+    return spec.retryTimeout();
   }
 
   /** The upstream's own {@code keepalive_pool}, or {@code null} for the proxy's defaults. */
   public KeepalivePool keepalivePool() {
-    return keepalivePool;
+    return spec.keepalivePool();
   }
 
   /** APISIX's {@code checks}: active and passive health checks; {@code null} without. */
   public HealthCheckConfig checks() {
-    return checks;
+    return spec.checks();
   }
 
   /** How messages name this upstream, e.g. {@code upstream 'u1'} or {@code route 'r1'}. */
@@ -172,28 +134,28 @@ public final class Upstream {
 
   /** {@code http} or {@code https}. */
   public String scheme() {
-    return scheme;
+    return spec.scheme();
   }
 
   public List<UpstreamNode> nodes() {
-    return nodes;
+    return spec.nodes();
   }
 
   public UpstreamTimeouts timeouts() {
-    return timeouts;
+    return spec.timeouts();
   }
 
   public PassHost passHost() {
-    return passHost;
+    return spec.passHost();
   }
 
   /** The Host header for {@link PassHost#REWRITE}; {@code null} otherwise unless configured. */
   public String upstreamHost() {
-    return upstreamHost;
+    return spec.upstreamHost();
   }
 
   @Override
   public String toString() {
-    return name + " " + scheme + " " + nodes;
+    return name + " " + spec.scheme() + " " + spec.nodes();
   }
 }
