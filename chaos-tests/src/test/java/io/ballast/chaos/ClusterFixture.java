@@ -89,7 +89,8 @@ final class ClusterFixture implements AutoCloseable {
     return new DataPlane(node, proxyPort);
   }
 
-  private BallastNode track(BallastNode node) {
+  /** Counts {@code node} among the nodes {@link #close()} kills. */
+  BallastNode track(BallastNode node) {
     nodes.add(node);
     return node;
   }

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -57,6 +58,27 @@ public final class Http {
   /** GET with the Admin API key. */
   public static Response get(String url, String apiKey) {
     return send(request(url).header("X-API-KEY", apiKey).GET().build());
+  }
+
+  /** GET with the given request headers. */
+  public static Response get(String url, Map<String, String> headers) {
+    HttpRequest.Builder request = request(url);
+    headers.forEach(request::header);
+    return send(request.GET().build());
+  }
+
+  /** Any method with the Admin API key and a JSON body ({@code null} for none). */
+  public static Response send(String method, String url, String apiKey, String jsonBody) {
+    return send(
+        request(url)
+            .header("X-API-KEY", apiKey)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                jsonBody == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(jsonBody))
+            .build());
   }
 
   public static Response put(String url, String apiKey, String jsonBody) {
