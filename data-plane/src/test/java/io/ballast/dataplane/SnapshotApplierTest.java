@@ -123,6 +123,30 @@ class SnapshotApplierTest {
   }
 
   @Test
+  void appliesASnapshotHoldingFieldsThisVersionRefusesAsAnOlderControlPlaneStoredThem() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    // An older CP accepted "method" (and served every method); refusing the whole snapshot
+    // would stop this DP from following its CP, so the field is ignored, with one WARN.
+    VerifiedSnapshot older =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(
+                entry(
+                    "routes",
+                    "r1",
+                    "{\"uri\":\"/new\",\"host\":\"h\",\"method\":[\"POST\"],"
+                        + "\"upstream\":{\"nodes\":{\"127.0.0.1:80\":1}}}")));
+
+    assertThat(applier.apply(older, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(2);
+    assertThat(routes("/new")).isTrue();
+    assertThat(applier.lastRejection()).isEmpty();
+  }
+
+  @Test
   void refusesAnInvalidLineAndKeepsServing() {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
     VerifiedSnapshot invalid =
