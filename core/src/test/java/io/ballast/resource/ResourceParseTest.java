@@ -3,6 +3,7 @@ package io.ballast.resource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -605,7 +606,7 @@ class ResourceParseTest {
 
   @Test
   void ignoredFieldsAreDescribedInOneLine() {
-    List<Resource> resources = new java.util.ArrayList<>();
+    List<Resource> resources = new ArrayList<>();
     resources.add(
         Resource.parse(
             ResourceType.ROUTES, "1", json("{'uri':'/a','upstream_id':'u'}"), ParseMode.TOLERANT));
