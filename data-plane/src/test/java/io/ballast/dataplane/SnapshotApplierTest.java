@@ -3,7 +3,12 @@ package io.ballast.dataplane;
 import static io.ballast.dataplane.Snapshots.entry;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
@@ -14,6 +19,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class SnapshotApplierTest {
 
@@ -139,11 +145,26 @@ class SnapshotApplierTest {
                     "{\"uri\":\"/new\",\"host\":\"h\",\"method\":[\"POST\"],"
                         + "\"upstream\":{\"nodes\":{\"127.0.0.1:80\":1}}}")));
 
-    assertThat(applier.apply(older, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(SnapshotContent.class);
+    logger.addAppender(logged);
+    logged.start();
+    try {
+      assertThat(applier.apply(older, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+    } finally {
+      logger.detachAppender(logged);
+    }
 
     assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(2);
     assertThat(routes("/new")).isTrue();
     assertThat(applier.lastRejection()).isEmpty();
+    assertThat(logged.list)
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.getLevel()).isEqualTo(Level.WARN);
+              assertThat(event.getFormattedMessage()).endsWith("ignored: route 'r1': method");
+            });
   }
 
   @Test
