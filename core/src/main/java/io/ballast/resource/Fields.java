@@ -1,8 +1,11 @@
 package io.ballast.resource;
 
+import io.ballast.config.Suggestions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
@@ -17,14 +20,24 @@ public final class Fields {
   static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private final String owner;
+  private final ParseMode mode;
+  private final List<String> ignored = new ArrayList<>();
 
-  /** {@code owner} is how messages name the resource, e.g. {@code route 'r1'}. */
+  /**
+   * {@code owner} is how messages name the resource, e.g. {@code route 'r1'}; unknown fields are
+   * refused.
+   */
   public Fields(String owner) {
-    this.owner = owner;
+    this(owner, ParseMode.STRICT);
   }
 
-  public Fields(ResourceType type, String id) {
-    this(InvalidResourceException.ownerOf(type, id));
+  Fields(String owner, ParseMode mode) {
+    this.owner = owner;
+    this.mode = mode;
+  }
+
+  Fields(ResourceType type, String id, ParseMode mode) {
+    this(InvalidResourceException.ownerOf(type, id), mode);
   }
 
   public String owner() {
@@ -33,6 +46,52 @@ public final class Fields {
 
   public InvalidResourceException invalid(String field, String problem) {
     return new InvalidResourceException(owner, field, problem);
+  }
+
+  /**
+   * Checks that {@code object} holds only {@code known} fields (APISIX's {@code
+   * additionalProperties = false}). {@code prefix} is the object's path inside the resource, e.g.
+   * {@code "upstream."}. Strict: the first unknown field is refused, with the closest known name
+   * suggested; tolerant: each is recorded in {@link #ignoredFields()}.
+   */
+  public void onlyKnown(JsonNode object, String prefix, Set<String> known) {
+    for (Map.Entry<String, JsonNode> entry : object.properties()) {
+      String name = entry.getKey();
+      if (!known.contains(name)) {
+        if (mode == ParseMode.STRICT) {
+          throw InvalidResourceException.unknownField(
+              owner, prefix + name, Suggestions.didYouMean(name, known));
+        }
+        ignored.add(prefix + name);
+      }
+    }
+  }
+
+  /**
+   * Fields APISIX allows that Ballast cannot honour without serving something other than what the
+   * resource says (field name to the reason). Strict: refused with the reason; tolerant: recorded
+   * in {@link #ignoredFields()}, so data an older Ballast stored is read as it was then.
+   */
+  public void unsupported(JsonNode object, String prefix, Map<String, String> reasons) {
+    for (Map.Entry<String, JsonNode> entry : object.properties()) {
+      String reason = reasons.get(entry.getKey());
+      if (reason != null) {
+        unsupported(prefix + entry.getKey(), reason);
+      }
+    }
+  }
+
+  /** One field Ballast cannot honour; see {@link #unsupported(JsonNode, String, Map)}. */
+  public void unsupported(String field, String reason) {
+    if (mode == ParseMode.STRICT) {
+      throw invalid(field, "is not supported by Ballast: " + reason);
+    }
+    ignored.add(field);
+  }
+
+  /** The paths of the fields a tolerant read kept but ignored; empty for a strict one. */
+  public List<String> ignoredFields() {
+    return List.copyOf(ignored);
   }
 
   public static boolean present(JsonNode node) {

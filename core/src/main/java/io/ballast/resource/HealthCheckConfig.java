@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -94,6 +93,31 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
           308);
   private static final List<Integer> PASSIVE_UNHEALTHY = List.of(429, 500, 503);
 
+  // The fields APISIX's health_checker schema lists, per object. Ballast reads all of them, so
+  // any other (a misspelt threshold would silently take its default) is refused.
+  private static final Set<String> ACTIVE_FIELDS =
+      Set.of(
+          "type",
+          "timeout",
+          "concurrency",
+          "host",
+          "port",
+          "http_method",
+          "http_path",
+          "http_req_body",
+          "https_verify_certificate",
+          "healthy",
+          "unhealthy",
+          "req_headers");
+  private static final Set<String> ACTIVE_HEALTHY_FIELDS =
+      Set.of("interval", "http_statuses", "successes");
+  private static final Set<String> ACTIVE_UNHEALTHY_FIELDS =
+      Set.of("interval", "http_statuses", "http_failures", "tcp_failures", "timeouts");
+  private static final Set<String> PASSIVE_FIELDS = Set.of("type", "healthy", "unhealthy");
+  private static final Set<String> PASSIVE_HEALTHY_FIELDS = Set.of("http_statuses", "successes");
+  private static final Set<String> PASSIVE_UNHEALTHY_FIELDS =
+      Set.of("http_statuses", "http_failures", "tcp_failures", "timeouts");
+
   /** APISIX's bound on every counter threshold. */
   private static final int MAX_COUNT = 254;
 
@@ -105,11 +129,7 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     Reader r = new Reader(fields);
     r.requireObject(
         checks, prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : "checks");
-    for (Map.Entry<String, JsonNode> entry : checks.properties()) {
-      if (!entry.getKey().equals("active") && !entry.getKey().equals("passive")) {
-        throw fields.invalid(prefix + entry.getKey(), "unknown field (expected active, passive)");
-      }
-    }
+    fields.onlyKnown(checks, prefix, Set.of("active", "passive"));
     JsonNode activeNode = checks.get("active");
     JsonNode passiveNode = checks.get("passive");
     if (!Fields.present(activeNode)) {
@@ -129,6 +149,16 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
 
   private static Active parseActive(JsonNode node, Reader r, String field) {
     r.requireObject(node, field);
+    r.fields().onlyKnown(node, field + ".", ACTIVE_FIELDS);
+    // Probes are GET requests without a body: another method would probe something else.
+    JsonNode method = node.get("http_method");
+    if (Fields.present(method) && !(method.isString() && method.stringValue().equals("GET"))) {
+      r.fields().unsupported(field + ".http_method", "probes other than GET");
+    }
+    JsonNode body = node.get("http_req_body");
+    if (Fields.present(body) && !(body.isString() && body.stringValue().isEmpty())) {
+      r.fields().unsupported(field + ".http_req_body", "probes with a body");
+    }
     ProbeType type = r.probeType(node.get("type"), field + ".type");
     Duration timeout =
         r.fields().positiveSeconds(node.get("timeout"), field + ".timeout", Duration.ofSeconds(1));
@@ -150,6 +180,8 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
     JsonNode unhealthy = r.optionalObject(node.get("unhealthy"), field + ".unhealthy");
     String h = field + ".healthy.";
     String u = field + ".unhealthy.";
+    r.fields().onlyKnown(healthy, h, ACTIVE_HEALTHY_FIELDS);
+    r.fields().onlyKnown(unhealthy, u, ACTIVE_UNHEALTHY_FIELDS);
     Duration healthyInterval =
         r.fields().positiveSeconds(healthy.get("interval"), h + "interval", Duration.ofSeconds(1));
     Duration unhealthyInterval =
@@ -179,12 +211,15 @@ public record HealthCheckConfig(Active active, Thresholds passive) {
 
   private static Thresholds parsePassive(JsonNode node, Reader r, String field) {
     r.requireObject(node, field);
+    r.fields().onlyKnown(node, field + ".", PASSIVE_FIELDS);
     // The type only says which failures the proxy can see; it reports what it sees regardless.
     r.probeType(node.get("type"), field + ".type");
     JsonNode healthy = r.optionalObject(node.get("healthy"), field + ".healthy");
     JsonNode unhealthy = r.optionalObject(node.get("unhealthy"), field + ".unhealthy");
     String h = field + ".healthy.";
     String u = field + ".unhealthy.";
+    r.fields().onlyKnown(healthy, h, PASSIVE_HEALTHY_FIELDS);
+    r.fields().onlyKnown(unhealthy, u, PASSIVE_UNHEALTHY_FIELDS);
     // Passive thresholds may be 0, as in current APISIX: that kind of report never changes state.
     return new Thresholds(
         r.fields().integer(healthy.get("successes"), h + "successes", 0, MAX_COUNT, 5),

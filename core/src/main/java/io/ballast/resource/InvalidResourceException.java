@@ -16,9 +16,28 @@ public class InvalidResourceException extends IllegalArgumentException {
    *     as a whole
    */
   public InvalidResourceException(String owner, String field, String problem) {
-    super(owner + ": " + (field == null ? "" : field + ": ") + problem);
+    this(owner, field, problem, owner + ": " + (field == null ? "" : field + ": ") + problem);
+  }
+
+  private InvalidResourceException(String owner, String field, String problem, String message) {
+    super(message);
     this.owner = owner;
     this.field = field;
+  }
+
+  /**
+   * A field the resource's schema does not allow, worded as APISIX users read it: {@code route '1':
+   * unknown field 'method'; did you mean 'methods'?}.
+   *
+   * @param suggestion {@code "; did you mean 'x'?"} or empty
+   */
+  public static InvalidResourceException unknownField(
+      String owner, String field, String suggestion) {
+    return new InvalidResourceException(
+        owner,
+        field,
+        "unknown field" + suggestion,
+        owner + ": unknown field '" + field + "'" + suggestion);
   }
 
   public InvalidResourceException(ResourceType type, String id, String field, String problem) {

@@ -1,5 +1,6 @@
 package io.ballast.resource;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -7,9 +8,11 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One resource exactly as the user wrote it, in APISIX's JSON shape, and what Ballast reads of it
- * ({@link #spec()}). Fields Ballast does not know stay in {@link #value()}, so that a configuration
- * round-trips unchanged. {@code value} carries the {@code id} (or, for consumers, the {@code
- * username}) equal to {@code id}.
+ * ({@link #spec()}). Fields APISIX's schema allows but Ballast does not read ({@code labels}, …)
+ * stay in {@link #value()}, so that a configuration round-trips unchanged; fields it does not allow
+ * are refused or, read tolerantly, kept and listed in {@link #ignoredFields()} (see {@link
+ * ParseMode}). {@code value} carries the {@code id} (or, for consumers, the {@code username}) equal
+ * to {@code id}.
  *
  * <p>Built only by {@link #parse}, so every resource has passed the same checks, wherever it came
  * from (the Admin API, a snapshot, the standalone file, the store's log). Treat {@code value} as
@@ -23,23 +26,36 @@ public final class Resource {
   private final String id;
   private final ObjectNode value;
   private final ResourceSpec spec;
+  private final List<String> ignoredFields;
 
-  private Resource(ResourceType type, String id, ObjectNode value, ResourceSpec spec) {
+  private Resource(
+      ResourceType type, String id, ObjectNode value, ResourceSpec spec, List<String> ignored) {
     this.type = type;
     this.id = id;
     this.value = value;
     this.spec = spec;
+    this.ignoredFields = ignored;
+  }
+
+  /**
+   * Reads {@code value} strictly, as the Admin API and the standalone file do: see {@link
+   * #parse(ResourceType, String, JsonNode, ParseMode)}.
+   */
+  public static Resource parse(ResourceType type, String id, JsonNode value) {
+    return parse(type, id, value, ParseMode.STRICT);
   }
 
   /**
    * Reads {@code value} as a resource of {@code type} named {@code id}: the one reading of APISIX's
-   * shapes. Only the fields Ballast reads are checked; the others are kept as written.
+   * shapes. The fields Ballast reads are checked; a field APISIX's schema does not allow, or one
+   * Ballast cannot honour, is refused or ignored as {@code mode} says.
    *
    * @return a resource whose value is a copy of {@code value} with its id field set to {@code id}
    * @throws InvalidResourceException naming the type, id and field at fault
    */
-  public static Resource parse(ResourceType type, String id, JsonNode value) {
-    Fields fields = new Fields(type, id == null ? "" : id);
+  public static Resource parse(ResourceType type, String id, JsonNode value, ParseMode mode) {
+    Objects.requireNonNull(mode, "mode");
+    Fields fields = new Fields(type, id == null ? "" : id, mode);
     String idField = type.idField();
     if (id == null) {
       throw fields.invalid(idField, "is missing");
@@ -75,7 +91,7 @@ public final class Resource {
           case GLOBAL_RULES -> GlobalRuleSpec.parse(copy, fields);
           case PLUGIN_METADATA -> new PluginMetadataSpec(id, copy);
         };
-    return new Resource(type, id, copy, spec);
+    return new Resource(type, id, copy, spec, fields.ignoredFields());
   }
 
   public ResourceType type() {
@@ -89,6 +105,14 @@ public final class Resource {
   /** The resource as written (with its id field set). */
   public ObjectNode value() {
     return value;
+  }
+
+  /**
+   * The paths of fields a {@link ParseMode#TOLERANT} read kept as written but ignored, e.g. {@code
+   * upstream.tpye}; empty when read strictly.
+   */
+  public List<String> ignoredFields() {
+    return ignoredFields;
   }
 
   /** What Ballast reads of it; its class follows {@link #type()}. */

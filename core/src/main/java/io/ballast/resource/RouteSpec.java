@@ -3,6 +3,7 @@ package io.ballast.resource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -41,6 +42,42 @@ public record RouteSpec(
       Set.of(
           "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "PURGE");
 
+  /**
+   * The fields APISIX's route schema allows ({@code apisix/schema_def.lua}); others are refused.
+   */
+  static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "name",
+          "desc",
+          "labels",
+          "create_time",
+          "update_time",
+          "uri",
+          "uris",
+          "priority",
+          "methods",
+          "host",
+          "hosts",
+          "remote_addr",
+          "remote_addrs",
+          "timeout",
+          "vars",
+          "filter_func",
+          "script",
+          "script_id",
+          "plugins",
+          "plugin_config_id",
+          "upstream",
+          "service_id",
+          "upstream_id",
+          "enable_websocket",
+          "status");
+
+  /** Route fields APISIX allows that Ballast does not honour. */
+  private static final Map<String, String> UNSUPPORTED =
+      Map.of("timeout", "a route's own timeout; set timeout on its upstream");
+
   /** APISIX route fields the data plane does not evaluate: Lua code it cannot run. */
   private static final List<String> LUA_MATCHERS = List.of("filter_func", "script");
 
@@ -55,6 +92,8 @@ public record RouteSpec(
   }
 
   static RouteSpec parse(JsonNode route, Fields fields) {
+    fields.onlyKnown(route, "", FIELDS);
+    fields.unsupported(route, "", UNSUPPORTED);
     List<String> uris = uris(route, fields);
     JsonNode methodsNode = route.get("methods");
     Optional<Set<String>> methods =

@@ -1,8 +1,10 @@
 package io.ballast.resource;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,6 +21,28 @@ public record ServiceSpec(
     Optional<Boolean> enableWebsocket,
     String name)
     implements ResourceSpec {
+
+  /**
+   * The fields APISIX's service schema allows. Not {@code host}: Ballast once read it, so it is
+   * still read from data stored then (see {@link ParseMode#TOLERANT}), but a new write is refused.
+   */
+  static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "name",
+          "desc",
+          "labels",
+          "create_time",
+          "update_time",
+          "plugins",
+          "upstream",
+          "upstream_id",
+          "script",
+          "enable_websocket",
+          "hosts");
+
+  private static final Map<String, String> UNSUPPORTED =
+      Map.of("script", "it is Lua code, which Ballast cannot run");
 
   public ServiceSpec {
     hosts = List.copyOf(hosts);
@@ -40,6 +64,8 @@ public record ServiceSpec(
   }
 
   static ServiceSpec parse(JsonNode service, Fields fields) {
+    fields.onlyKnown(service, "", FIELDS);
+    fields.unsupported(service, "", UNSUPPORTED);
     return new ServiceSpec(
         hosts(service, fields),
         RouteSpec.inlineUpstream(service, fields),

@@ -3,6 +3,8 @@ package io.ballast.resource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -29,12 +31,39 @@ public record SslSpec(List<CertificateKey> pairs, List<String> snis, boolean ena
     }
   }
 
+  /** The fields APISIX's ssl schema allows. */
+  static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "desc",
+          "labels",
+          "create_time",
+          "update_time",
+          "type",
+          "cert",
+          "key",
+          "sni",
+          "snis",
+          "certs",
+          "keys",
+          "client",
+          "status",
+          "ssl_protocols");
+
+  /** Both narrow who may connect or how; ignoring them would serve more than the ssl allows. */
+  private static final Map<String, String> UNSUPPORTED =
+      Map.of(
+          "client", "verifying client certificates (mTLS) on the proxy",
+          "ssl_protocols", "choosing TLS protocol versions per ssl");
+
   public SslSpec {
     pairs = List.copyOf(pairs);
     snis = List.copyOf(snis);
   }
 
   static SslSpec parse(JsonNode ssl, Fields fields) {
+    fields.onlyKnown(ssl, "", FIELDS);
+    fields.unsupported(ssl, "", UNSUPPORTED);
     List<CertificateKey> pairs = new ArrayList<>();
     pairs.add(new CertificateKey("cert", pem(ssl, "cert", fields), "key", pem(ssl, "key", fields)));
     JsonNode certs = ssl.get("certs");

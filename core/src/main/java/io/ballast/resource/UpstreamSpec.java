@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -57,6 +58,51 @@ public record UpstreamSpec(
   public static final List<String> HASH_VARIABLES =
       List.of("remote_addr", "uri", "request_uri", "host", "arg_*", "http_*", "cookie_*");
 
+  /** The fields APISIX's upstream schema allows, as a resource or inline. */
+  static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "name",
+          "desc",
+          "labels",
+          "create_time",
+          "update_time",
+          "nodes",
+          "retries",
+          "retry_timeout",
+          "timeout",
+          "tls",
+          "keepalive_pool",
+          "type",
+          "checks",
+          "hash_on",
+          "key",
+          "scheme",
+          "discovery_type",
+          "discovery_args",
+          "pass_host",
+          "upstream_host",
+          "service_name");
+
+  /**
+   * Upstream fields APISIX allows that Ballast does not honour: requests would go to other nodes,
+   * or without the client certificate the upstream expects.
+   */
+  private static final Map<String, String> UNSUPPORTED =
+      Map.of(
+          "tls", "client certificates towards upstreams",
+          "discovery_type", "service discovery; list the nodes",
+          "discovery_args", "service discovery; list the nodes",
+          "service_name", "service discovery; list the nodes");
+
+  // Nested objects: APISIX lists their fields without refusing others; Ballast reads every field
+  // they can hold, so a misspelt one would silently take its default. Refused as well.
+  private static final Set<String> TIMEOUT_FIELDS = Set.of("connect", "send", "read");
+  private static final Set<String> KEEPALIVE_POOL_FIELDS =
+      Set.of("size", "idle_timeout", "requests");
+  private static final Set<String> NODE_FIELDS =
+      Set.of("host", "port", "weight", "priority", "metadata");
+
   public UpstreamSpec {
     Objects.requireNonNull(type, "type");
     nodes = List.copyOf(nodes);
@@ -80,6 +126,8 @@ public record UpstreamSpec(
    * an upstream resource, {@code "upstream."} inline, so that errors name the field.
    */
   static UpstreamSpec parse(JsonNode value, Fields fields, String prefix) {
+    fields.onlyKnown(value, prefix, FIELDS);
+    fields.unsupported(value, prefix, UNSUPPORTED);
     String scheme = "http";
     JsonNode schemeNode = value.get("scheme");
     if (schemeNode != null) {
@@ -211,6 +259,7 @@ public record UpstreamSpec(
         if (!node.isObject()) {
           throw fields.invalid(nodeField, "must be an object with host, port and weight");
         }
+        fields.onlyKnown(node, nodeField + ".", NODE_FIELDS);
         JsonNode host = node.get("host");
         if (host == null || !host.isString() || host.stringValue().isBlank()) {
           throw fields.invalid(nodeField + ".host", "must be a non-empty string");
@@ -309,6 +358,7 @@ public record UpstreamSpec(
     if (!node.isObject()) {
       throw fields.invalid(field, "must be an object with connect, send and read");
     }
+    fields.onlyKnown(node, field + ".", TIMEOUT_FIELDS);
     Duration[] values = new Duration[3];
     String[] names = {"connect", "send", "read"};
     for (int i = 0; i < names.length; i++) {
@@ -328,6 +378,7 @@ public record UpstreamSpec(
     if (!node.isObject()) {
       throw fields.invalid(field, "must be an object with size, idle_timeout and requests");
     }
+    fields.onlyKnown(node, field + ".", KEEPALIVE_POOL_FIELDS);
     KeepalivePool d = KeepalivePool.DEFAULT;
     return new KeepalivePool(
         fields.integer(node.get("size"), field + ".size", 1, Integer.MAX_VALUE, d.size()),

@@ -130,7 +130,7 @@ class HealthCheckConfigTest {
       textBlock =
           """
           {}                                                  | checks.active: is required
-          {"active": {}, "x": 1}                              | checks.x: unknown field (expected active, passive)
+          {"active": {}, "x": 1}                              | unknown field 'checks.x'
           {"active": 1}                                       | checks.active: must be an object
           {"active": {"type": "grpc"}}                        | checks.active.type: 'grpc' is not one of http, https, tcp
           {"active": {"type": 1}}                             | checks.active.type: must be a string

@@ -3,6 +3,7 @@ package io.ballast.resource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -36,13 +37,15 @@ class ResourceParseTest {
   }
 
   @Test
-  void keepsUnknownFieldsAndDoesNotChangeTheInput() {
-    JsonNode input = json("{'uri':'/a','upstream_id':1,'labels':{'team':'x'},'x_custom':[1,2]}");
+  void keepsFieldsItDoesNotReadAndDoesNotChangeTheInput() {
+    JsonNode input =
+        json("{'uri':'/a','upstream_id':1,'labels':{'team':'x'},'create_time':1700000000}");
 
     Resource route = Resource.parse(ResourceType.ROUTES, "r-1", input);
 
     assertThat(route.value().get("labels")).isEqualTo(json("{'team':'x'}"));
-    assertThat(route.value().get("x_custom")).isEqualTo(json("[1,2]"));
+    assertThat(route.value().get("create_time").asLong()).isEqualTo(1700000000L);
+    assertThat(route.ignoredFields()).isEmpty();
     assertThat(route.value().get("upstream_id").asInt()).isEqualTo(1);
     assertThat(input.has("id")).isFalse();
   }
@@ -77,8 +80,11 @@ class ResourceParseTest {
     assertThat(serviceHosts("{'host':null,'hosts':null}")).isEmpty();
   }
 
+  /** {@code host} on a service is Ballast's old reading: data stored then is read tolerantly. */
   private static List<String> serviceHosts(String body) {
-    return Resource.parse(ResourceType.SERVICES, "s1", json(body)).spec(ServiceSpec.class).hosts();
+    return Resource.parse(ResourceType.SERVICES, "s1", json(body), ParseMode.TOLERANT)
+        .spec(ServiceSpec.class)
+        .hosts();
   }
 
   @Test
@@ -363,5 +369,262 @@ class ResourceParseTest {
                 Resource.parse(
                     ResourceType.ROUTES, "7", json("{'uri':'/a','upstream':{'nodes':[]}}")))
         .hasMessage("route '7': upstream.nodes: must not be empty");
+  }
+
+  private static final String PEM =
+      "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----";
+
+  /** Fields APISIX's schema refuses (additionalProperties = false), and nested objects. */
+  static Stream<Arguments> unknownFields() {
+    return Stream.of(
+        Arguments.of(
+            ResourceType.ROUTES,
+            "{'uri':'/a','upstream_id':'u','method':['POST']}",
+            "route 'x': unknown field 'method'; did you mean 'methods'?"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "{'uri':'/a','upstream_id':'u','x_custom':1}",
+            "route 'x': unknown field 'x_custom'"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "{'uri':'/a','upstream':{'nodes':{'a:80':1},'tpye':'chash'}}",
+            "route 'x': unknown field 'upstream.tpye'; did you mean 'type'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'tpye':'roundrobin','nodes':{'a:80':1}}",
+            "upstream 'x': unknown field 'tpye'; did you mean 'type'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':{'a:80':1},'timeout':{'connect':1,'send':1,'read':1,'raed':2}}",
+            "upstream 'x': unknown field 'timeout.raed'; did you mean 'read'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':{'a:80':1},'keepalive_pool':{'szie':10}}",
+            "upstream 'x': unknown field 'keepalive_pool.szie'; did you mean 'size'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':[{'host':'a','port':80,'weight':1,'wieght':2}]}",
+            "upstream 'x': unknown field 'nodes[0].wieght'; did you mean 'weight'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':{'a:80':1},'checks':{'active':{'htpp_path':'/'}}}",
+            "upstream 'x': unknown field 'checks.active.htpp_path'; did you mean 'http_path'?"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':{'a:80':1},'checks':{'active':{},'passive':{'unhealthy':{'http_failure':1}}}}",
+            "upstream 'x': unknown field 'checks.passive.unhealthy.http_failure'; did you mean"
+                + " 'http_failures'?"),
+        Arguments.of(
+            ResourceType.SERVICES,
+            "{'upstream_id':'u','plugin':{}}",
+            "service 'x': unknown field 'plugin'; did you mean 'plugins'?"),
+        Arguments.of(
+            ResourceType.SERVICES,
+            "{'upstream_id':'u','host':'a.com'}",
+            "service 'x': unknown field 'host'; did you mean 'hosts'?"),
+        Arguments.of(
+            ResourceType.CONSUMERS,
+            "{'plugins':{},'decs':'d'}",
+            "consumer 'x': unknown field 'decs'; did you mean 'desc'?"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "{'cert':'" + PEM + "','key':'k','snis':['a.com'],'statsu':1}",
+            "ssl 'x': unknown field 'statsu'; did you mean 'status'?"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "{'cert':'" + PEM + "','key':'k','snis':['a.com'],'exptime':1700000000}",
+            "ssl 'x': unknown field 'exptime'"),
+        Arguments.of(
+            ResourceType.PLUGIN_CONFIGS,
+            "{'plugins':{},'lables':{}}",
+            "plugin_config 'x': unknown field 'lables'; did you mean 'labels'?"),
+        Arguments.of(
+            ResourceType.GLOBAL_RULES,
+            "{'plugins':{},'name':'g'}",
+            "global_rule 'x': unknown field 'name'"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("unknownFields")
+  void anUnknownFieldIsRefusedNamingItWithTheClosestKnownOne(
+      ResourceType type, String body, String message) {
+    assertThatThrownBy(() -> Resource.parse(type, "x", json(body)))
+        .isInstanceOf(InvalidResourceException.class)
+        .hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @MethodSource("unknownFields")
+  void readTolerantlyAnUnknownFieldIsKeptAndListed(ResourceType type, String body, String message) {
+    Resource resource = Resource.parse(type, "x", json(body), ParseMode.TOLERANT);
+
+    String field = message.replaceFirst("^.*unknown field '([^']+)'.*$", "$1");
+    assertThat(resource.ignoredFields()).containsExactly(field);
+    assertThat(resource.value().toString()).contains(field.replaceFirst("^.*[.\\]]", ""));
+  }
+
+  @Test
+  void readTolerantlyAMisspeltFieldChangesNothingItServes() {
+    RouteSpec route =
+        Resource.parse(
+                ResourceType.ROUTES,
+                "1",
+                json("{'uri':'/a','upstream_id':'u','method':['POST']}"),
+                ParseMode.TOLERANT)
+            .spec(RouteSpec.class);
+
+    assertThat(route.methods()).isEmpty(); // as an older Ballast served it: every method
+  }
+
+  /** Fields APISIX allows that Ballast cannot honour without serving something else. */
+  static Stream<Arguments> unsupportedFields() {
+    return Stream.of(
+        Arguments.of(
+            ResourceType.ROUTES,
+            "{'uri':'/a','upstream_id':'u','timeout':{'connect':1,'send':1,'read':1}}",
+            "route 'x': timeout: is not supported by Ballast: a route's own timeout; set timeout"
+                + " on its upstream"),
+        Arguments.of(
+            ResourceType.SERVICES,
+            "{'upstream_id':'u','script':'local _M = {} return _M'}",
+            "service 'x': script: is not supported by Ballast: it is Lua code, which Ballast"
+                + " cannot run"),
+        Arguments.of(
+            ResourceType.CONSUMERS,
+            "{'plugins':{},'group_id':'gold'}",
+            "consumer 'x': group_id: is not supported by Ballast: consumer groups; put the"
+                + " group's plugins on the consumer"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "{'cert':'" + PEM + "','key':'k','snis':['a.com'],'client':{'ca':'" + PEM + "'}}",
+            "ssl 'x': client: is not supported by Ballast: verifying client certificates (mTLS)"
+                + " on the proxy"),
+        Arguments.of(
+            ResourceType.SSLS,
+            "{'cert':'" + PEM + "','key':'k','snis':['a.com'],'ssl_protocols':['TLSv1.3']}",
+            "ssl 'x': ssl_protocols: is not supported by Ballast: choosing TLS protocol versions"
+                + " per ssl"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'nodes':{'a:80':1},'tls':{'client_cert_id':'1'}}",
+            "upstream 'x': tls: is not supported by Ballast: client certificates towards"
+                + " upstreams"),
+        Arguments.of(
+            ResourceType.UPSTREAMS,
+            "{'service_name':'a','discovery_type':'dns'}",
+            "upstream 'x': service_name: is not supported by Ballast: service discovery; list"
+                + " the nodes"),
+        Arguments.of(
+            ResourceType.ROUTES,
+            "{'uri':'/a','upstream':{'nodes':{'a:80':1},'checks':{'active':{'http_method':'POST'}}}}",
+            "route 'x': upstream.checks.active.http_method: is not supported by Ballast: probes"
+                + " other than GET"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("unsupportedFields")
+  void aFieldBallastCannotHonourIsRefusedSayingSo(ResourceType type, String body, String message) {
+    assertThatThrownBy(() -> Resource.parse(type, "x", json(body)))
+        .isInstanceOf(InvalidResourceException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void readTolerantlyAFieldBallastCannotHonourIsIgnoredAsBefore() {
+    Resource consumer =
+        Resource.parse(
+            ResourceType.CONSUMERS,
+            "jack",
+            json("{'plugins':{},'group_id':'gold'}"),
+            ParseMode.TOLERANT);
+
+    assertThat(consumer.ignoredFields()).containsExactly("group_id");
+  }
+
+  @Test
+  void luaIsRefusedEvenReadTolerantly() {
+    assertThatThrownBy(
+            () ->
+                Resource.parse(
+                    ResourceType.ROUTES,
+                    "1",
+                    json("{'uri':'/a','upstream_id':'u','filter_func':'function(vars) end'}"),
+                    ParseMode.TOLERANT))
+        .hasMessageContaining("filter_func: is Lua code");
+  }
+
+  @Test
+  void everyFieldApisixAllowsAndBallastHonoursIsAccepted() {
+    String meta = "'name':'n','desc':'d','labels':{'team':'a'},'create_time':1,'update_time':2";
+    String upstream =
+        "{'nodes':[{'host':'a','port':80,'weight':1,'priority':0,'metadata':{}}],'type':'chash',"
+            + "'hash_on':'vars','key':'uri','scheme':'http','retries':1,'retry_timeout':1,"
+            + "'timeout':{'connect':1,'send':1,'read':1},'pass_host':'pass',"
+            + "'keepalive_pool':{'size':1,'idle_timeout':1,'requests':1},"
+            + "'checks':{'active':{'type':'http','timeout':1,'concurrency':1,'host':'a','port':80,"
+            + "'http_method':'GET','http_path':'/','http_req_body':'',"
+            + "'https_verify_certificate':true,'req_headers':['A: b'],"
+            + "'healthy':{'interval':1,'http_statuses':[200],'successes':1},"
+            + "'unhealthy':{'interval':1,'http_statuses':[500],'http_failures':1,"
+            + "'tcp_failures':1,'timeouts':1}},"
+            + "'passive':{'type':'http','healthy':{'http_statuses':[200],'successes':1},"
+            + "'unhealthy':{'http_statuses':[500],'http_failures':1,'tcp_failures':1,"
+            + "'timeouts':1}}}}";
+    Resource.parse(
+        ResourceType.UPSTREAMS, "u", json(upstream.replaceFirst("\\{", "{" + meta + ",")));
+    Resource.parse(
+        ResourceType.ROUTES,
+        "r",
+        json(
+            "{"
+                + meta
+                + ",'uri':'/a','priority':1,'methods':['GET'],'hosts':['a.com'],"
+                + "'remote_addrs':['10.0.0.0/8'],'vars':[],'script_id':'s','plugins':{},"
+                + "'plugin_config_id':'p','upstream':"
+                + upstream
+                + ",'service_id':'s','enable_websocket':true,'status':1}"));
+    Resource.parse(
+        ResourceType.SERVICES,
+        "s",
+        json(
+            "{" + meta + ",'plugins':{},'upstream_id':'u','enable_websocket':true,'hosts':['a']}"));
+    Resource.parse(
+        ResourceType.CONSUMERS,
+        "c",
+        json("{'id':'c','desc':'d','labels':{},'create_time':1,'update_time':2,'plugins':{}}"));
+    Resource.parse(
+        ResourceType.SSLS,
+        "t",
+        json(
+            "{'desc':'d','labels':{},'create_time':1,'update_time':2,'type':'server','cert':'"
+                + PEM
+                + "','key':'k','snis':['a.com'],'certs':[],'keys':[],'status':1}"));
+    Resource.parse(ResourceType.PLUGIN_CONFIGS, "p", json("{" + meta + ",'plugins':{}}"));
+    Resource.parse(
+        ResourceType.GLOBAL_RULES, "g", json("{'create_time':1,'update_time':2,'plugins':{}}"));
+  }
+
+  @Test
+  void ignoredFieldsAreDescribedInOneLine() {
+    List<Resource> resources = new ArrayList<>();
+    resources.add(
+        Resource.parse(
+            ResourceType.ROUTES, "1", json("{'uri':'/a','upstream_id':'u'}"), ParseMode.TOLERANT));
+    for (int i = 0; i < 12; i++) {
+      resources.add(
+          Resource.parse(
+              ResourceType.UPSTREAMS,
+              "u" + i,
+              json(
+                  "{'tpye':'chash','nodes':{'a:80':1},'timeout':{'connect':1,'send':1,'read':1,'x':1}}"),
+              ParseMode.TOLERANT));
+    }
+
+    assertThat(IgnoredFields.describe(resources.subList(0, 1))).isEmpty();
+    assertThat(IgnoredFields.describe(resources.subList(0, 2)))
+        .hasValue("upstream 'u0': tpye, timeout.x");
+    assertThat(IgnoredFields.describe(resources).orElseThrow())
+        .startsWith("upstream 'u0': tpye, timeout.x; upstream 'u1': ")
+        .endsWith("upstream 'u9': tpye, timeout.x; and 2 more resources");
   }
 }

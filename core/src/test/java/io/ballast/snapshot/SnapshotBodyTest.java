@@ -40,7 +40,9 @@ class SnapshotBodyTest {
   private static List<Resource> sample() {
     return List.of(
         resource(
-            ResourceType.ROUTES, "2", "{'uri':'/b','upstream_id':'u','z':1,'a':{'y':1,'b':2}}"),
+            ResourceType.ROUTES,
+            "2",
+            "{'uri':'/b','upstream_id':'u','labels':{'y':'1','b':'2'},'desc':'d'}"),
         resource(ResourceType.ROUTES, "10", "{'upstream_id':'u','uri':'/a'}"),
         resource(ResourceType.UPSTREAMS, "u", "{'type':'roundrobin','nodes':{'b:80':1,'a:80':1}}"),
         resource(ResourceType.CONSUMERS, "jack", "{'plugins':{'key-auth':{'key':'k'}}}"),
@@ -90,7 +92,7 @@ class SnapshotBodyTest {
             {"type":"services","id":"s","value":{"id":"s","upstream_id":"u"}}
             {"type":"consumers","id":"jack","value":{"plugins":{"key-auth":{"key":"k"}},"username":"jack"}}
             {"type":"routes","id":"10","value":{"id":"10","upstream_id":"u","uri":"/a"}}
-            {"type":"routes","id":"2","value":{"a":{"b":2,"y":1},"id":"2","upstream_id":"u","uri":"/b","z":1}}
+            {"type":"routes","id":"2","value":{"desc":"d","id":"2","labels":{"b":"2","y":"1"},"upstream_id":"u","uri":"/b"}}
             """);
   }
 
@@ -191,6 +193,24 @@ class SnapshotBodyTest {
     assertThatThrownBy(() -> SnapshotContent.readResources(invalid))
         .isInstanceOf(SnapshotFormatException.class)
         .hasMessageContaining("line 1: upstream 'u': nodes: must not be empty");
+  }
+
+  @Test
+  void readResourcesKeepsFieldsThisVersionDoesNotAcceptRatherThanRefuseTheBody()
+      throws IOException {
+    // A body from a CP of another version: refusing it would stop the DP from following its CP.
+    Path body = dir.resolve("other-version.ndjson.gz");
+    Files.write(
+        body,
+        gzip(
+            "{\"type\":\"routes\",\"id\":\"1\",\"value\":{\"uri\":\"/a\",\"plugins\":{},"
+                + "\"method\":[\"POST\"]}}\n"));
+
+    ResourceSet read = SnapshotContent.readResources(body);
+
+    Resource route = read.inCanonicalOrder().findFirst().orElseThrow();
+    assertThat(route.ignoredFields()).containsExactly("method");
+    assertThat(route.value().has("method")).isTrue();
   }
 
   private static void readAll(byte[] body) {

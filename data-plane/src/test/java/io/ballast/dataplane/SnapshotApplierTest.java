@@ -3,7 +3,12 @@ package io.ballast.dataplane;
 import static io.ballast.dataplane.Snapshots.entry;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
@@ -14,6 +19,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class SnapshotApplierTest {
 
@@ -120,6 +126,45 @@ class SnapshotApplierTest {
     assertThat(routes("/new")).isFalse();
     assertThat(applier.lastRejection().orElseThrow().reason())
         .contains("global_rule 'g': plugins.ext-plugin: unknown plugin 'ext-plugin'");
+  }
+
+  @Test
+  void appliesASnapshotHoldingFieldsThisVersionRefusesAsAnOlderControlPlaneStoredThem() {
+    applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
+    // An older CP accepted "method" (and served every method); refusing the whole snapshot
+    // would stop this DP from following its CP, so the field is ignored, with one WARN.
+    VerifiedSnapshot older =
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            2,
+            List.of(
+                entry(
+                    "routes",
+                    "r1",
+                    "{\"uri\":\"/new\",\"host\":\"h\",\"method\":[\"POST\"],"
+                        + "\"upstream\":{\"nodes\":{\"127.0.0.1:80\":1}}}")));
+
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(SnapshotContent.class);
+    logger.addAppender(logged);
+    logged.start();
+    try {
+      assertThat(applier.apply(older, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+    } finally {
+      logger.detachAppender(logged);
+    }
+
+    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(2);
+    assertThat(routes("/new")).isTrue();
+    assertThat(applier.lastRejection()).isEmpty();
+    assertThat(logged.list)
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.getLevel()).isEqualTo(Level.WARN);
+              assertThat(event.getFormattedMessage()).endsWith("ignored: route 'r1': method");
+            });
   }
 
   @Test

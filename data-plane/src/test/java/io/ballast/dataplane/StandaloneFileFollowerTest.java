@@ -156,6 +156,28 @@ class StandaloneFileFollowerTest {
   }
 
   @Test
+  void aFileWithAnUnknownFieldIsRefusedNamingItAndTheOldConfigurationKeepsServing()
+      throws IOException {
+    write("/a", true, MODIFIED);
+    follower.check();
+
+    // APISIX's schema refuses "method"; served, the route would match every method.
+    Files.writeString(
+        file,
+        "routes:\n  - id: r\n    uri: /b\n    method: [POST]\n"
+            + "    upstream: {nodes: {\"127.0.0.1:1980\": 1}, type: roundrobin}\n#END\n");
+    Files.setLastModifiedTime(file, FileTime.from(MODIFIED.plusSeconds(1)));
+    follower.check();
+
+    assertThat(routes("/a")).isTrue();
+    assertThat(routes("/b")).isFalse();
+    assertThat(follower.lastError().orElseThrow())
+        .isEqualTo(
+            file.toAbsolutePath()
+                + ": routes[0]: route 'r': unknown field 'method'; did you mean 'methods'?");
+  }
+
+  @Test
   void aMissingFileServesNothingAndSaysSo() {
     follower.check();
 

@@ -1,6 +1,7 @@
 package io.ballast.controlplane.store;
 
 import io.ballast.fs.DurableFiles;
+import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import java.io.IOException;
@@ -74,7 +75,9 @@ final class Checkpoint {
               }
               ResourceType type = StoreFields.type(node);
               String id = StoreFields.string(node, "id");
-              Resource resource = Resource.parse(type, id, StoreFields.object(node, "value"));
+              // Tolerant: see ConfigStore, which warns of the fields ignored.
+              Resource resource =
+                  Resource.parse(type, id, StoreFields.object(node, "value"), ParseMode.TOLERANT);
               StoredResource stored =
                   new StoredResource(
                       resource,

@@ -1,7 +1,9 @@
 package io.ballast.controlplane.store;
 
 import io.ballast.fs.DurableFiles;
+import io.ballast.resource.IgnoredFields;
 import io.ballast.resource.Json;
+import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceReference;
 import io.ballast.resource.ResourceType;
@@ -107,6 +109,7 @@ public final class ConfigStore implements Closeable {
           dir,
           replay.view().revision(),
           replay.view().size());
+      warnOfIgnoredFields(dir, replay.view());
       return store;
     } catch (IOException e) {
       closeQuietly(lockChannel);
@@ -341,6 +344,23 @@ public final class ConfigStore implements Closeable {
     }
   }
 
+  /**
+   * Written by an earlier Ballast, which accepted fields this one refuses at the Admin API: they
+   * are read tolerantly (the CP must start, and serve what it served) and named once here. A write
+   * of such a resource through the Admin API must drop them.
+   */
+  private static void warnOfIgnoredFields(Path dir, StoreView view) {
+    IgnoredFields.describe(view.inCanonicalOrder().map(StoredResource::resource).toList())
+        .ifPresent(
+            ignored ->
+                log.warn(
+                    "Config store {} holds fields this version of Ballast does not accept; they"
+                        + " are kept as written and ignored, and a change through the Admin API"
+                        + " must drop them: {}",
+                    dir,
+                    ignored));
+  }
+
   private record Replay(StoreView view, long entries) {}
 
   private static Replay replay(Path dir, JsonMapper mapper, StoreView checkpoint)
@@ -370,7 +390,8 @@ public final class ConfigStore implements Closeable {
               revision[0] = entry.rev();
               TreeMap<String, StoredResource> map = maps.get(entry.type());
               if (entry.isPut()) {
-                Resource resource = Resource.parse(entry.type(), entry.id(), entry.value());
+                Resource resource =
+                    Resource.parse(entry.type(), entry.id(), entry.value(), ParseMode.TOLERANT);
                 map.put(
                     entry.id(), new StoredResource(resource, entry.createdIndex(), entry.rev()));
               } else {

@@ -212,6 +212,38 @@ class AdminApiTest {
   }
 
   @Test
+  void anUnknownFieldIs400NamingItAsApisixRefusesItAndNothingIsStored() {
+    Answer method =
+        call(
+            HttpMethod.PUT,
+            "/routes/1",
+            "{\"uri\":\"/a\",\"method\":[\"POST\"],\"upstream\":" + UPSTREAM + "}");
+    assertThat(method.status()).isEqualTo(400);
+    assertThat(method.error())
+        .isEqualTo("route '1': unknown field 'method'; did you mean 'methods'?");
+
+    Answer typo =
+        call(HttpMethod.POST, "/upstreams", "{\"tpye\":\"chash\"," + UPSTREAM.substring(1));
+    assertThat(typo.status()).isEqualTo(400);
+    assertThat(typo.error()).endsWith(": unknown field 'tpye'; did you mean 'type'?");
+
+    Answer group =
+        call(HttpMethod.PUT, "/consumers", "{\"username\":\"jack\",\"group_id\":\"gold\"}");
+    assertThat(group.status()).isEqualTo(400);
+    assertThat(group.error()).startsWith("consumer 'jack': group_id: is not supported by Ballast");
+
+    assertThat(store.revision()).isZero();
+    assertThat(store.view().size()).isZero();
+
+    // A PATCH is checked as the merged resource it would store.
+    assertThat(call(HttpMethod.PUT, "/upstreams/u", UPSTREAM).status()).isEqualTo(201);
+    Answer patched = call(HttpMethod.PATCH, "/upstreams/u", "{\"timeout\":{\"raed\":1}}");
+    assertThat(patched.status()).isEqualTo(400);
+    assertThat(patched.error()).contains("unknown field 'timeout.raed'");
+    assertThat(store.revision()).isEqualTo(1);
+  }
+
+  @Test
   void pluginsAreCompiledAsADataPlaneWouldAndRefusalsNameThePluginAndField() {
     Answer unknown =
         call(

@@ -3,6 +3,10 @@ package io.ballast.controlplane.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
@@ -22,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -193,6 +198,51 @@ class ConfigStoreTest {
         .hasMessageEndingWith("upstream 'u2': nodes: is required")
         .message()
         .doesNotContain("corrupt");
+  }
+
+  @Test
+  void fieldsAnOlderBallastAcceptedAreReplayedIgnoredAndNamedInOneWarning() throws Exception {
+    try (ConfigStore store = open()) {
+      store.put(upstream("u1"));
+    }
+    // What an older Ballast stored before it refused unknown fields at the Admin API.
+    Files.writeString(
+        dir.resolve(WriteAheadLog.FILE),
+        "{\"rev\":2,\"op\":\"put\",\"type\":\"upstreams\",\"id\":\"u2\",\"value\":"
+            + "{\"id\":\"u2\",\"tpye\":\"chash\",\"nodes\":{\"127.0.0.1:80\":1}},"
+            + "\"created_index\":2}\n"
+            + "{\"rev\":3,\"op\":\"put\",\"type\":\"routes\",\"id\":\"r1\",\"value\":"
+            + "{\"id\":\"r1\",\"uri\":\"/a\",\"upstream_id\":\"u2\",\"method\":[\"POST\"]},"
+            + "\"created_index\":3}\n",
+        StandardOpenOption.APPEND);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ConfigStore.class);
+    logger.addAppender(logged);
+    logged.start();
+    try {
+      // Compacting on open also writes the fields into the checkpoint, read back below.
+      try (ConfigStore store = ConfigStore.open(dir, T1, 1)) {
+        assertThat(store.revision()).isEqualTo(3);
+        Resource route = store.get(ResourceType.ROUTES, "r1").orElseThrow().resource();
+        assertThat(route.ignoredFields()).containsExactly("method");
+        assertThat(route.value().has("method")).isTrue();
+      }
+      try (ConfigStore store = open()) {
+        assertThat(store.get(ResourceType.UPSTREAMS, "u2").orElseThrow().resource().ignoredFields())
+            .containsExactly("tpye");
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+    List<String> warnings =
+        logged.list.stream()
+            .filter(e -> e.getLevel() == Level.WARN)
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    assertThat(warnings).hasSize(2); // one per open
+    assertThat(warnings.get(0))
+        .contains("does not accept")
+        .contains("upstream 'u2': tpye; route 'r1': method");
   }
 
   @Test
