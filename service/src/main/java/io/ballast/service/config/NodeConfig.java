@@ -12,9 +12,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Everything a node reads from {@code conf/config.yaml}, under the keys and defaults APISIX uses.
- * Sections of an APISIX file that Ballast does not implement (nginx_config, plugins, …) are left
- * alone so that users can bring their files; inside the sections Ballast owns, a wrong value is
+ * Everything a node reads from {@code conf/config.yaml}, under the keys and defaults APISIX uses. A
+ * key APISIX does not know either is refused with its key path ({@link ConfigKeys}); APISIX's
+ * settings that Ballast does not implement (most of nginx_config, plugins, …) are accepted so that
+ * users can bring their files, and reported at start ({@link IgnoredKeys}). A wrong value is
  * refused with its key path.
  */
 public record NodeConfig(
@@ -89,6 +90,7 @@ public record NodeConfig(
   }
 
   public static NodeConfig parse(ConfigNode root, String hostName) {
+    ConfigKeys.rejectUnknown(root);
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
@@ -242,6 +244,7 @@ public record NodeConfig(
    */
   private static SslConfig ssl(ConfigNode apisix) {
     ConfigNode ssl = apisix.childOrEmpty("ssl");
+    checkProtocols(ssl);
     boolean http2 = apisix.bool("enable_http2", true);
     String fallbackSni = null;
     Optional<String> fallback = ssl.string("fallback_sni");
@@ -279,6 +282,27 @@ public record NodeConfig(
       }
     }
     return new SslConfig(listen, fallbackSni);
+  }
+
+  /**
+   * {@code apisix.ssl.ssl_protocols}: Ballast serves TLSv1.2 and TLSv1.3, APISIX's default, and
+   * cannot narrow them. Any other value is refused rather than ignored: someone who asked for
+   * TLSv1.3 only must not be served TLSv1.2 without knowing.
+   */
+  private static void checkProtocols(ConfigNode ssl) {
+    Optional<String> protocols = ssl.string("ssl_protocols");
+    if (protocols.isEmpty()) {
+      return;
+    }
+    Set<String> given = Set.of(protocols.get().trim().split("\\s+"));
+    if (!given.equals(Set.of("TLSv1.2", "TLSv1.3"))) {
+      throw ssl.error(
+          "ssl_protocols",
+          "Ballast serves TLSv1.2 and TLSv1.3 and cannot change them; leave the key out or set"
+              + " 'TLSv1.2 TLSv1.3', not '"
+              + protocols.get()
+              + "'");
+    }
   }
 
   /** A block {@code {ip, port}} as APISIX writes {@code apisix.status} and {@code admin_listen}. */
