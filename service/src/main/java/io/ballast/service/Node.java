@@ -27,6 +27,7 @@ import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import java.net.InetSocketAddress;
@@ -96,6 +97,7 @@ public final class Node implements AutoCloseable {
     if (fallback.isPresent()) {
       backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
       started.push(backend);
+      checkBucketNames(backend, fallback.get().block());
     }
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
@@ -152,8 +154,7 @@ public final class Node implements AutoCloseable {
               proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
           started.push(server::disposeNow);
         } catch (RuntimeException e) {
-          throw new IllegalStateException(
-              "cannot listen on apisix.node_listen " + listen + ": " + e.getMessage(), e);
+          throw ListenFailure.of("apisix.node_listen", listen, e);
         }
       }
       for (SslConfig.TlsListen listen : config.ssl().listen()) {
@@ -166,8 +167,7 @@ public final class Node implements AutoCloseable {
           tlsListening.add(listen.ip() + ":" + server.port());
           log.info("apisix.ssl.listen {} listening on {}", listen, server.address());
         } catch (RuntimeException e) {
-          throw new IllegalStateException(
-              "cannot listen on apisix.ssl.listen " + listen + ": " + e.getMessage(), e);
+          throw ListenFailure.of("apisix.ssl.listen", listen.ip() + ":" + listen.port(), e);
         }
       }
     }
@@ -197,14 +197,24 @@ public final class Node implements AutoCloseable {
           bound.getPort(),
           PrometheusMetrics.EXPORT_PATH);
     } catch (RuntimeException e) {
-      throw new IllegalStateException(
-          "cannot listen on plugin_attr.prometheus.export_addr "
-              + ip
-              + ":"
-              + port
-              + ": "
-              + e.getMessage(),
-          e);
+      throw ListenFailure.of("plugin_attr.prometheus.export_addr", ip + ":" + port, e);
+    }
+  }
+
+  /**
+   * A bucket name the backend refuses is a mistake in the file: it is reported with its key before
+   * anything starts, rather than by the first export or poll.
+   */
+  private static void checkBucketNames(StorageBackend backend, ConfigNode block) {
+    for (String key :
+        List.of("config_bucket", "config_container", "resource_bucket", "resource_container")) {
+      if (block.has(key)) {
+        try {
+          backend.bucket(block.requireString(key));
+        } catch (InvalidStorageConfigException e) {
+          throw block.error(key, e.getMessage());
+        }
+      }
     }
   }
 
