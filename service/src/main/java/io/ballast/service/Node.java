@@ -30,7 +30,12 @@ import io.ballast.snapshot.SnapshotLayout;
 import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -104,7 +109,7 @@ public final class Node implements AutoCloseable {
     Path data = config.dataDir();
 
     if (config.holdsConfiguration()) {
-      store = ConfigStore.open(data.resolve("store"));
+      store = openStore(data);
       started.push(store);
       builder =
           new SnapshotBuilder(
@@ -199,6 +204,34 @@ public final class Node implements AutoCloseable {
     } catch (RuntimeException e) {
       throw ListenFailure.of("plugin_attr.prometheus.export_addr", ip + ":" + port, e);
     }
+  }
+
+  /** The store lives in {@code ballast.data_dir}: a failure to open it names that key. */
+  private static ConfigStore openStore(Path data) {
+    try {
+      return ConfigStore.open(data.resolve("store"));
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException(
+          "ballast.data_dir " + data + ": " + describe(e.getCause()), e);
+    }
+  }
+
+  /** The JDK leaves the reason out of the message of its commonest file errors. */
+  private static String describe(IOException error) {
+    if (error instanceof AccessDeniedException) {
+      return "permission denied: " + error.getMessage();
+    }
+    if (error instanceof NoSuchFileException) {
+      return "no such file or folder: " + error.getMessage();
+    }
+    if (error instanceof FileSystemException fs && fs.getReason() == null) {
+      return "cannot create or open "
+          + fs.getFile()
+          + " ("
+          + error.getClass().getSimpleName()
+          + ")";
+    }
+    return error.getMessage();
   }
 
   /**
