@@ -191,6 +191,7 @@ public final class Node implements AutoCloseable {
     if (address.isEmpty()) {
       return;
     }
+    address.get().rejectUnknownKeys(Set.of("ip", "port"));
     String ip = address.get().string("ip", PrometheusMetrics.DEFAULT_HOST);
     int port = address.get().integer("port", PrometheusMetrics.DEFAULT_PORT);
     try {

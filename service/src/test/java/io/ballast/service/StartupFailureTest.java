@@ -73,6 +73,20 @@ class StartupFailureTest {
   }
 
   @Test
+  void aConfigurationErrorFoundWhilePartsStartIsOneLineToo() throws Exception {
+    Outcome outcome =
+        run(
+            node(
+                "", "plugin_attr:\n  prometheus:\n    export_addr: {ip: 127.0.0.1, prot: 9091}\n"));
+
+    assertOneLineFailure(
+        outcome,
+        "ballast: configuration error: "
+            + dir.resolve("config.yaml")
+            + ": plugin_attr.prometheus.export_addr.prot: unknown key; did you mean 'port'?");
+  }
+
+  @Test
   void aPortInUseIsOneLineNamingTheListenerAndItsAddress() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();

@@ -35,6 +35,9 @@ public record NodeConfig(
     Path dataDir,
     String nodeId) {
 
+  private static final Set<String> TLS_LISTEN_KEYS =
+      Set.of("ip", "port", "enable_http2", "enable_http3");
+
   // Each is a thread; more than this many per process only adds context switches.
   private static final int MAX_WORKER_PROCESSES = 1024;
 
@@ -221,8 +224,10 @@ public record NodeConfig(
       return List.of(new Listen("0.0.0.0", 9080));
     }
     List<Listen> result = new ArrayList<>();
-    for (Object entry : entries) {
+    for (int i = 0; i < entries.size(); i++) {
+      Object entry = entries.get(i);
       if (entry instanceof Map<?, ?> map) {
+        rejectUnknownKeys(apisix, "node_listen[" + i + "]", map, Set.of("ip", "port"));
         Object ip = map.get("ip");
         result.add(
             new Listen(
@@ -267,6 +272,10 @@ public record NodeConfig(
     for (int i = 0; i < entries.size(); i++) {
       String key = "listen[" + i + "]";
       if (entries.get(i) instanceof Map<?, ?> map) {
+        rejectUnknownKeys(ssl, key, map, TLS_LISTEN_KEYS);
+        if (Boolean.TRUE.equals(map.get("enable_http3"))) {
+          throw ssl.error(key + ".enable_http3", "Ballast does not serve HTTP/3; leave it out");
+        }
         Object ip = map.get("ip");
         Object entryHttp2 = map.get("enable_http2");
         if (entryHttp2 != null && !(entryHttp2 instanceof Boolean)) {
@@ -302,6 +311,17 @@ public record NodeConfig(
               + " 'TLSv1.2 TLSv1.3', not '"
               + protocols.get()
               + "'");
+    }
+  }
+
+  /** An entry of a list of mappings, such as {@code node_listen[0]}, is checked as a block is. */
+  private static void rejectUnknownKeys(
+      ConfigNode parent, String entryPath, Map<?, ?> entry, Set<String> allowed) {
+    for (Object key : entry.keySet()) {
+      String name = String.valueOf(key);
+      if (!allowed.contains(name)) {
+        throw parent.error(entryPath + "." + name, ConfigNode.unknownKeyProblem(name, allowed));
+      }
     }
   }
 

@@ -110,6 +110,20 @@ class StrictConfigTest {
   }
 
   @Test
+  void listenEntriesRefuseUnknownKeys() {
+    assertRefused(
+        ADMIN + "apisix:\n  node_listen:\n    - {ip: 127.0.0.1, prot: 9080}\n",
+        "apisix.node_listen[0].prot: unknown key; did you mean 'port'?");
+    assertRefused(
+        ADMIN
+            + "apisix:\n  ssl:\n    listen:\n      - {port: 9443}\n      - {port: 9444, http2: true}\n",
+        "apisix.ssl.listen[1].http2: unknown key; allowed here: enable_http2, enable_http3, ip, port");
+    assertRefused(
+        ADMIN + "apisix:\n  ssl:\n    listen:\n      - {port: 9443, enable_http3: true}\n",
+        "apisix.ssl.listen[0].enable_http3: Ballast does not serve HTTP/3; leave it out");
+  }
+
+  @Test
   void anUnrelatedUnknownKeyIsRefusedWithoutASuggestion() {
     assertRefused(
         ADMIN + "apisix:\n  zzz_custom: 1\n",
