@@ -76,7 +76,7 @@ public final class IgnoredKeys {
     APISIX.put("id", "ballast.node_id names the node");
 
     APISIX_SSL.put("ssl_ciphers", "the TLS library's default suites are used");
-    APISIX_SSL.put("ssl_session_tickets", NGINX);
+    APISIX_SSL.put("ssl_session_tickets", "the TLS library's default is used");
     APISIX_SSL.put("ssl_trusted_certificate", NOT_IMPLEMENTED);
   }
 
