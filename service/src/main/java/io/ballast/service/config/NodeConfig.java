@@ -244,8 +244,8 @@ public record NodeConfig(
    * {@code apisix.ssl}: {@code enable} (default true), {@code listen} as a port, a list of ports or
    * a list of {@code {ip, port, enable_http2}}, {@code fallback_sni}; and {@code
    * apisix.enable_http2} (default true), which an entry's older {@code enable_http2} overrides.
-   * Other keys of the block (ssl_protocols, ssl_ciphers, …) are APISIX's nginx settings, left
-   * alone.
+   * {@code ssl_protocols} must name what Ballast serves; the block's other APISIX keys
+   * (ssl_ciphers, …) are accepted and reported by {@link IgnoredKeys}.
    */
   private static SslConfig ssl(ConfigNode apisix) {
     ConfigNode ssl = apisix.childOrEmpty("ssl");
