@@ -16,6 +16,9 @@ import java.util.TreeSet;
  */
 public final class ConfigNode {
 
+  /** Past this many, a list of the keys allowed would bury the error. */
+  private static final int MAX_KEYS_LISTED = 12;
+
   private final String file;
   private final String path;
   private final Map<String, Object> values;
@@ -168,13 +171,29 @@ public final class ConfigNode {
     return List.of(value);
   }
 
-  /** Refuses any key of this mapping not in {@code allowed}, naming it and the keys allowed. */
+  /**
+   * Refuses any key of this mapping not in {@code allowed}: with "did you mean" when a known key is
+   * close to it (a typo, {@code -} for {@code _}), otherwise with the keys allowed, when there are
+   * few enough of them to read in one line.
+   */
   public void rejectUnknownKeys(Set<String> allowed) {
     for (String key : values.keySet()) {
       if (!allowed.contains(key)) {
-        throw error(key, "unknown key; allowed here: " + String.join(", ", new TreeSet<>(allowed)));
+        throw error(key, unknownKeyProblem(key, allowed));
       }
     }
+  }
+
+  /** The problem to report for {@code key}, unknown among {@code allowed}. */
+  public static String unknownKeyProblem(String key, Set<String> allowed) {
+    String suggestion = Suggestions.didYouMean(key, allowed);
+    if (!suggestion.isEmpty()) {
+      return "unknown key" + suggestion;
+    }
+    if (allowed.size() > MAX_KEYS_LISTED) {
+      return "unknown key; neither Ballast nor APISIX has it here";
+    }
+    return "unknown key; allowed here: " + String.join(", ", new TreeSet<>(allowed));
   }
 
   private static String describe(Object value) {

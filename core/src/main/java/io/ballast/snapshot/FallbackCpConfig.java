@@ -3,6 +3,7 @@ package io.ballast.snapshot;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.config.CronSpec;
+import io.ballast.config.Suggestions;
 import io.ballast.storage.ObjectKey;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,11 +118,14 @@ public record FallbackCpConfig(
       if (value.get() instanceof Map<?, ?>) {
         backends.add(key);
       } else {
+        String suggestion = Suggestions.didYouMean(key, SCALAR_KEYS);
         throw node.error(
             key,
-            "unknown key; beside the storage block only "
-                + String.join(", ", SCALAR_KEYS.stream().sorted().toList())
-                + " are allowed");
+            suggestion.isEmpty()
+                ? "unknown key; beside the storage block only "
+                    + String.join(", ", SCALAR_KEYS.stream().sorted().toList())
+                    + " are allowed"
+                : "unknown key" + suggestion);
       }
     }
     if (backends.isEmpty()) {

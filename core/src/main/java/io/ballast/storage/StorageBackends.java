@@ -1,6 +1,7 @@
 package io.ballast.storage;
 
 import io.ballast.config.ConfigNode;
+import io.ballast.config.Suggestions;
 import java.util.ServiceLoader;
 import java.util.TreeSet;
 
@@ -30,6 +31,7 @@ public final class StorageBackends {
             + name
             + "' is installed (installed: "
             + String.join(", ", installed)
-            + ")");
+            + ")"
+            + Suggestions.didYouMean(name, installed));
   }
 }

@@ -265,6 +265,13 @@ class FallbackCpConfigTest {
   }
 
   @Test
+  void aTypoBesideTheBlockIsAnsweredWithTheKeyMeant() {
+    assertThatThrownBy(() -> parse(API7_DASHBOARD + "  poll-interval: 5s\n"))
+        .hasMessage(
+            FILE + ": fallback_cp.poll-interval: unknown key; did you mean 'poll_interval'?");
+  }
+
+  @Test
   void aBadCronSpecNamesItsKeyPath() {
     assertThatThrownBy(() -> parse(API7_DASHBOARD.replace("'@every 1m'", "'@every minute'")))
         .isInstanceOfSatisfying(

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.LoggerContext;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
+import io.ballast.service.config.IgnoredKeys;
 import io.ballast.service.config.NodeConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -14,17 +15,20 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * {@code java -jar ballast.jar [-c conf/config.yaml]}. The file is read and checked before anything
- * starts, so a bad file ends the process with one line naming the file, the key path and the
- * problem (exit code 2); a part that cannot start (a port in use, say) ends it with one line too
- * (exit code 1). The node runs until the process is stopped; a shutdown hook stops its parts in
- * reverse order.
+ * {@code java -jar ballast.jar [-c conf/config.yaml] [--debug]}. The file is read and checked
+ * before anything starts. Whatever stops the node from starting (a bad file, a storage block its
+ * backend refuses, a port in use) ends the process with exit code 2 and one line on stderr naming
+ * the file and key path, or the listener's key and address; {@code --debug} adds the stack trace.
+ * The node runs until the process is stopped; a shutdown hook stops its parts in reverse order.
  *
  * <p>No Spring application context: the node is a handful of parts wired by {@link Node}, and
  * Spring Boot's start-up machinery cost more than half a second for nothing a node used. Its
  * launcher still packs the executable jar.
  */
 public final class BallastApplication {
+
+  /** The exit code of a node that could not start, whatever the reason. */
+  static final int CANNOT_START = 2;
 
   /** Spring Boot's way to set a logger's level, which Ballast's users and scripts already use. */
   private static final String LEVEL_PROPERTY = "logging.level.";
@@ -33,12 +37,15 @@ public final class BallastApplication {
 
   public static void main(String[] args) throws InterruptedException {
     Path file = Path.of("conf/config.yaml");
+    boolean debug = false;
     for (int i = 0; i < args.length; i++) {
       if ((args[i].equals("-c") || args[i].equals("--config")) && i + 1 < args.length) {
         file = Path.of(args[++i]);
+      } else if (args[i].equals("--debug")) {
+        debug = true;
       } else {
-        System.err.println("usage: java -jar ballast.jar [-c conf/config.yaml]");
-        System.exit(2);
+        System.err.println("usage: java -jar ballast.jar [-c conf/config.yaml] [--debug]");
+        System.exit(CANNOT_START);
       }
     }
     // Libraries that log through java.util.logging go to the same console, in the same format.
@@ -48,16 +55,15 @@ public final class BallastApplication {
     Node node;
     try {
       ConfigNode root = ConfigLoader.load(file);
-      node = Node.start(NodeConfig.parse(root, hostName()), root);
-    } catch (RuntimeException e) {
-      Throwable cause = e;
-      while (!(cause instanceof ConfigException) && cause.getCause() != null) {
-        cause = cause.getCause();
+      NodeConfig config = NodeConfig.parse(root, hostName());
+      IgnoredKeys.log(root);
+      node = Node.start(config, root);
+    } catch (RuntimeException | Error e) {
+      System.err.println(failureLine(e));
+      if (debug) {
+        e.printStackTrace();
       }
-      boolean config = cause instanceof ConfigException;
-      System.err.println(
-          "ballast: " + (config ? "configuration error: " : "cannot start: ") + message(e, cause));
-      System.exit(config ? 2 : 1);
+      System.exit(CANNOT_START);
       return;
     }
     Runtime.getRuntime()
@@ -73,9 +79,24 @@ public final class BallastApplication {
     new CountDownLatch(1).await();
   }
 
-  /** The configuration error's own words, or the outermost message that names what failed. */
-  private static String message(RuntimeException error, Throwable cause) {
-    return cause instanceof ConfigException ? cause.getMessage() : error.getMessage();
+  /**
+   * The one line a failed start prints: a configuration error's own words (file, key path,
+   * problem), wherever it was wrapped, or else the outermost message, which names what failed.
+   */
+  static String failureLine(Throwable error) {
+    Throwable cause = error;
+    while (!(cause instanceof ConfigException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ConfigException) {
+      return "ballast: configuration error: " + oneLine(cause.getMessage());
+    }
+    String message = error.getMessage() == null ? error.toString() : error.getMessage();
+    return "ballast: cannot start: " + oneLine(message);
+  }
+
+  private static String oneLine(String text) {
+    return text.strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
   /** {@code -Dlogging.level.<logger>=<level>}, e.g. {@code -Dlogging.level.ballast.access=WARN}. */

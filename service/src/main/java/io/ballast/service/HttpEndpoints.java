@@ -30,8 +30,7 @@ public final class HttpEndpoints {
           .handle(new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(routes)))
           .bindNow(Duration.ofSeconds(10));
     } catch (RuntimeException e) {
-      throw new IllegalStateException(
-          "cannot listen on " + what + " " + listen + ": " + e.getMessage(), e);
+      throw ListenFailure.of(what, listen, e);
     }
   }
 }

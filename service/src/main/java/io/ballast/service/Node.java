@@ -27,9 +27,15 @@ import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -96,13 +102,14 @@ public final class Node implements AutoCloseable {
     if (fallback.isPresent()) {
       backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
       started.push(backend);
+      checkBucketNames(backend, fallback.get().block());
     }
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
     Path data = config.dataDir();
 
     if (config.holdsConfiguration()) {
-      store = ConfigStore.open(data.resolve("store"));
+      store = openStore(data);
       started.push(store);
       builder =
           new SnapshotBuilder(
@@ -152,8 +159,7 @@ public final class Node implements AutoCloseable {
               proxy.start(listen.ip(), listen.port()).block(Duration.ofSeconds(10));
           started.push(server::disposeNow);
         } catch (RuntimeException e) {
-          throw new IllegalStateException(
-              "cannot listen on apisix.node_listen " + listen + ": " + e.getMessage(), e);
+          throw ListenFailure.of("apisix.node_listen", listen, e);
         }
       }
       for (SslConfig.TlsListen listen : config.ssl().listen()) {
@@ -166,8 +172,7 @@ public final class Node implements AutoCloseable {
           tlsListening.add(listen.ip() + ":" + server.port());
           log.info("apisix.ssl.listen {} listening on {}", listen, server.address());
         } catch (RuntimeException e) {
-          throw new IllegalStateException(
-              "cannot listen on apisix.ssl.listen " + listen + ": " + e.getMessage(), e);
+          throw ListenFailure.of("apisix.ssl.listen", listen.ip() + ":" + listen.port(), e);
         }
       }
     }
@@ -186,6 +191,7 @@ public final class Node implements AutoCloseable {
     if (address.isEmpty()) {
       return;
     }
+    address.get().rejectUnknownKeys(Set.of("ip", "port"));
     String ip = address.get().string("ip", PrometheusMetrics.DEFAULT_HOST);
     int port = address.get().integer("port", PrometheusMetrics.DEFAULT_PORT);
     try {
@@ -197,14 +203,52 @@ public final class Node implements AutoCloseable {
           bound.getPort(),
           PrometheusMetrics.EXPORT_PATH);
     } catch (RuntimeException e) {
+      throw ListenFailure.of("plugin_attr.prometheus.export_addr", ip + ":" + port, e);
+    }
+  }
+
+  /** The store lives in {@code ballast.data_dir}: a failure to open it names that key. */
+  private static ConfigStore openStore(Path data) {
+    try {
+      return ConfigStore.open(data.resolve("store"));
+    } catch (UncheckedIOException e) {
       throw new IllegalStateException(
-          "cannot listen on plugin_attr.prometheus.export_addr "
-              + ip
-              + ":"
-              + port
-              + ": "
-              + e.getMessage(),
-          e);
+          "ballast.data_dir " + data + ": " + describe(e.getCause()), e);
+    }
+  }
+
+  /** The JDK leaves the reason out of the message of its commonest file errors. */
+  private static String describe(IOException error) {
+    if (error instanceof AccessDeniedException) {
+      return "permission denied: " + error.getMessage();
+    }
+    if (error instanceof NoSuchFileException) {
+      return "no such file or folder: " + error.getMessage();
+    }
+    if (error instanceof FileSystemException fs && fs.getReason() == null) {
+      return "cannot create or open "
+          + fs.getFile()
+          + " ("
+          + error.getClass().getSimpleName()
+          + ")";
+    }
+    return error.getMessage();
+  }
+
+  /**
+   * A bucket name the backend refuses is a mistake in the file: it is reported with its key before
+   * anything starts, rather than by the first export or poll.
+   */
+  private static void checkBucketNames(StorageBackend backend, ConfigNode block) {
+    for (String key :
+        List.of("config_bucket", "config_container", "resource_bucket", "resource_container")) {
+      if (block.has(key)) {
+        try {
+          backend.bucket(block.requireString(key));
+        } catch (InvalidStorageConfigException e) {
+          throw block.error(key, e.getMessage());
+        }
+      }
     }
   }
 

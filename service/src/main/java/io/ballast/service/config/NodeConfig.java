@@ -12,9 +12,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Everything a node reads from {@code conf/config.yaml}, under the keys and defaults APISIX uses.
- * Sections of an APISIX file that Ballast does not implement (nginx_config, plugins, …) are left
- * alone so that users can bring their files; inside the sections Ballast owns, a wrong value is
+ * Everything a node reads from {@code conf/config.yaml}, under the keys and defaults APISIX uses. A
+ * key APISIX does not know either is refused with its key path ({@link ConfigKeys}); APISIX's
+ * settings that Ballast does not implement (most of nginx_config, plugins, …) are accepted so that
+ * users can bring their files, and reported at start ({@link IgnoredKeys}). A wrong value is
  * refused with its key path.
  */
 public record NodeConfig(
@@ -33,6 +34,9 @@ public record NodeConfig(
     Path standaloneFile,
     Path dataDir,
     String nodeId) {
+
+  private static final Set<String> TLS_LISTEN_KEYS =
+      Set.of("ip", "port", "enable_http2", "enable_http3");
 
   // Each is a thread; more than this many per process only adds context switches.
   private static final int MAX_WORKER_PROCESSES = 1024;
@@ -89,6 +93,7 @@ public record NodeConfig(
   }
 
   public static NodeConfig parse(ConfigNode root, String hostName) {
+    ConfigKeys.rejectUnknown(root);
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
@@ -219,8 +224,10 @@ public record NodeConfig(
       return List.of(new Listen("0.0.0.0", 9080));
     }
     List<Listen> result = new ArrayList<>();
-    for (Object entry : entries) {
+    for (int i = 0; i < entries.size(); i++) {
+      Object entry = entries.get(i);
       if (entry instanceof Map<?, ?> map) {
+        rejectUnknownKeys(apisix, "node_listen[" + i + "]", map, Set.of("ip", "port"));
         Object ip = map.get("ip");
         result.add(
             new Listen(
@@ -237,11 +244,12 @@ public record NodeConfig(
    * {@code apisix.ssl}: {@code enable} (default true), {@code listen} as a port, a list of ports or
    * a list of {@code {ip, port, enable_http2}}, {@code fallback_sni}; and {@code
    * apisix.enable_http2} (default true), which an entry's older {@code enable_http2} overrides.
-   * Other keys of the block (ssl_protocols, ssl_ciphers, …) are APISIX's nginx settings, left
-   * alone.
+   * {@code ssl_protocols} must name what Ballast serves; the block's other APISIX keys
+   * (ssl_ciphers, …) are accepted and reported by {@link IgnoredKeys}.
    */
   private static SslConfig ssl(ConfigNode apisix) {
     ConfigNode ssl = apisix.childOrEmpty("ssl");
+    checkProtocols(ssl);
     boolean http2 = apisix.bool("enable_http2", true);
     String fallbackSni = null;
     Optional<String> fallback = ssl.string("fallback_sni");
@@ -264,6 +272,10 @@ public record NodeConfig(
     for (int i = 0; i < entries.size(); i++) {
       String key = "listen[" + i + "]";
       if (entries.get(i) instanceof Map<?, ?> map) {
+        rejectUnknownKeys(ssl, key, map, TLS_LISTEN_KEYS);
+        if (Boolean.TRUE.equals(map.get("enable_http3"))) {
+          throw ssl.error(key + ".enable_http3", "Ballast does not serve HTTP/3; leave it out");
+        }
         Object ip = map.get("ip");
         Object entryHttp2 = map.get("enable_http2");
         if (entryHttp2 != null && !(entryHttp2 instanceof Boolean)) {
@@ -279,6 +291,38 @@ public record NodeConfig(
       }
     }
     return new SslConfig(listen, fallbackSni);
+  }
+
+  /**
+   * {@code apisix.ssl.ssl_protocols}: Ballast serves TLSv1.2 and TLSv1.3, APISIX's default, and
+   * cannot narrow them. Any other value is refused rather than ignored: someone who asked for
+   * TLSv1.3 only must not be served TLSv1.2 without knowing.
+   */
+  private static void checkProtocols(ConfigNode ssl) {
+    Optional<String> protocols = ssl.string("ssl_protocols");
+    if (protocols.isEmpty()) {
+      return;
+    }
+    Set<String> given = Set.of(protocols.get().trim().split("\\s+"));
+    if (!given.equals(Set.of("TLSv1.2", "TLSv1.3"))) {
+      throw ssl.error(
+          "ssl_protocols",
+          "Ballast serves TLSv1.2 and TLSv1.3 and cannot change them; leave the key out or set"
+              + " 'TLSv1.2 TLSv1.3', not '"
+              + protocols.get()
+              + "'");
+    }
+  }
+
+  /** An entry of a list of mappings, such as {@code node_listen[0]}, is checked as a block is. */
+  private static void rejectUnknownKeys(
+      ConfigNode parent, String entryPath, Map<?, ?> entry, Set<String> allowed) {
+    for (Object key : entry.keySet()) {
+      String name = String.valueOf(key);
+      if (!allowed.contains(name)) {
+        throw parent.error(entryPath + "." + name, ConfigNode.unknownKeyProblem(name, allowed));
+      }
+    }
   }
 
   /** A block {@code {ip, port}} as APISIX writes {@code apisix.status} and {@code admin_listen}. */
