@@ -108,7 +108,7 @@ public final class Node implements AutoCloseable {
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
       started.push(builder);
       builder.start(instanceSettings(root));
-      config.admin().warnings().forEach(log::warn);
+      config.admin().warnings().forEach(warning -> log.warn("{}", warning));
       serve(
           "deployment.admin.admin_listen",
           config.admin().listen(),
