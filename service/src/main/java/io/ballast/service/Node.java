@@ -47,7 +47,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -116,10 +115,11 @@ public final class Node implements AutoCloseable {
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
       started.push(builder);
       builder.start(instanceSettings(root));
+      config.admin().warnings().forEach(warning -> log.warn("{}", warning));
       serve(
           "deployment.admin.admin_listen",
-          config.adminListen(),
-          AdminApi.routes(store, Set.copyOf(config.adminKeys())));
+          config.admin().listen(),
+          AdminApi.routes(store, config.admin().access()));
       if (config.role() == Role.CONTROL_PLANE) {
         serve(
             "deployment.role_control_plane.conf_server.listen",

@@ -5,10 +5,13 @@ import io.ballast.controlplane.store.StoreConflictException;
 import io.ballast.controlplane.store.StoredResource;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
+import io.ballast.resource.Cidr;
 import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,7 +19,6 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -24,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.HandlerFunction;
@@ -43,9 +46,11 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * APISIX's Admin API (v3 response shapes) for routes, services, upstreams and consumers, over a
- * {@link ConfigStore}. Every request needs one of the admin keys in the {@code X-API-KEY} header or
- * the {@code api_key} query parameter. Nothing reaches the store unless {@link
- * io.ballast.resource.Resource#parse} reads it and the data plane's compiler accepts it.
+ * {@link ConfigStore}. A client's address must be in {@code allow_admin} (else 403, before anything
+ * else), and every request needs one of the admin keys in the {@code X-API-KEY} header or the
+ * {@code api_key} query parameter (else 401); a {@code viewer} key may only GET (else 403). Nothing
+ * reaches the store unless {@link io.ballast.resource.Resource#parse} reads it and the data plane's
+ * compiler accepts it.
  */
 public final class AdminApi {
 
@@ -56,36 +61,52 @@ public final class AdminApi {
   private static final String KEY_PARAM = "api_key";
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
 
+  /**
+   * APISIX's refusals ({@code check_token} in its {@code apisix/admin/init.lua}), word for word.
+   */
+  private static final String TOKEN_ERROR = "failed to check token";
+
+  private static final String MISSING_KEY = "missing apikey";
+  private static final String WRONG_KEY = "wrong apikey";
+  private static final String VIEWER_WRITE = "invalid method for role viewer";
+
+  /** What nginx answers when APISIX's {@code allow_admin} (nginx's allow/deny) refuses a client. */
+  private static final String FORBIDDEN_PAGE =
+      "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
+          + "<center><h1>403 Forbidden</h1></center>\r\n<hr><center>ballast</center>\r\n"
+          + "</body>\r\n</html>\r\n";
+
+  /** A key as compared: its SHA-256, and what it may do. */
+  private record KeyDigest(byte[] sha256, AdminKey.Role role) {}
+
   private final ConfigStore store;
-  private final List<byte[]> keyDigests;
+  private final AdminAccess access;
+  private final List<KeyDigest> keyDigests;
   private final AdminIds ids;
   private final JsonMapper mapper = Json.mapper();
 
   /** The plugins the data planes run: a write they could not compile is refused here. */
   private final PluginRegistry plugins = PluginRegistry.standard();
 
-  private AdminApi(ConfigStore store, Set<String> adminKeys, Clock clock) {
+  private AdminApi(ConfigStore store, AdminAccess access, Clock clock) {
     this.store = store;
-    this.keyDigests = adminKeys.stream().map(AdminApi::sha256).toList();
+    this.access = access;
+    this.keyDigests =
+        access.keys().stream().map(key -> new KeyDigest(sha256(key.key()), key.role())).toList();
     this.ids = new AdminIds(clock);
   }
 
   /**
    * The Admin API's endpoints under {@code /apisix/admin}.
    *
-   * @param adminKeys the accepted keys ({@code deployment.admin.admin_key[].key}); at least one
+   * @param access the addresses served and the keys accepted ({@code deployment.admin})
    */
-  public static RouterFunction<ServerResponse> routes(ConfigStore store, Set<String> adminKeys) {
-    return routes(store, adminKeys, Clock.systemUTC());
+  public static RouterFunction<ServerResponse> routes(ConfigStore store, AdminAccess access) {
+    return routes(store, access, Clock.systemUTC());
   }
 
-  static RouterFunction<ServerResponse> routes(
-      ConfigStore store, Set<String> adminKeys, Clock clock) {
-    if (adminKeys.isEmpty() || adminKeys.stream().anyMatch(key -> key == null || key.isBlank())) {
-      throw new IllegalArgumentException(
-          "the Admin API needs at least one non-blank key in deployment.admin.admin_key[].key");
-    }
-    AdminApi api = new AdminApi(store, Set.copyOf(adminKeys), clock);
+  static RouterFunction<ServerResponse> routes(ConfigStore store, AdminAccess access, Clock clock) {
+    AdminApi api = new AdminApi(store, access, clock);
     return RouterFunctions.route()
         .GET(COLLECTION, api::list)
         .PUT(COLLECTION, api::putWithIdInBody)
@@ -99,31 +120,79 @@ public final class AdminApi {
         .route(
             RequestPredicates.path(COLLECTION).or(RequestPredicates.path(ITEM)),
             api::methodNotAllowed)
-        .route(RequestPredicates.path(PREFIX + "/**"), AdminApi::unknownPath)
-        // The first filter wraps the second: authentication's refusal is mapped like any error.
+        // Every other path too, so that the filters below see every request the listener gets.
+        .route(RequestPredicates.all(), AdminApi::unknownPath)
+        // Each filter wraps the next: the address is checked first, as nginx's allow/deny is in
+        // APISIX; authentication's refusal is mapped like any error.
+        .filter(api::allowAddress)
         .filter(api::mapErrors)
         .filter(api::authenticate)
         .build();
   }
 
-  /** A request the API refuses, with the status and message to answer. */
+  /**
+   * A request the API refuses, with the status and message to answer, and APISIX's {@code
+   * description} where it gives one.
+   */
   private static final class AdminError extends RuntimeException {
     private final HttpStatus status;
+    private final String description;
 
     AdminError(HttpStatus status, String message) {
+      this(status, message, null);
+    }
+
+    AdminError(HttpStatus status, String message, String description) {
       super(message, null, false, false);
       this.status = status;
+      this.description = description;
     }
   }
 
-  /** Every path under the prefix, known or not, needs a key: 401 comes before 404 and 405. */
+  /**
+   * {@code allow_admin}, on the address the connection comes from (never a forwarded header), as
+   * nginx's allow/deny does it for APISIX: a refused client learns nothing else, not even whether a
+   * path exists.
+   */
+  private Mono<ServerResponse> allowAddress(
+      ServerRequest request, HandlerFunction<ServerResponse> next) {
+    InetAddress client = request.remoteAddress().map(InetSocketAddress::getAddress).orElse(null);
+    for (Cidr allowed : access.allowed()) {
+      if (allowed.matches(client)) {
+        return next.handle(request);
+      }
+    }
+    log.info(
+        "Admin API: refused {}: not in deployment.admin.allow_admin",
+        client == null ? "a client without an address" : client.getHostAddress());
+    return ServerResponse.status(HttpStatus.FORBIDDEN)
+        .contentType(MediaType.TEXT_HTML)
+        .bodyValue(FORBIDDEN_PAGE);
+  }
+
+  /**
+   * Every path, known or not, needs a key: 401 comes before 404 and 405. A viewer key may only
+   * read: any other method is refused (APISIX answers 401 with the same body; 403 says what it is,
+   * a known key without the right).
+   */
   private Mono<ServerResponse> authenticate(
       ServerRequest request, HandlerFunction<ServerResponse> next) {
-    if (!authorized(request)) {
-      return Mono.error(
-          new AdminError(
-              HttpStatus.UNAUTHORIZED,
-              "failed to check token: missing or wrong admin key (" + KEY_HEADER + " header)"));
+    if (!access.keyRequired()) {
+      return next.handle(request);
+    }
+    String presented = request.headers().firstHeader(KEY_HEADER);
+    if (presented == null) {
+      presented = request.queryParam(KEY_PARAM).orElse(null);
+    }
+    if (presented == null) {
+      return Mono.error(new AdminError(HttpStatus.UNAUTHORIZED, TOKEN_ERROR, MISSING_KEY));
+    }
+    AdminKey.Role role = role(presented);
+    if (role == null) {
+      return Mono.error(new AdminError(HttpStatus.UNAUTHORIZED, TOKEN_ERROR, WRONG_KEY));
+    }
+    if (role == AdminKey.Role.VIEWER && !HttpMethod.GET.equals(request.method())) {
+      return Mono.error(new AdminError(HttpStatus.FORBIDDEN, TOKEN_ERROR, VIEWER_WRITE));
     }
     return next.handle(request);
   }
@@ -376,26 +445,23 @@ public final class AdminApi {
     return new AdminError(HttpStatus.NOT_FOUND, type.singular() + " '" + id + "' not found");
   }
 
-  private boolean authorized(ServerRequest request) {
-    String presented = request.headers().firstHeader(KEY_HEADER);
-    if (presented == null) {
-      presented = request.queryParam(KEY_PARAM).orElse(null);
-    }
-    if (presented == null) {
-      return false;
-    }
-    // Compare digests, so that every comparison takes the same time whatever the key's length.
+  /** The role of the key presented, or null for no key of ours. */
+  private AdminKey.Role role(String presented) {
+    // Compare digests, so that every comparison takes the same time whatever the key's length,
+    // and compare with every key, so that the time does not tell which one matched.
     byte[] digest = sha256(presented);
-    boolean match = false;
-    for (byte[] key : keyDigests) {
-      match |= MessageDigest.isEqual(digest, key);
+    AdminKey.Role role = null;
+    for (KeyDigest key : keyDigests) {
+      if (MessageDigest.isEqual(digest, key.sha256()) && role == null) {
+        role = key.role();
+      }
     }
-    return match;
+    return role;
   }
 
   private Mono<ServerResponse> errorResponse(Throwable error) {
     if (error instanceof AdminError adminError) {
-      return error(adminError.status, adminError.getMessage());
+      return error(adminError.status, adminError.getMessage(), adminError.description);
     }
     if (error instanceof InvalidResourceException || error instanceof StoreConflictException) {
       return error(HttpStatus.BAD_REQUEST, error.getMessage());
@@ -412,8 +478,15 @@ public final class AdminApi {
   }
 
   private Mono<ServerResponse> error(HttpStatus status, String message) {
+    return error(status, message, null);
+  }
+
+  private Mono<ServerResponse> error(HttpStatus status, String message, String description) {
     ObjectNode body = mapper.createObjectNode();
     body.put("error_msg", message);
+    if (description != null) {
+      body.put("description", description);
+    }
     return json(status, body);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.resource.Cidr;
 import io.ballast.resource.Json;
 import io.ballast.resource.ResourceType;
 import java.net.URI;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,8 +42,17 @@ class AdminApiTest {
   @BeforeEach
   void start() {
     store = ConfigStore.open(dir);
+    AdminAccess access =
+        new AdminAccess(
+            List.of(
+                new AdminKey("admin", KEY, AdminKey.Role.ADMIN),
+                new AdminKey("other", "other", AdminKey.Role.ADMIN)),
+            List.of(Cidr.parse("127.0.0.0/24")),
+            true);
     client =
-        WebTestClient.bindToRouterFunction(AdminApi.routes(store, Set.of(KEY, "other"))).build();
+        WebTestClient.bindToRouterFunction(AdminApi.routes(store, access))
+            .webFilter(AdminApiAccessTest.from("127.0.0.1"))
+            .build();
   }
 
   @AfterEach
@@ -171,8 +180,11 @@ class AdminApiTest {
   void missingOrWrongKeyIs401AndStoresNothing() {
     Answer none = call(HttpMethod.PUT, "/upstreams/1", UPSTREAM, null);
     assertThat(none.status()).isEqualTo(401);
-    assertThat(none.error()).contains("X-API-KEY");
-    assertThat(call(HttpMethod.PUT, "/upstreams/1", UPSTREAM, "wrong").status()).isEqualTo(401);
+    assertThat(none.error()).isEqualTo("failed to check token");
+    assertThat(none.body().get("description").asString()).isEqualTo("missing apikey");
+    Answer wrong = call(HttpMethod.PUT, "/upstreams/1", UPSTREAM, "wrong");
+    assertThat(wrong.status()).isEqualTo(401);
+    assertThat(wrong.body().get("description").asString()).isEqualTo("wrong apikey");
     assertThat(call(HttpMethod.GET, "/upstreams", null, KEY + "x").status()).isEqualTo(401);
     assertThat(call(HttpMethod.GET, "/nothing-here", null, null).status())
         .as("authentication comes before routing")
@@ -366,10 +378,10 @@ class AdminApiTest {
 
   @Test
   void anAdminKeyIsRequired() {
-    assertThatThrownBy(() -> AdminApi.routes(store, Set.of()))
+    assertThatThrownBy(() -> new AdminAccess(List.of(), List.of(), true))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("admin_key");
-    assertThatThrownBy(() -> AdminApi.routes(store, Set.of(" ")))
+    assertThatThrownBy(() -> new AdminKey("admin", " ", AdminKey.Role.ADMIN))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -25,8 +25,7 @@ public record NodeConfig(
     int workerProcesses,
     SslConfig ssl,
     Listen statusListen,
-    Listen adminListen,
-    List<String> adminKeys,
+    AdminConfig admin,
     Listen confServerListen,
     ConfigProvider configProvider,
     List<URI> controlPlaneHosts,
@@ -116,14 +115,8 @@ public record NodeConfig(
     SslConfig ssl = ssl(apisix);
     Listen status = listenBlock(apisix, "status", new Listen("127.0.0.1", 7085));
 
-    ConfigNode admin = deployment.childOrEmpty("admin");
-    Listen adminListen = listenBlock(admin, "admin_listen", new Listen("0.0.0.0", 9180));
-    List<String> adminKeys = adminKeys(admin);
-    if (role.holdsConfiguration() && adminKeys.isEmpty()) {
-      throw admin.error(
-          "admin_key",
-          "is required on a " + role.id() + " node: a list of {name, key, role} entries");
-    }
+    AdminConfig admin =
+        AdminConfig.parse(deployment.childOrEmpty("admin"), role.holdsConfiguration());
 
     ConfigNode confServer =
         deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server");
@@ -169,8 +162,7 @@ public record NodeConfig(
         workerProcesses,
         ssl,
         status,
-        adminListen,
-        adminKeys,
+        admin,
         confListen,
         provider,
         cpHosts,
@@ -326,7 +318,7 @@ public record NodeConfig(
   }
 
   /** A block {@code {ip, port}} as APISIX writes {@code apisix.status} and {@code admin_listen}. */
-  private static Listen listenBlock(ConfigNode parent, String key, Listen defaults) {
+  static Listen listenBlock(ConfigNode parent, String key, Listen defaults) {
     Optional<ConfigNode> block = parent.child(key);
     if (block.isEmpty()) {
       return defaults;
@@ -361,22 +353,6 @@ public record NodeConfig(
     } catch (NumberFormatException e) {
       throw node.error(key, "must be a port number 0-65535, not '" + value + "'");
     }
-  }
-
-  private static List<String> adminKeys(ConfigNode admin) {
-    List<String> keys = new ArrayList<>();
-    List<Object> entries = admin.list("admin_key");
-    for (int i = 0; i < entries.size(); i++) {
-      if (!(entries.get(i) instanceof Map<?, ?> entry)) {
-        throw admin.error("admin_key[" + i + "]", "must be a mapping {name, key, role}");
-      }
-      Object key = entry.get("key");
-      if (key == null || key.toString().isBlank()) {
-        throw admin.error("admin_key[" + i + "].key", "must not be empty");
-      }
-      keys.add(key.toString());
-    }
-    return List.copyOf(keys);
   }
 
   /**
@@ -426,7 +402,7 @@ public record NodeConfig(
         + ", status="
         + statusListen
         + ", admin="
-        + adminListen
+        + admin.listen()
         + ", conf_server="
         + confServerListen
         + ", config_provider="

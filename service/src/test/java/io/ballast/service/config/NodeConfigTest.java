@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
+import io.ballast.controlplane.admin.AdminKey;
 import io.ballast.dataplane.StandaloneFile;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
 import io.ballast.service.config.NodeConfig.Role;
@@ -38,10 +39,10 @@ class NodeConfigTest {
 
     assertThat(config.role()).isEqualTo(Role.TRADITIONAL);
     assertThat(config.proxyListen()).containsExactly(new Listen("0.0.0.0", 9080));
-    assertThat(config.adminListen()).isEqualTo(new Listen("0.0.0.0", 9180));
+    assertThat(config.admin().listen()).isEqualTo(new Listen("127.0.0.1", 9180));
     assertThat(config.confServerListen()).isEqualTo(new Listen("0.0.0.0", 9280));
     assertThat(config.statusListen()).isEqualTo(new Listen("127.0.0.1", 7085));
-    assertThat(config.adminKeys()).containsExactly("secret-admin-key");
+    assertThat(config.admin().keys()).extracting(AdminKey::key).containsExactly("secret-admin-key");
     assertThat(config.fallback()).isEmpty();
     assertThat(config.nodeId()).startsWith("host-");
   }
@@ -208,7 +209,7 @@ class NodeConfigTest {
                 + "plugins: [key-auth]\n");
 
     assertThat(config.role()).isEqualTo(Role.TRADITIONAL);
-    assertThat(List.of(config.adminKeys())).hasSize(1);
+    assertThat(config.admin().keys()).hasSize(1);
   }
 
   @Test
