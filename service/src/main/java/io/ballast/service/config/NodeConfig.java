@@ -32,7 +32,9 @@ public record NodeConfig(
     FallbackCpConfig fallbackCp,
     Path standaloneFile,
     Path dataDir,
-    String nodeId) {
+    String nodeId,
+    ConfServerConfig confServer,
+    ChannelCerts certs) {
 
   // Each is a thread; more than this many per process only adds context switches.
   private static final int MAX_WORKER_PROCESSES = 1024;
@@ -120,9 +122,10 @@ public record NodeConfig(
           "is required on a " + role.id() + " node: a list of {name, key, role} entries");
     }
 
-    ConfigNode confServer =
-        deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server");
-    Listen confListen = listenText(confServer, "listen", new Listen("0.0.0.0", 9280));
+    ConfServerConfig confServer =
+        ConfServerConfig.parse(
+            deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server"));
+    ChannelCerts certs = ChannelCerts.parse(deployment.childOrEmpty("certs"));
 
     ConfigNode dataPlane = deployment.childOrEmpty("role_data_plane");
     String providerText = dataPlane.string("config_provider", "control_plane");
@@ -166,13 +169,15 @@ public record NodeConfig(
         status,
         adminListen,
         adminKeys,
-        confListen,
+        confServer.listen(),
         provider,
         cpHosts,
         fallback,
         standaloneFile,
         dataDir,
-        nodeId);
+        nodeId,
+        confServer,
+        certs);
   }
 
   /**
@@ -294,7 +299,7 @@ public record NodeConfig(
   }
 
   /** {@code host:port} text, as APISIX writes {@code conf_server.listen}. */
-  private static Listen listenText(ConfigNode parent, String key, Listen defaults) {
+  static Listen listenText(ConfigNode parent, String key, Listen defaults) {
     Optional<String> text = parent.string(key);
     if (text.isEmpty()) {
       return defaults;
@@ -337,10 +342,11 @@ public record NodeConfig(
 
   /**
    * The CP endpoints: {@code role_data_plane.control_plane.host} (Ballast's own form) or APISIX's
-   * {@code deployment.etcd.host}.
+   * {@code deployment.etcd.host}; {@code https://} hosts use {@code deployment.certs}.
    */
   private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
     ConfigNode source = dataPlane.childOrEmpty("control_plane");
+    source.rejectUnknownKeys(Set.of("host"));
     if (!source.has("host")) {
       source = deployment.childOrEmpty("etcd");
     }
@@ -354,8 +360,9 @@ public record NodeConfig(
     for (Object host : hosts) {
       try {
         URI uri = URI.create(host.toString().trim());
-        if (uri.getHost() == null || !("http".equals(uri.getScheme()))) {
-          throw new IllegalArgumentException("not an http://host:port address");
+        if (uri.getHost() == null
+            || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+          throw new IllegalArgumentException("not an http:// or https://host:port address");
         }
         uris.add(uri);
       } catch (IllegalArgumentException e) {
