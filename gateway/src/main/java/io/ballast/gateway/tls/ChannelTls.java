@@ -61,7 +61,7 @@ public final class ChannelTls implements AutoCloseable {
 
     @Override
     public String toString() {
-      return key + " (" + path + ")";
+      return key + ": " + path;
     }
   }
 

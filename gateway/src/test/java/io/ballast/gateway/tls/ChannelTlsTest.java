@@ -139,7 +139,7 @@ class ChannelTlsTest {
         .satisfies(
             event ->
                 assertThat(event.getFormattedMessage())
-                    .contains("cert_key (" + dir.resolve("server.key") + ")")
+                    .contains("cert_key: " + dir.resolve("server.key") + ": does not match")
                     .contains("does not match")
                     .doesNotContain("PRIVATE KEY"));
   }
