@@ -8,6 +8,7 @@ import io.ballast.snapshot.VerifiedSnapshot;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -30,14 +31,25 @@ public final class ConfServerApi {
 
   private final SnapshotBuilder builder;
   private final String gatewayGroup;
+  private final Predicate<X509Certificate[]> trustedNow;
 
   /**
    * @param gatewayGroup the group whose snapshots {@code builder} builds, the only one a client
    *     certificate may name
    */
   public ConfServerApi(SnapshotBuilder builder, String gatewayGroup) {
+    this(builder, gatewayGroup, chain -> true);
+  }
+
+  /**
+   * @param trustedNow whether a client certificate, verified at its handshake, still chains to the
+   *     client CA in force now (the CA file may have been replaced since)
+   */
+  public ConfServerApi(
+      SnapshotBuilder builder, String gatewayGroup, Predicate<X509Certificate[]> trustedNow) {
     this.builder = builder;
     this.gatewayGroup = gatewayGroup;
+    this.trustedNow = trustedNow;
   }
 
   public RouterFunction<ServerResponse> routes() {
@@ -62,6 +74,10 @@ public final class ConfServerApi {
     X509Certificate[] peer = ssl == null ? null : ssl.getPeerCertificates();
     if (peer == null || peer.length == 0) {
       return Optional.empty();
+    }
+    if (!trustedNow.test(peer)) {
+      return Optional.of(
+          "the client certificate no longer chains to the control plane's client_ca_cert");
     }
     Optional<String> group = ClientGroups.commonName(peer[0]);
     if (group.isEmpty()) {

@@ -270,6 +270,7 @@ public final class Node implements AutoCloseable {
     String key = "deployment.role_control_plane.conf_server";
     ConfServerConfig confServer = config.confServer();
     Optional<SslContext> tls = Optional.empty();
+    ConfServerApi api = new ConfServerApi(builder, group);
     if (confServer.tls()) {
       ChannelTls channel =
           channelTls(
@@ -281,6 +282,7 @@ public final class Node implements AutoCloseable {
                           .clientCaCert()
                           .map(path -> new PemFile(key + ".client_ca_cert", path))));
       tls = Optional.of(channel.context());
+      api = new ConfServerApi(builder, group, channel::trustsClient);
     } else if (!confServer.loopbackOnly()) {
       log.warn(
           "{}.listen {} is plain HTTP on a non-loopback address: anyone who reaches it can read"
@@ -289,7 +291,7 @@ public final class Node implements AutoCloseable {
           confServer.listen(),
           key);
     }
-    serve(key + ".listen", confServer.listen(), new ConfServerApi(builder, group).routes(), tls);
+    serve(key + ".listen", confServer.listen(), api.routes(), tls);
   }
 
   /**

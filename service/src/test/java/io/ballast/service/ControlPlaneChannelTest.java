@@ -35,6 +35,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -54,6 +56,7 @@ class ControlPlaneChannelTest {
   private final List<Node> nodes = new ArrayList<>();
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private int confPort;
+  private int adminPort;
 
   @BeforeEach
   void captureLogs() {
@@ -118,6 +121,25 @@ class ControlPlaneChannelTest {
                     .responseSingle((response, body) -> body.asString().defaultIfEmpty(""))
                     .block(DEADLINE))
         .isNotNull();
+  }
+
+  @Test
+  void replacingTheClientCaWithdrawsAccessFromDataPlanesAlreadyConnected() throws Exception {
+    startControlPlane(ca.server("cp", "127.0.0.1"));
+    Node dp = startDataPlane("dp", ca.client("default"), "https://127.0.0.1:" + confPort);
+    await(() -> "control_plane".equals(config(dp).get("source")), "the DP to follow the CP");
+
+    // The DP's connection is kept alive across long polls: the CA's replacement applies to its
+    // next request, which a new route brings at once instead of after the 30 s poll.
+    GeneratedCertificates.ca("next-ca").writeCertificate(dir.resolve("cp"), "ca");
+    Thread.sleep(1_500); // the files are polled every second
+    putRoute("after-rotation");
+    await(
+        () ->
+            String.valueOf(controlPlane(dp).get("last_error"))
+                .contains("answered 403: the client certificate no longer chains"),
+        "the DP to be refused");
+    assertThat(controlPlane(dp).get("state")).isEqualTo("disconnected");
   }
 
   @Test
@@ -241,7 +263,7 @@ class ControlPlaneChannelTest {
         apisix:
           status: {ip: 127.0.0.1, port: %d}
         """
-        .formatted(ADMIN_KEY, freePort(), confServerKeys, freePort());
+        .formatted(ADMIN_KEY, adminPort = freePort(), confServerKeys, freePort());
   }
 
   private Node startDataPlane(String name, GeneratedCertificates.Issued certificate, String host)
@@ -287,6 +309,25 @@ class ControlPlaneChannelTest {
         Optional.of(new PemFile("cert", cert)),
         Optional.of(new PemFile("cert_key", folder.resolve("client.key"))),
         Optional.of(new PemFile("ca", trusted.writeCertificate(folder, "ca"))));
+  }
+
+  private void putRoute(String id) {
+    int status =
+        HttpClient.create()
+            .headers(headers -> headers.set("X-API-KEY", ADMIN_KEY))
+            .put()
+            .uri("http://127.0.0.1:" + adminPort + "/apisix/admin/routes/" + id)
+            .send(
+                ByteBufFlux.fromString(
+                    Mono.just(
+                        "{\"uri\":\"/"
+                            + id
+                            + "\",\"upstream\":{\"type\":\"roundrobin\","
+                            + "\"nodes\":{\"127.0.0.1:1\":1}}}")))
+            .response()
+            .map(response -> response.status().code())
+            .block(DEADLINE);
+    assertThat(status).as("PUT route %s", id).isIn(200, 201);
   }
 
   private record Answer(int status, String body) {}

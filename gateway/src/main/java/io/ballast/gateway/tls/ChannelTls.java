@@ -117,6 +117,20 @@ public final class ChannelTls implements AutoCloseable {
     return context;
   }
 
+  /**
+   * Whether a client's certificate chain, verified at its handshake, still chains to the CA now in
+   * force: a connection kept alive (or a resumed TLS session) outlives a rotation of the CA, and a
+   * rotation is how a data plane's access is withdrawn.
+   */
+  public boolean trustsClient(X509Certificate[] chain) {
+    try {
+      current.get().trust().checkClientTrusted(chain, chain[0].getPublicKey().getAlgorithm());
+      return true;
+    } catch (CertificateException | IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   /** Polls the files every {@code interval} on a daemon thread until {@link #close()}. */
   public void watch(Duration interval) {
     watcher =
