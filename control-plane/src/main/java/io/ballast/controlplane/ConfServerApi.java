@@ -67,7 +67,8 @@ public final class ConfServerApi {
   /**
    * A data plane's client certificate names its gateway group in its subject CN; it may read only
    * that group's snapshots. Without client certificates ({@code client_ca_cert} unset) there is no
-   * group to check. The handshake has already verified the certificate against the CA.
+   * group to check. The handshake verified the certificate against the CA of that moment; it is
+   * checked again against the CA in force now, which may have been replaced since.
    */
   private Optional<String> groupRefusal(ServerRequest request) {
     SslInfo ssl = request.exchange().getRequest().getSslInfo();

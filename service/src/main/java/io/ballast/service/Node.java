@@ -263,8 +263,8 @@ public final class Node implements AutoCloseable {
 
   /**
    * The conf server, over TLS with {@code cert}/{@code cert_key} and asking for client certificates
-   * with {@code client_ca_cert}. Plain HTTP beyond loopback is allowed, as in APISIX's older
-   * releases, but said loudly: whoever reaches it reads every route and consumer secret.
+   * with {@code client_ca_cert}. Plain HTTP beyond loopback is allowed (APISIX requires TLS here)
+   * but said loudly: whoever reaches it reads every route and consumer secret.
    */
   private void serveConfServer(String group) {
     String key = "deployment.role_control_plane.conf_server";
