@@ -1,6 +1,7 @@
 package io.ballast.controlplane;
 
 import io.ballast.config.GoDuration;
+import io.ballast.gateway.tls.ChannelTls;
 import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotKind;
@@ -80,7 +81,7 @@ public final class ConfServerApi {
       return Optional.of(
           "the client certificate no longer chains to the control plane's client_ca_cert");
     }
-    Optional<String> group = ClientGroups.commonName(peer[0]);
+    Optional<String> group = ChannelTls.gatewayGroupOf(peer[0]);
     if (group.isEmpty()) {
       return Optional.of(
           "the client certificate names no gateway group (subject CN); this control plane serves"

@@ -143,7 +143,7 @@ public final class Node implements AutoCloseable {
               deployment(backend, prefix, group),
               applier,
               cache,
-              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls()),
+              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group)),
               clock);
       started.push(dataPlane);
       dataPlane.start();
@@ -296,9 +296,10 @@ public final class Node implements AutoCloseable {
 
   /**
    * The TLS context for {@code https://} control plane hosts, from {@code deployment.certs}; none
-   * when every host is {@code http://}.
+   * when every host is {@code http://}. A client certificate whose CN is not this node's gateway
+   * group is sure to be refused: said at start.
    */
-  private Optional<SslContext> controlPlaneTls() {
+  private Optional<SslContext> controlPlaneTls(String group) {
     boolean https =
         config.controlPlaneHosts().stream().anyMatch(uri -> "https".equals(uri.getScheme()));
     if (!https) {
@@ -314,6 +315,17 @@ public final class Node implements AutoCloseable {
                     certs
                         .trustedCaCert()
                         .map(path -> new PemFile("deployment.certs.trusted_ca_cert", path))));
+    channel
+        .ownCertificate()
+        .flatMap(ChannelTls::gatewayGroupOf)
+        .filter(named -> !named.equals(group))
+        .ifPresent(
+            named ->
+                log.warn(
+                    "deployment.certs.cert names gateway group '{}' (subject CN) but this node"
+                        + " serves '{}': its control plane will answer 403",
+                    named,
+                    group));
     return Optional.of(channel.context());
   }
 

@@ -87,6 +87,12 @@ class ControlPlaneChannelTest {
         .contains("gateway group 'payments'")
         .contains("serves gateway group 'default'");
     assertThat(config(other).get("source")).isEqualTo("none");
+    assertThat(logs.list)
+        .filteredOn(event -> event.getLevel() == Level.WARN)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .containsExactly(
+            "deployment.certs.cert names gateway group 'payments' (subject CN) but this node"
+                + " serves 'default': its control plane will answer 403");
 
     // The same answer to any client with that certificate, as APISIX's error body.
     Answer answer = get(clientTls(ca.client("payments"), ca), "127.0.0.1");

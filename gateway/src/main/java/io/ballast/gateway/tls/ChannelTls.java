@@ -28,6 +28,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
@@ -39,6 +42,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
+import javax.security.auth.x500.X500Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,6 +119,34 @@ public final class ChannelTls implements AutoCloseable {
   /** The context for every connection of the channel. */
   public SslContext context() {
     return context;
+  }
+
+  /** The gateway group a data plane's client certificate names: its subject's CN. */
+  public static Optional<String> gatewayGroupOf(X509Certificate certificate) {
+    try {
+      LdapName subject =
+          new LdapName(certificate.getSubjectX500Principal().getName(X500Principal.RFC2253));
+      // The most specific CN is the last RDN read, the first in the RFC 2253 text.
+      for (int i = subject.size() - 1; i >= 0; i--) {
+        Rdn rdn = subject.getRdn(i);
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return Optional.of(rdn.getValue().toString());
+        }
+      }
+      return Optional.empty();
+    } catch (InvalidNameException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The certificate this side presents now, if it presents one. */
+  public Optional<X509Certificate> ownCertificate() {
+    Material material = current.get();
+    if (material.keys() == null) {
+      return Optional.empty();
+    }
+    X509Certificate[] chain = material.keys().getCertificateChain(alias(material.generation()));
+    return chain == null || chain.length == 0 ? Optional.empty() : Optional.of(chain[0]);
   }
 
   /**
@@ -242,7 +274,7 @@ public final class ChannelTls implements AutoCloseable {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setKeyEntry("channel-" + generation, key, new char[0], chain);
+      store.setKeyEntry(alias(generation), key, new char[0], chain);
       KeyManagerFactory factory =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       factory.init(store, new char[0]);
@@ -256,6 +288,10 @@ public final class ChannelTls implements AutoCloseable {
       throw new IllegalArgumentException(
           keyFile + ": cannot be used (" + e.getClass().getSimpleName() + ")");
     }
+  }
+
+  private static String alias(long generation) {
+    return "channel-" + generation;
   }
 
   /** The CAs of {@code caFile}, or the JDK's default CAs without one. */
