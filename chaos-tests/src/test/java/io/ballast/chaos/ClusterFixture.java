@@ -23,6 +23,7 @@ final class ClusterFixture implements AutoCloseable {
   private final ClusterStorage storage;
   private final List<BallastNode> nodes = new ArrayList<>();
   private UpstreamServer upstream;
+  private Optional<Configs.MutualTls> channelTls = Optional.empty();
 
   /** A cluster on the embedded default, a storage folder under {@code root}. */
   ClusterFixture(Path root) {
@@ -33,6 +34,12 @@ final class ClusterFixture implements AutoCloseable {
   ClusterFixture(Path root, ClusterStorage storage) {
     this.root = root;
     this.storage = storage;
+  }
+
+  /** Control planes and data planes made from now on talk over mutual TLS with {@code files}. */
+  ClusterFixture withMutualTls(Configs.MutualTls files) {
+    channelTls = Optional.of(files);
+    return this;
   }
 
   ClusterStorage storage() {
@@ -57,7 +64,8 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.controlPlane(dir, storage, ADMIN_KEY, adminPort, confPort, statusPort)));
+                Configs.controlPlane(
+                    dir, storage, ADMIN_KEY, adminPort, confPort, statusPort, channelTls)));
     return new ControlPlane(node, new AdminApi(adminPort, ADMIN_KEY), confPort);
   }
 
@@ -71,7 +79,7 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.dataPlane(dir, storage, cp.confPort(), proxyPort, statusPort)));
+                Configs.dataPlane(dir, storage, cp.confPort(), proxyPort, statusPort, channelTls)));
     return new DataPlane(node, proxyPort);
   }
 

@@ -1,6 +1,7 @@
 package io.ballast.chaos;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The node configuration files, in the forms API7's documentation gives, with the storage block of
@@ -14,6 +15,13 @@ public final class Configs {
 
   private Configs() {}
 
+  /**
+   * The PEM files of a mutual-TLS channel: the CA both sides trust, the conf server's pair and a
+   * data plane's pair (its CN names its gateway group).
+   */
+  public record MutualTls(
+      Path caCert, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {}
+
   /** API7 dashboard form: {@code fallback_cp} at the top level, exporting every second. */
   public static String controlPlane(
       Path nodeDir,
@@ -22,6 +30,29 @@ public final class Configs {
       int adminPort,
       int confPort,
       int statusPort) {
+    return controlPlane(
+        nodeDir, storage, adminKey, adminPort, confPort, statusPort, Optional.empty());
+  }
+
+  /** As above; with {@code tls}, the conf server speaks TLS and asks for client certificates. */
+  public static String controlPlane(
+      Path nodeDir,
+      ClusterStorage storage,
+      String adminKey,
+      int adminPort,
+      int confPort,
+      int statusPort,
+      Optional<MutualTls> tls) {
+    String confServerTls =
+        tls.map(
+                files ->
+                    """
+                          cert: %s
+                          cert_key: %s
+                          client_ca_cert: %s
+                    """
+                        .formatted(files.serverCert(), files.serverKey(), files.caCert()))
+            .orElse("");
     return """
         deployment:
           role: control_plane
@@ -36,7 +67,7 @@ public final class Configs {
           role_control_plane:
             conf_server:
               listen: 127.0.0.1:%d
-        apisix:
+        %sapisix:
           status:
             ip: 127.0.0.1
             port: %d
@@ -46,12 +77,40 @@ public final class Configs {
         %s  cron_spec: '@every 1s'
         """
         .formatted(
-            adminKey, adminPort, confPort, statusPort, nodeDir, indent(storage.block(), "  "));
+            adminKey,
+            adminPort,
+            confPort,
+            confServerTls,
+            statusPort,
+            nodeDir,
+            indent(storage.block(), "  "));
   }
 
   /** API7 gateway form: follows the CP, with storage as the fallback under {@code deployment}. */
   public static String dataPlane(
       Path nodeDir, ClusterStorage storage, int confPort, int proxyPort, int statusPort) {
+    return dataPlane(nodeDir, storage, confPort, proxyPort, statusPort, Optional.empty());
+  }
+
+  /** As above; with {@code tls}, over {@code https://} with a client certificate. */
+  public static String dataPlane(
+      Path nodeDir,
+      ClusterStorage storage,
+      int confPort,
+      int proxyPort,
+      int statusPort,
+      Optional<MutualTls> tls) {
+    String certs =
+        tls.map(
+                files ->
+                    """
+                      certs:
+                        cert: %s
+                        cert_key: %s
+                        trusted_ca_cert: %s
+                    """
+                        .formatted(files.clientCert(), files.clientKey(), files.caCert()))
+            .orElse("");
     return """
         deployment:
           role: data_plane
@@ -59,8 +118,8 @@ public final class Configs {
             config_provider: control_plane
             control_plane:
               host:
-                - http://127.0.0.1:%d
-          fallback_cp:
+                - %s://127.0.0.1:%d
+        %s  fallback_cp:
         %s    poll_interval: 1s
         apisix:
           node_listen:
@@ -72,7 +131,14 @@ public final class Configs {
         ballast:
           data_dir: %s/data
         """
-        .formatted(confPort, indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
+        .formatted(
+            tls.isPresent() ? "https" : "http",
+            confPort,
+            certs,
+            indent(storage.block(), "    "),
+            proxyPort,
+            statusPort,
+            nodeDir);
   }
 
   /**

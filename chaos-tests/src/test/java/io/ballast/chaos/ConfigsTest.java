@@ -3,6 +3,7 @@ package io.ballast.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The parameters land under the fixed keys (the text blocks are de-indented to column 0). */
@@ -44,5 +45,26 @@ class ConfigsTest {
           .contains("  fallback_cp:\n    filesystem:\n      path: /tmp/chaos/storage\n")
           .contains("      resource_bucket: ballast-resources\n    poll_interval: 1s\n");
     }
+  }
+
+  @Test
+  void mutualTlsAddsApisixsChannelKeys() {
+    Configs.MutualTls tls =
+        new Configs.MutualTls(
+            Path.of("/c/ca.pem"),
+            Path.of("/c/cp.pem"),
+            Path.of("/c/cp.key"),
+            Path.of("/c/dp.pem"),
+            Path.of("/c/dp.key"));
+
+    assertThat(Configs.controlPlane(node, storage, "k3y", 9180, 9280, 9090, Optional.of(tls)))
+        .contains(
+            "    conf_server:\n      listen: 127.0.0.1:9280\n      cert: /c/cp.pem\n"
+                + "      cert_key: /c/cp.key\n      client_ca_cert: /c/ca.pem\napisix:\n");
+    assertThat(Configs.dataPlane(node, storage, 9280, 9080, 9091, Optional.of(tls)))
+        .contains("      host:\n        - https://127.0.0.1:9280\n")
+        .contains(
+            "  certs:\n    cert: /c/dp.pem\n    cert_key: /c/dp.key\n"
+                + "    trusted_ca_cert: /c/ca.pem\n  fallback_cp:\n");
   }
 }

@@ -1,16 +1,20 @@
 package io.ballast.controlplane;
 
 import io.ballast.config.GoDuration;
+import io.ballast.gateway.tls.ChannelTls;
 import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.SslInfo;
 import org.springframework.web.reactive.function.BodyInserters;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -27,16 +31,77 @@ import reactor.core.publisher.Mono;
 public final class ConfServerApi {
 
   private final SnapshotBuilder builder;
+  private final String gatewayGroup;
+  private final Predicate<X509Certificate[]> trustedNow;
 
-  public ConfServerApi(SnapshotBuilder builder) {
+  /**
+   * @param gatewayGroup the group whose snapshots {@code builder} builds, the only one a client
+   *     certificate may name
+   */
+  public ConfServerApi(SnapshotBuilder builder, String gatewayGroup) {
+    this(builder, gatewayGroup, chain -> true);
+  }
+
+  /**
+   * @param trustedNow whether a client certificate, verified at its handshake, still chains to the
+   *     client CA in force now (the CA file may have been replaced since)
+   */
+  public ConfServerApi(
+      SnapshotBuilder builder, String gatewayGroup, Predicate<X509Certificate[]> trustedNow) {
     this.builder = builder;
+    this.gatewayGroup = gatewayGroup;
+    this.trustedNow = trustedNow;
   }
 
   public RouterFunction<ServerResponse> routes() {
     return RouterFunctions.route()
         .GET(ConfServerProtocol.PATH + "/{kind}", this::manifest)
         .GET(ConfServerProtocol.PATH + "/{kind}/{version}", this::body)
+        .filter(
+            (request, next) ->
+                groupRefusal(request)
+                    .map(ConfServerApi::forbidden)
+                    .orElseGet(() -> next.handle(request)))
         .build();
+  }
+
+  /**
+   * A data plane's client certificate names its gateway group in its subject CN; it may read only
+   * that group's snapshots. Without client certificates ({@code client_ca_cert} unset) there is no
+   * group to check. The handshake verified the certificate against the CA of that moment; it is
+   * checked again against the CA in force now, which may have been replaced since.
+   */
+  private Optional<String> groupRefusal(ServerRequest request) {
+    SslInfo ssl = request.exchange().getRequest().getSslInfo();
+    X509Certificate[] peer = ssl == null ? null : ssl.getPeerCertificates();
+    if (peer == null || peer.length == 0) {
+      return Optional.empty();
+    }
+    if (!trustedNow.test(peer)) {
+      return Optional.of(
+          "the client certificate no longer chains to the control plane's client_ca_cert");
+    }
+    Optional<String> group = ChannelTls.gatewayGroupOf(peer[0]);
+    if (group.isEmpty()) {
+      return Optional.of(
+          "the client certificate names no gateway group (subject CN); this control plane serves"
+              + " gateway group '"
+              + gatewayGroup
+              + "'");
+    }
+    if (group.get().equals(gatewayGroup)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "the client certificate is for gateway group '"
+            + group.get()
+            + "'; this control plane serves gateway group '"
+            + gatewayGroup
+            + "'");
+  }
+
+  private static Mono<ServerResponse> forbidden(String message) {
+    return error(HttpStatus.FORBIDDEN, message);
   }
 
   private Mono<ServerResponse> manifest(ServerRequest request) {

@@ -43,7 +43,7 @@ class ConfServerApiTest {
     builder.start(List.of());
     awaitVersion(0);
     client =
-        WebTestClient.bindToRouterFunction(new ConfServerApi(builder).routes())
+        WebTestClient.bindToRouterFunction(new ConfServerApi(builder, "default").routes())
             .configureClient()
             .responseTimeout(Duration.ofSeconds(10))
             .build();

@@ -10,4 +10,13 @@ public final class ErrorJson {
   public static byte[] of(String message) {
     return Json.mapper().writeValueAsBytes(Map.of("error_msg", message));
   }
+
+  /** The {@code error_msg} of {@code body}; empty when the body is not such an object. */
+  public static String messageOf(byte[] body) {
+    try {
+      return Json.mapper().readTree(body).path("error_msg").asString("");
+    } catch (RuntimeException e) {
+      return "";
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
@@ -9,6 +10,7 @@ import io.ballast.snapshot.VerifiedSnapshot;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
@@ -78,6 +80,20 @@ public final class ControlPlaneFollower implements Follower {
       SnapshotKind kind,
       DataPlane dataPlane,
       Path downloadDir) {
+    this(hosts, gatewayGroup, kind, dataPlane, downloadDir, Optional.empty());
+  }
+
+  /**
+   * @param tls the context for {@code https://} hosts: the client certificate presented and the CAs
+   *     trusted. Host names are verified either way (Reactor Netty's default for {@code https}).
+   */
+  public ControlPlaneFollower(
+      List<URI> hosts,
+      String gatewayGroup,
+      SnapshotKind kind,
+      DataPlane dataPlane,
+      Path downloadDir,
+      Optional<SslContext> tls) {
     this.hosts = hosts;
     this.gatewayGroup = gatewayGroup;
     this.kind = kind;
@@ -90,6 +106,10 @@ public final class ControlPlaneFollower implements Follower {
     HttpClient http =
         HttpClient.create(connections)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
+    if (tls.isPresent()) {
+      // Applies to https:// URLs only: Reactor Netty connects to http:// ones in plain text.
+      http = http.secure(spec -> spec.sslContext(tls.get()));
+    }
     this.manifests = http.responseTimeout(MANIFEST_TIMEOUT);
     this.bodies = http.responseTimeout(BODY_TIMEOUT);
   }
@@ -162,8 +182,15 @@ public final class ControlPlaneFollower implements Follower {
         return fetchBody(base, SnapshotManifest.fromJson(answer.body()));
       }
       default -> {
+        // The CP's error body says why (a client certificate of another gateway group, say).
+        String reason = ErrorJson.messageOf(answer.body());
         return Mono.error(
-            new IOException("control plane " + base + " answered " + answer.status()));
+            new IOException(
+                "control plane "
+                    + base
+                    + " answered "
+                    + answer.status()
+                    + (reason.isEmpty() ? "" : ": " + reason)));
       }
     }
   }

@@ -5,6 +5,7 @@ import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
+import io.netty.handler.ssl.SslContext;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,21 +25,32 @@ public final class Followers implements Sources {
 
   private final Path downloadDir;
   private final Clock clock;
+  private final Optional<SslContext> controlPlaneTls;
 
   /**
    * @param downloadDir where bodies are downloaded (and the standalone file's snapshots written)
    *     before they are applied
    */
   public Followers(Path downloadDir, Clock clock) {
+    this(downloadDir, clock, Optional.empty());
+  }
+
+  /**
+   * @param controlPlaneTls the TLS context for {@code https://} control plane hosts ({@code
+   *     deployment.certs}); without one, Reactor Netty's default (the JDK's CAs)
+   */
+  public Followers(Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls) {
     this.downloadDir = downloadDir;
     this.clock = clock;
+    this.controlPlaneTls = controlPlaneTls;
   }
 
   @Override
   public Follower controlPlane(
       List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
     ControlPlaneFollower follower =
-        new ControlPlaneFollower(hosts, gatewayGroup, kind, dataPlane, downloadDir);
+        new ControlPlaneFollower(
+            hosts, gatewayGroup, kind, dataPlane, downloadDir, controlPlaneTls);
     follower.start();
     return follower;
   }

@@ -132,7 +132,7 @@ class ControlPlaneFollowerTest {
   private RouterFunction<ServerResponse> killableConfServer() {
     Sinks.Empty<Void> killed = Sinks.empty();
     kill = killed;
-    return new ConfServerApi(builder)
+    return new ConfServerApi(builder, Snapshots.GROUP)
         .routes()
         .filter(
             (request, next) ->
@@ -338,7 +338,7 @@ class ControlPlaneFollowerTest {
     put(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM);
     AtomicInteger manifestRequests = new AtomicInteger();
     serve(
-        new ConfServerApi(builder)
+        new ConfServerApi(builder, Snapshots.GROUP)
             .routes()
             .filter(
                 (request, next) -> {
@@ -361,7 +361,7 @@ class ControlPlaneFollowerTest {
     startControlPlane();
     put(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM);
     route("r1", "/ip");
-    serve(new ConfServerApi(builder).routes());
+    serve(new ConfServerApi(builder, Snapshots.GROUP).routes());
     int nobodyListens = freePort();
 
     startFollower(

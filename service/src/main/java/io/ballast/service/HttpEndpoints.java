@@ -1,7 +1,9 @@
 package io.ballast.service;
 
 import io.ballast.service.config.Listen;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
+import java.util.Optional;
 import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -23,10 +25,20 @@ public final class HttpEndpoints {
    */
   public static DisposableServer serve(
       String what, Listen listen, RouterFunction<ServerResponse> routes) {
+    return serve(what, listen, routes, Optional.empty());
+  }
+
+  /**
+   * @param tls the TLS context for every connection; plain HTTP without one
+   */
+  public static DisposableServer serve(
+      String what, Listen listen, RouterFunction<ServerResponse> routes, Optional<SslContext> tls) {
     try {
-      return HttpServer.create()
-          .host(listen.ip())
-          .port(listen.port())
+      HttpServer server = HttpServer.create().host(listen.ip()).port(listen.port());
+      if (tls.isPresent()) {
+        server = server.secure(spec -> spec.sslContext(tls.get()));
+      }
+      return server
           .handle(new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(routes)))
           .bindNow(Duration.ofSeconds(10));
     } catch (RuntimeException e) {

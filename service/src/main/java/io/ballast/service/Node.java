@@ -1,5 +1,6 @@
 package io.ballast.service;
 
+import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.controlplane.ConfServerApi;
 import io.ballast.controlplane.SnapshotBuilder;
@@ -16,7 +17,11 @@ import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.plugin.PrometheusMetrics;
 import io.ballast.gateway.proxy.ProxyOptions;
 import io.ballast.gateway.proxy.ProxyServer;
+import io.ballast.gateway.tls.ChannelTls;
+import io.ballast.gateway.tls.ChannelTls.PemFile;
 import io.ballast.resource.Json;
+import io.ballast.service.config.ChannelCerts;
+import io.ballast.service.config.ConfServerConfig;
 import io.ballast.service.config.Listen;
 import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
@@ -32,6 +37,7 @@ import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -48,6 +54,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -65,6 +72,9 @@ public final class Node implements AutoCloseable {
   /** Top-level sections of the CP's file that make up the instance snapshot. */
   private static final List<String> INSTANCE_SECTIONS =
       List.of("plugins", "plugin_attr", "discovery", "stream_plugins");
+
+  /** How often the channel's certificate files are looked at for a change. */
+  private static final Duration CERTIFICATE_POLL = Duration.ofSeconds(1);
 
   /** How often the standalone file is looked at when no watch event arrives. */
   private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
@@ -122,10 +132,7 @@ public final class Node implements AutoCloseable {
           config.admin().listen(),
           AdminApi.routes(store, config.admin().access()));
       if (config.role() == Role.CONTROL_PLANE) {
-        serve(
-            "deployment.role_control_plane.conf_server.listen",
-            config.confServerListen(),
-            new ConfServerApi(builder).routes());
+        serveConfServer(group);
       }
       if (backend != null) {
         exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
@@ -144,7 +151,7 @@ public final class Node implements AutoCloseable {
               deployment(backend, prefix, group),
               applier,
               cache,
-              new Followers(data.resolve("dp-downloads"), clock),
+              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group)),
               clock);
       started.push(dataPlane);
       dataPlane.start();
@@ -289,9 +296,96 @@ public final class Node implements AutoCloseable {
   }
 
   private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
-    DisposableServer server = HttpEndpoints.serve(what, listen, routes);
+    serve(what, listen, routes, Optional.empty());
+  }
+
+  private void serve(
+      String what, Listen listen, RouterFunction<ServerResponse> routes, Optional<SslContext> tls) {
+    DisposableServer server = HttpEndpoints.serve(what, listen, routes, tls);
     started.push(server::disposeNow);
-    log.info("{} listening on {}", what, server.address());
+    log.info("{} listening on {}{}", what, server.address(), tls.isPresent() ? " (TLS)" : "");
+  }
+
+  /**
+   * The conf server, over TLS with {@code cert}/{@code cert_key} and asking for client certificates
+   * with {@code client_ca_cert}. Plain HTTP beyond loopback is allowed (APISIX requires TLS here)
+   * but said loudly: whoever reaches it reads every route and consumer secret.
+   */
+  private void serveConfServer(String group) {
+    String key = "deployment.role_control_plane.conf_server";
+    ConfServerConfig confServer = config.confServer();
+    Optional<SslContext> tls = Optional.empty();
+    ConfServerApi api = new ConfServerApi(builder, group);
+    if (confServer.tls()) {
+      ChannelTls channel =
+          channelTls(
+              () ->
+                  ChannelTls.server(
+                      new PemFile(key + ".cert", confServer.cert().orElseThrow()),
+                      new PemFile(key + ".cert_key", confServer.certKey().orElseThrow()),
+                      confServer
+                          .clientCaCert()
+                          .map(path -> new PemFile(key + ".client_ca_cert", path))));
+      tls = Optional.of(channel.context());
+      api = new ConfServerApi(builder, group, channel::trustsClient);
+    } else if (!confServer.loopbackOnly()) {
+      log.warn(
+          "{}.listen {} is plain HTTP on a non-loopback address: anyone who reaches it can read"
+              + " every route and consumer secret; set {}.cert, cert_key and client_ca_cert",
+          key,
+          confServer.listen(),
+          key);
+    }
+    serve(key + ".listen", confServer.listen(), api.routes(), tls);
+  }
+
+  /**
+   * The TLS context for {@code https://} control plane hosts, from {@code deployment.certs}; none
+   * when every host is {@code http://}. A client certificate whose CN is not this node's gateway
+   * group is sure to be refused: said at start.
+   */
+  private Optional<SslContext> controlPlaneTls(String group) {
+    boolean https =
+        config.controlPlaneHosts().stream().anyMatch(uri -> "https".equals(uri.getScheme()));
+    if (!https) {
+      return Optional.empty();
+    }
+    ChannelCerts certs = config.certs();
+    ChannelTls channel =
+        channelTls(
+            () ->
+                ChannelTls.client(
+                    certs.cert().map(path -> new PemFile("deployment.certs.cert", path)),
+                    certs.certKey().map(path -> new PemFile("deployment.certs.cert_key", path)),
+                    certs
+                        .trustedCaCert()
+                        .map(path -> new PemFile("deployment.certs.trusted_ca_cert", path))));
+    channel
+        .ownCertificate()
+        .flatMap(ChannelTls::gatewayGroupOf)
+        .filter(named -> !named.equals(group))
+        .ifPresent(
+            named ->
+                log.warn(
+                    "deployment.certs.cert names gateway group '{}' (subject CN) but this node"
+                        + " serves '{}': its control plane will answer 403",
+                    named,
+                    group));
+    return Optional.of(channel.context());
+  }
+
+  /** Loads the channel's files, and watches them until the node stops. */
+  private ChannelTls channelTls(Supplier<ChannelTls> load) {
+    ChannelTls channel;
+    try {
+      channel = load.get();
+    } catch (IllegalArgumentException e) {
+      // The message names the key and the PEM file (never a byte of a key).
+      throw new ConfigException(config.file(), "", e.getMessage());
+    }
+    started.push(channel);
+    channel.watch(CERTIFICATE_POLL);
+    return channel;
   }
 
   /** Node-level settings of the CP's own file that data planes receive as the instance snapshot. */

@@ -32,7 +32,9 @@ public record NodeConfig(
     FallbackCpConfig fallbackCp,
     Path standaloneFile,
     Path dataDir,
-    String nodeId) {
+    String nodeId,
+    ConfServerConfig confServer,
+    ChannelCerts certs) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -118,9 +120,10 @@ public record NodeConfig(
     AdminConfig admin =
         AdminConfig.parse(deployment.childOrEmpty("admin"), role.holdsConfiguration());
 
-    ConfigNode confServer =
-        deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server");
-    Listen confListen = listenText(confServer, "listen", new Listen("0.0.0.0", 9280));
+    ConfServerConfig confServer =
+        ConfServerConfig.parse(
+            deployment.childOrEmpty("role_control_plane").childOrEmpty("conf_server"));
+    ChannelCerts certs = ChannelCerts.parse(deployment.childOrEmpty("certs"));
 
     ConfigNode dataPlane = deployment.childOrEmpty("role_data_plane");
     String providerText = dataPlane.string("config_provider", "control_plane");
@@ -163,13 +166,15 @@ public record NodeConfig(
         ssl,
         status,
         admin,
-        confListen,
+        confServer.listen(),
         provider,
         cpHosts,
         fallback,
         standaloneFile,
         dataDir,
-        nodeId);
+        nodeId,
+        confServer,
+        certs);
   }
 
   /**
@@ -330,7 +335,7 @@ public record NodeConfig(
   }
 
   /** {@code host:port} text, as APISIX writes {@code conf_server.listen}. */
-  private static Listen listenText(ConfigNode parent, String key, Listen defaults) {
+  static Listen listenText(ConfigNode parent, String key, Listen defaults) {
     Optional<String> text = parent.string(key);
     if (text.isEmpty()) {
       return defaults;
@@ -357,10 +362,11 @@ public record NodeConfig(
 
   /**
    * The CP endpoints: {@code role_data_plane.control_plane.host} (Ballast's own form) or APISIX's
-   * {@code deployment.etcd.host}.
+   * {@code deployment.etcd.host}; {@code https://} hosts use {@code deployment.certs}.
    */
   private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
     ConfigNode source = dataPlane.childOrEmpty("control_plane");
+    source.rejectUnknownKeys(Set.of("host"));
     if (!source.has("host")) {
       source = deployment.childOrEmpty("etcd");
     }
@@ -374,8 +380,9 @@ public record NodeConfig(
     for (Object host : hosts) {
       try {
         URI uri = URI.create(host.toString().trim());
-        if (uri.getHost() == null || !("http".equals(uri.getScheme()))) {
-          throw new IllegalArgumentException("not an http://host:port address");
+        if (uri.getHost() == null
+            || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+          throw new IllegalArgumentException("not an http:// or https://host:port address");
         }
         uris.add(uri);
       } catch (IllegalArgumentException e) {

@@ -40,7 +40,7 @@ class NodeConfigTest {
     assertThat(config.role()).isEqualTo(Role.TRADITIONAL);
     assertThat(config.proxyListen()).containsExactly(new Listen("0.0.0.0", 9080));
     assertThat(config.admin().listen()).isEqualTo(new Listen("127.0.0.1", 9180));
-    assertThat(config.confServerListen()).isEqualTo(new Listen("0.0.0.0", 9280));
+    assertThat(config.confServerListen()).isEqualTo(new Listen("127.0.0.1", 9280));
     assertThat(config.statusListen()).isEqualTo(new Listen("127.0.0.1", 7085));
     assertThat(config.admin().keys()).extracting(AdminKey::key).containsExactly("secret-admin-key");
     assertThat(config.fallback()).isEmpty();
