@@ -1,9 +1,11 @@
 package io.ballast.service;
 
+import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.controlplane.ConfServerApi;
 import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.StorageExporter;
+import io.ballast.controlplane.StoreSealer;
 import io.ballast.controlplane.admin.AdminApi;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.dataplane.DataPlane;
@@ -16,7 +18,9 @@ import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.plugin.PrometheusMetrics;
 import io.ballast.gateway.proxy.ProxyOptions;
 import io.ballast.gateway.proxy.ProxyServer;
+import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Json;
+import io.ballast.seal.Sealing;
 import io.ballast.service.config.Listen;
 import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
@@ -100,10 +104,12 @@ public final class Node implements AutoCloseable {
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
     Path data = config.dataDir();
+    Sealing sealing = config.dataEncryption().sealing();
 
     if (config.holdsConfiguration()) {
       store = ConfigStore.open(data.resolve("store"));
       started.push(store);
+      resealStore(sealing);
       builder =
           new SnapshotBuilder(
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
@@ -112,7 +118,7 @@ public final class Node implements AutoCloseable {
       serve(
           "deployment.admin.admin_listen",
           config.adminListen(),
-          AdminApi.routes(store, Set.copyOf(config.adminKeys())));
+          AdminApi.routes(store, Set.copyOf(config.adminKeys()), sealing));
       if (config.role() == Role.CONTROL_PLANE) {
         serve(
             "deployment.role_control_plane.conf_server.listen",
@@ -130,7 +136,8 @@ public final class Node implements AutoCloseable {
       LocalCache cache = new LocalCache(data.resolve("dp-cache"));
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
-      SnapshotApplier applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
+      SnapshotApplier applier =
+          new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics), sealing);
       dataPlane =
           new DataPlane(
               deployment(backend, prefix, group),
@@ -173,6 +180,24 @@ public final class Node implements AutoCloseable {
     }
 
     serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  /**
+   * Seals what the store holds in plain text (written before sealing was on) or under an older
+   * keyring entry, before anything is built from it; a value no entry opens stops the start.
+   */
+  private void resealStore(Sealing sealing) {
+    try {
+      StoreSealer.reseal(store, sealing);
+    } catch (InvalidResourceException e) {
+      throw new ConfigException(
+          config.file(),
+          "apisix.data_encryption.keyring",
+          "cannot open the config store in "
+              + config.dataDir().resolve("store")
+              + ": "
+              + e.getMessage());
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import io.ballast.seal.Sealing;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -59,15 +60,17 @@ public final class AdminApi {
   private final ConfigStore store;
   private final List<byte[]> keyDigests;
   private final AdminIds ids;
+  private final Sealing sealing;
   private final JsonMapper mapper = Json.mapper();
 
   /** The plugins the data planes run: a write they could not compile is refused here. */
   private final PluginRegistry plugins = PluginRegistry.standard();
 
-  private AdminApi(ConfigStore store, Set<String> adminKeys, Clock clock) {
+  private AdminApi(ConfigStore store, Set<String> adminKeys, Sealing sealing, Clock clock) {
     this.store = store;
     this.keyDigests = adminKeys.stream().map(AdminApi::sha256).toList();
     this.ids = new AdminIds(clock);
+    this.sealing = sealing;
   }
 
   /**
@@ -76,16 +79,24 @@ public final class AdminApi {
    * @param adminKeys the accepted keys ({@code deployment.admin.admin_key[].key}); at least one
    */
   public static RouterFunction<ServerResponse> routes(ConfigStore store, Set<String> adminKeys) {
-    return routes(store, adminKeys, Clock.systemUTC());
+    return routes(store, adminKeys, Sealing.off());
+  }
+
+  /**
+   * @param sealing seals secrets before the store sees them, and opens sealed ones for checks
+   */
+  public static RouterFunction<ServerResponse> routes(
+      ConfigStore store, Set<String> adminKeys, Sealing sealing) {
+    return routes(store, adminKeys, sealing, Clock.systemUTC());
   }
 
   static RouterFunction<ServerResponse> routes(
-      ConfigStore store, Set<String> adminKeys, Clock clock) {
+      ConfigStore store, Set<String> adminKeys, Sealing sealing, Clock clock) {
     if (adminKeys.isEmpty() || adminKeys.stream().anyMatch(key -> key == null || key.isBlank())) {
       throw new IllegalArgumentException(
           "the Admin API needs at least one non-blank key in deployment.admin.admin_key[].key");
     }
-    AdminApi api = new AdminApi(store, Set.copyOf(adminKeys), clock);
+    AdminApi api = new AdminApi(store, Set.copyOf(adminKeys), sealing, clock);
     return RouterFunctions.route()
         .GET(COLLECTION, api::list)
         .PUT(COLLECTION, api::putWithIdInBody)
@@ -200,7 +211,8 @@ public final class AdminApi {
             body -> {
               ObjectNode patch = parse(body);
               StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
-              ObjectNode merged = stored.resource().value().deepCopy();
+              // Merge over the secrets in plain text, as APISIX does, so that they are sealed once.
+              ObjectNode merged = sealing.opened(stored.resource()).value().deepCopy();
               mergePatch(merged, patch);
               return put(type, id, merged);
             });
@@ -283,10 +295,15 @@ public final class AdminApi {
     return put(type, id, value);
   }
 
+  /**
+   * Checks and stores a resource. A secret given sealed (a value copied from a GET) is opened with
+   * the keyring, or refused when no entry opens it; the store receives every secret sealed.
+   */
   private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
-    Resource resource = Resource.parse(type, id, value);
+    Resource resource = sealing.opened(Resource.parse(type, id, value));
     checkCompiles(resource);
-    return write(() -> store.put(resource))
+    Resource sealed = sealing.forStore(resource);
+    return write(() -> store.put(sealed))
         .flatMap(
             stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
   }
@@ -301,7 +318,8 @@ public final class AdminApi {
     store
         .view()
         .resources(ResourceType.CONSUMERS)
-        .forEach((consumerId, stored) -> consumers.put(consumerId, stored.resource()));
+        .forEach(
+            (consumerId, stored) -> consumers.put(consumerId, sealing.opened(stored.resource())));
     if (resource.type() == ResourceType.CONSUMERS) {
       consumers.put(resource.id(), resource);
     }
@@ -362,10 +380,25 @@ public final class AdminApi {
     Resource resource = stored.resource();
     ObjectNode node = mapper.createObjectNode();
     node.put("key", key(resource.type(), resource.id()));
-    node.set("value", resource.value());
+    node.set("value", withoutPrivateKeys(resource));
     node.put("createdIndex", stored.createdIndex());
     node.put("modifiedIndex", stored.modifiedIndex());
     return node;
+  }
+
+  /**
+   * An ssl without its private keys, which APISIX's GET never returns ({@code key}; Ballast also
+   * leaves out {@code keys}, private keys all the same). Consumers' secrets are answered as stored:
+   * sealed when sealing is on, as APISIX does.
+   */
+  private static JsonNode withoutPrivateKeys(Resource resource) {
+    if (resource.type() != ResourceType.SSLS) {
+      return resource.value();
+    }
+    ObjectNode value = resource.value().deepCopy();
+    value.remove("key");
+    value.remove("keys");
+    return value;
   }
 
   private static String key(ResourceType type, String id) {

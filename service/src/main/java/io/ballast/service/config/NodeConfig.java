@@ -32,7 +32,8 @@ public record NodeConfig(
     FallbackCpConfig fallbackCp,
     Path standaloneFile,
     Path dataDir,
-    String nodeId) {
+    String nodeId,
+    DataEncryption dataEncryption) {
 
   // Each is a thread; more than this many per process only adds context switches.
   private static final int MAX_WORKER_PROCESSES = 1024;
@@ -155,6 +156,9 @@ public record NodeConfig(
       }
     }
 
+    DataEncryption dataEncryption = DataEncryption.parse(apisix);
+    dataEncryption.requireNotPublic(
+        apisix, DataEncryption.exposure(role, adminListen, confListen, fallback));
     Path dataDir = Path.of(ballast.string("data_dir", "data")).toAbsolutePath().normalize();
     String nodeId = ballast.string("node_id", hostName + "-" + ProcessHandle.current().pid());
     return new NodeConfig(
@@ -172,7 +176,8 @@ public record NodeConfig(
         fallback,
         standaloneFile,
         dataDir,
-        nodeId);
+        nodeId,
+        dataEncryption);
   }
 
   /**
