@@ -74,13 +74,13 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
   }
 
   /**
-   * Refuses to seal with a published key where the sealed values reach other hosts: through an
-   * Admin API or conf server that does not listen on loopback, or storage that is not a local
-   * folder. On a laptop (everything on 127.0.0.1 and a local folder) APISIX's defaults stay usable,
-   * as in APISIX; elsewhere sealing with them would only look like protection.
+   * Refuses to seal with a published key where the sealed values reach other hosts: through a conf
+   * server that does not listen on loopback, or storage that is not a local folder. On a laptop
+   * (everything on 127.0.0.1 and a local folder) APISIX's defaults stay usable, as in APISIX;
+   * elsewhere sealing with them would only look like protection.
    *
-   * @param exposedBy what makes the sealed values leave the host, e.g. {@code
-   *     deployment.admin.admin_listen 0.0.0.0:9180}; empty when nothing does
+   * @param exposedBy what sends the sealed values off the host, e.g. {@code fallback_cp.aws_s3};
+   *     empty when nothing does
    */
   public void requireNotPublic(ConfigNode apisix, Optional<String> exposedBy) {
     if (!seals() || exposedBy.isEmpty() || !APISIX_DEFAULT_KEYRING.contains(keyring.get(0))) {
@@ -90,26 +90,23 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
         .childOrEmpty("data_encryption")
         .error(
             "keyring[0]",
-            "is APISIX's published default key"
-                + (keyringDefaulted ? " (in effect because keyring is not set)" : "")
-                + ", so anyone can open the secrets it seals, and "
+            "is APISIX's published default"
+                + (keyringDefaulted ? " (keyring is not set)" : "")
+                + ": anyone can open what it seals, and "
                 + exposedBy.get()
-                + " makes them leave this host; set a keyring of your own (e.g."
-                + " ${{BALLAST_KEYRING}}) on this node and its data planes");
+                + " sends it off this host; set your own keyring on this node and its data planes");
   }
 
   /**
-   * What makes a node's sealed values leave the host, for {@link #requireNotPublic}: only a node
-   * that holds configuration seals; its Admin API (GET answers sealed values), its conf server and
-   * its storage export carry them.
+   * What carries a node's sealed values to other hosts, for {@link #requireNotPublic}: only a node
+   * that holds configuration seals; its conf server streams every snapshot to whoever connects, and
+   * its export puts them in a bucket others read. The Admin API does not count: it answers only to
+   * admin keys, which can rewrite every secret anyway.
    */
   static Optional<String> exposure(
-      NodeConfig.Role role, Listen admin, Listen confServer, FallbackCpConfig fallback) {
+      NodeConfig.Role role, Listen confServer, FallbackCpConfig fallback) {
     if (!role.holdsConfiguration()) {
       return Optional.empty();
-    }
-    if (!loopback(admin.ip())) {
-      return Optional.of("deployment.admin.admin_listen " + admin);
     }
     if (role == NodeConfig.Role.CONTROL_PLANE && !loopback(confServer.ip())) {
       return Optional.of("deployment.role_control_plane.conf_server.listen " + confServer);
