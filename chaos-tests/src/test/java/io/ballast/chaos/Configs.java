@@ -12,6 +12,12 @@ public final class Configs {
   public static final String CONFIG_BUCKET = "ballast-config";
   public static final String RESOURCE_BUCKET = "ballast-resources";
 
+  /**
+   * The cluster's {@code apisix.data_encryption.keyring}, on the CP and every DP: the CP exports to
+   * a blob store, where APISIX's published keyring is refused.
+   */
+  public static final String KEYRING = "chaos-cluster-keyring-0001";
+
   private Configs() {}
 
   /** API7 dashboard form: {@code fallback_cp} at the top level, exporting every second. */
@@ -40,13 +46,21 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         fallback_cp:
         %s  cron_spec: '@every 1s'
         """
         .formatted(
-            adminKey, adminPort, confPort, statusPort, nodeDir, indent(storage.block(), "  "));
+            adminKey,
+            adminPort,
+            confPort,
+            statusPort,
+            KEYRING,
+            nodeDir,
+            indent(storage.block(), "  "));
   }
 
   /** API7 gateway form: follows the CP, with storage as the fallback under {@code deployment}. */
@@ -69,10 +83,13 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         """
-        .formatted(confPort, indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
+        .formatted(
+            confPort, indent(storage.block(), "    "), proxyPort, statusPort, KEYRING, nodeDir);
   }
 
   /**
@@ -95,10 +112,12 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         """
-        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
+        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, KEYRING, nodeDir);
   }
 
   /**
