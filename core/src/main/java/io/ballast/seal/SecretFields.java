@@ -77,14 +77,15 @@ final class SecretFields {
     if (!(value.get("plugins") instanceof ObjectNode plugins)) {
       return;
     }
-    PLUGIN_FIELDS.forEach(
-        (plugin, fields) -> {
-          if (plugins.get(plugin) instanceof ObjectNode config) {
-            for (String field : fields) {
-              rewriteField(config, field, "plugins." + plugin + "." + field, visitor);
-            }
-          }
-        });
+    // In the order written, so that the first field refused is the same on every run.
+    for (Map.Entry<String, JsonNode> plugin : plugins.properties()) {
+      List<String> fields = PLUGIN_FIELDS.getOrDefault(plugin.getKey(), List.of());
+      if (!fields.isEmpty() && plugin.getValue() instanceof ObjectNode config) {
+        for (String field : fields) {
+          rewriteField(config, field, "plugins." + plugin.getKey() + "." + field, visitor);
+        }
+      }
+    }
   }
 
   private static void rewriteUpstream(ObjectNode upstream, String prefix, Visitor visitor) {

@@ -1,7 +1,9 @@
 package io.ballast.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
 import io.ballast.fs.PrivateFiles;
@@ -157,10 +159,50 @@ class SealedSecretsNodeTest {
                 .contains("consumer 'alice'"),
         "the DP without the keyring to refuse the snapshot");
     assertThat(status(otherStatus).at("/last_rejection/reason").asString())
-        .contains("plugins.key-auth.key: is sealed with a key that no entry of")
+        .contains("plugins.basic-auth.password: is sealed with a key that no entry of")
         .doesNotContain(CONSUMER_KEY);
     assertThat(status(otherStatus).at("/config/source").asString()).isEqualTo("none");
     assertThat(get(otherProxy, CONSUMER_KEY)).isEqualTo("status 404");
+  }
+
+  @Test
+  void aControlPlaneWhoseKeyringCannotOpenItsStoreDoesNotStart() throws Exception {
+    int adminPort = freePort();
+    node = start("cp", controlPlane(adminPort, KEYRING));
+    admin(
+        adminPort,
+        "consumers/alice",
+        "{\"plugins\":{\"key-auth\":{\"key\":\"" + CONSUMER_KEY + "\"}}}");
+    node.close();
+    node = null;
+
+    assertThatThrownBy(() -> start("cp", controlPlane(freePort(), "another-keyring-entry-1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            dir.resolve("conf-cp/config.yaml")
+                + ": apisix.data_encryption.keyring: cannot open the config store in ")
+        .hasMessageEndingWith(
+            "consumer 'alice': plugins.key-auth.key: is sealed with a key that no entry of"
+                + " apisix.data_encryption.keyring opens");
+  }
+
+  private String controlPlane(int adminPort, String keyring) throws IOException {
+    return """
+        deployment:
+          role: control_plane
+          admin:
+            admin_key:
+              - {name: admin, key: %s, role: admin}
+            admin_listen: {ip: 127.0.0.1, port: %d}
+          role_control_plane:
+            conf_server:
+              listen: 127.0.0.1:%d
+        apisix:
+          status: {ip: 127.0.0.1, port: %d}
+          data_encryption:
+            keyring: [%s]
+        """
+        .formatted(ADMIN_KEY, adminPort, freePort(), freePort(), keyring);
   }
 
   private String storage() {
