@@ -13,6 +13,12 @@ public final class Configs {
   public static final String CONFIG_BUCKET = "ballast-config";
   public static final String RESOURCE_BUCKET = "ballast-resources";
 
+  /**
+   * The cluster's {@code apisix.data_encryption.keyring}, on the CP and every DP: the CP exports to
+   * a blob store, where APISIX's published keyring is refused.
+   */
+  public static final String KEYRING = "chaos-cluster-keyring-0001";
+
   private Configs() {}
 
   /**
@@ -71,6 +77,8 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         fallback_cp:
@@ -82,6 +90,7 @@ public final class Configs {
             confPort,
             confServerTls,
             statusPort,
+            KEYRING,
             nodeDir,
             indent(storage.block(), "  "));
   }
@@ -128,6 +137,8 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         """
@@ -138,6 +149,7 @@ public final class Configs {
             indent(storage.block(), "    "),
             proxyPort,
             statusPort,
+            KEYRING,
             nodeDir);
   }
 
@@ -161,10 +173,12 @@ public final class Configs {
           status:
             ip: 127.0.0.1
             port: %d
+          data_encryption:
+            keyring: [%s]
         ballast:
           data_dir: %s/data
         """
-        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, nodeDir);
+        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, KEYRING, nodeDir);
   }
 
   /**

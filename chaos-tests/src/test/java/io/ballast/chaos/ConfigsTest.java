@@ -24,7 +24,8 @@ class ConfigsTest {
         .contains("  status:\n    ip: 127.0.0.1\n    port: 9090\n")
         .contains("  data_dir: /tmp/chaos/node/data\n")
         .contains("fallback_cp:\n  filesystem:\n    path: /tmp/chaos/storage\n")
-        .contains("  cron_spec: '@every 1s'\n");
+        .contains("  cron_spec: '@every 1s'\n")
+        .contains("  data_encryption:\n    keyring: [" + Configs.KEYRING + "]\n");
   }
 
   @Test
@@ -43,7 +44,8 @@ class ConfigsTest {
     for (String yaml : new String[] {following, standalone}) {
       assertThat(yaml)
           .contains("  fallback_cp:\n    filesystem:\n      path: /tmp/chaos/storage\n")
-          .contains("      resource_bucket: ballast-resources\n    poll_interval: 1s\n");
+          .contains("      resource_bucket: ballast-resources\n    poll_interval: 1s\n")
+          .contains("  data_encryption:\n    keyring: [" + Configs.KEYRING + "]\n");
     }
   }
 

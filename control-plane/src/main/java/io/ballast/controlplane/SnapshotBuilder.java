@@ -2,6 +2,7 @@ package io.ballast.controlplane;
 
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.controlplane.store.StoreView;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.snapshot.BodyStats;
 import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotEntry;
@@ -84,7 +85,7 @@ public final class SnapshotBuilder implements AutoCloseable {
    */
   public void start(List<SnapshotEntry> instanceSettings) {
     try {
-      Files.createDirectories(workDir);
+      PrivateFiles.createFolder(workDir);
       try (var stale = Files.list(workDir)) {
         for (Path file : stale.toList()) {
           Files.deleteIfExists(file);
@@ -136,7 +137,7 @@ public final class SnapshotBuilder implements AutoCloseable {
   private VerifiedSnapshot build(SnapshotKind kind, long version, Stream<SnapshotEntry> entries) {
     Path body = workDir.resolve(kind.id() + "-" + version + ".ndjson.gz");
     BodyStats stats;
-    try (OutputStream out = Files.newOutputStream(body);
+    try (OutputStream out = PrivateFiles.newOutputStream(body);
         SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
       entries.forEachOrdered(writer::write);
       stats = writer.finish();

@@ -33,7 +33,7 @@ public final class DurableFiles {
   public static void replace(Path target, Content content) throws IOException {
     Path temp = tempOf(target);
     try (FileChannel channel =
-            FileChannel.open(
+            PrivateFiles.open(
                 temp,
                 StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE,

@@ -1,5 +1,6 @@
 package io.ballast.snapshot;
 
+import io.ballast.fs.PrivateFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +47,7 @@ final class ByteStreams {
   static Mono<Void> write(Flux<ByteBuffer> body, Path file) {
     return Mono.using(
             () ->
-                FileChannel.open(
+                PrivateFiles.open(
                     file,
                     StandardOpenOption.WRITE,
                     StandardOpenOption.CREATE,

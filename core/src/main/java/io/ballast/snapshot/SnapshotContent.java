@@ -1,6 +1,7 @@
 package io.ballast.snapshot;
 
 import io.ballast.resource.IgnoredFields;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;
@@ -71,7 +72,7 @@ public final class SnapshotContent {
 
   /** Writes {@code set} as a body in canonical order to {@code target}, replacing it. */
   public static BodyStats writeResources(ResourceSet set, Path target) {
-    try (OutputStream out = Files.newOutputStream(target);
+    try (OutputStream out = PrivateFiles.newOutputStream(target);
         SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
       set.inCanonicalOrder()
           .forEach(r -> writer.write(new SnapshotEntry(r.type().plural(), r.id(), r.value())));

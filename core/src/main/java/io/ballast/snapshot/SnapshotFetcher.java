@@ -1,5 +1,6 @@
 package io.ballast.snapshot;
 
+import io.ballast.fs.PrivateFiles;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectNotFoundException;
@@ -100,7 +101,9 @@ public final class SnapshotFetcher {
   /** Streams the body into a new file and verifies it; the file is deleted on any failure. */
   private Mono<Path> download(ReadResult.Found found, SnapshotManifest manifest, Path dir) {
     return Mono.fromCallable(
-            () -> Files.createTempFile(dir, "snapshot-" + manifest.version() + "-", ".ndjson.gz"))
+            () ->
+                PrivateFiles.createTempFile(
+                    dir, "snapshot-" + manifest.version() + "-", ".ndjson.gz"))
         .subscribeOn(Schedulers.boundedElastic())
         .flatMap(
             file ->

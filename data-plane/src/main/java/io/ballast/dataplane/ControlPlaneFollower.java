@@ -2,6 +2,7 @@ package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.resource.ErrorJson;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
@@ -225,8 +226,8 @@ public final class ControlPlaneFollower implements Follower {
     URI url = base.resolve(ConfServerProtocol.bodyPath(kind, manifest.version()));
     return Mono.using(
         () -> {
-          Files.createDirectories(downloadDir);
-          return Files.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
+          PrivateFiles.createFolder(downloadDir);
+          return PrivateFiles.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
         },
         temp ->
             download(url, temp)

@@ -1,6 +1,7 @@
 package io.ballast.dataplane;
 
 import io.ballast.fs.DurableFiles;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
@@ -70,7 +71,7 @@ public final class LocalCache {
     long version = snapshot.version();
     Path folder = dir.resolve(snapshot.manifest().kind().id());
     try {
-      Files.createDirectories(folder);
+      PrivateFiles.createFolder(folder);
       DurableFiles.replace(
           folder.resolve(bodyName(version)), out -> Files.copy(snapshot.body(), out));
       Path etagFile = folder.resolve(etagName(version));

@@ -3,6 +3,7 @@ package io.ballast.dataplane;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.resource.ResourceSet;
+import io.ballast.seal.Sealing;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotKind;
@@ -54,6 +55,7 @@ public final class SnapshotApplier {
   private final LocalCache cache;
   private final Clock clock;
   private final PluginRegistry plugins;
+  private final Sealing sealing;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private volatile SnapshotManifest instance;
   private volatile Rejection lastRejection;
@@ -63,9 +65,18 @@ public final class SnapshotApplier {
   }
 
   public SnapshotApplier(LocalCache cache, Clock clock, PluginRegistry plugins) {
+    this(cache, clock, plugins, Sealing.off());
+  }
+
+  /**
+   * @param sealing opens the sealed secrets of each snapshot in memory; a snapshot holding one it
+   *     cannot open is refused, naming the resource and field
+   */
+  public SnapshotApplier(LocalCache cache, Clock clock, PluginRegistry plugins, Sealing sealing) {
     this.cache = cache;
     this.clock = clock;
     this.plugins = plugins;
+    this.sealing = sealing;
   }
 
   /** The table for the next request: read once per request by the proxy. */
@@ -127,7 +138,7 @@ public final class SnapshotApplier {
       if (manifest.kind() == SnapshotKind.INSTANCE) {
         instance = manifest;
       } else {
-        ResourceSet resources = SnapshotContent.readResources(snapshot.body());
+        ResourceSet resources = sealing.opened(SnapshotContent.readResources(snapshot.body()));
         RouteTable table = RouteTable.compile(resources, plugins, table());
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }

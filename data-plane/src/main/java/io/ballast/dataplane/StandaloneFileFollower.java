@@ -4,6 +4,7 @@ import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile.Format;
 import io.ballast.dataplane.StandaloneFile.IncompleteFileException;
 import io.ballast.dataplane.StandaloneFile.InvalidFileException;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.ResourceSet;
 import io.ballast.snapshot.BodyStats;
 import io.ballast.snapshot.SnapshotContent;
@@ -177,7 +178,7 @@ public final class StandaloneFileFollower implements Follower {
 
   private VerifiedSnapshot write(ResourceSet resources, long version) {
     try {
-      Files.createDirectories(workDir);
+      PrivateFiles.createFolder(workDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + workDir, e);
     }

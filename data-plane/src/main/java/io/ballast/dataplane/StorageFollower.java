@@ -1,6 +1,7 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.snapshot.FetchResult;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotFormatException;
@@ -70,7 +71,7 @@ public final class StorageFollower implements Follower {
 
   private Mono<Void> pollOnce() {
     lastPoll = Instant.now();
-    return Mono.fromCallable(() -> Files.createDirectories(downloadDir))
+    return Mono.fromCallable(() -> PrivateFiles.createFolder(downloadDir))
         .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
         .doOnNext(
             result -> {

@@ -5,6 +5,7 @@ import io.ballast.config.ConfigNode;
 import io.ballast.controlplane.ConfServerApi;
 import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.StorageExporter;
+import io.ballast.controlplane.StoreSealer;
 import io.ballast.controlplane.admin.AdminApi;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.dataplane.DataPlane;
@@ -22,6 +23,8 @@ import io.ballast.gateway.tls.ChannelTls.PemFile;
 import io.ballast.resource.Json;
 import io.ballast.service.config.ChannelCerts;
 import io.ballast.service.config.ConfServerConfig;
+import io.ballast.resource.InvalidResourceException;
+import io.ballast.seal.Sealing;
 import io.ballast.service.config.Listen;
 import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
@@ -117,10 +120,12 @@ public final class Node implements AutoCloseable {
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
     Path data = config.dataDir();
+    Sealing sealing = config.dataEncryption().sealing();
 
     if (config.holdsConfiguration()) {
       store = openStore(data);
       started.push(store);
+      resealStore(sealing);
       builder =
           new SnapshotBuilder(
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
@@ -130,7 +135,7 @@ public final class Node implements AutoCloseable {
       serve(
           "deployment.admin.admin_listen",
           config.admin().listen(),
-          AdminApi.routes(store, config.admin().access()));
+          AdminApi.routes(store, config.admin().access(), sealing));
       if (config.role() == Role.CONTROL_PLANE) {
         serveConfServer(group);
       }
@@ -145,7 +150,8 @@ public final class Node implements AutoCloseable {
       LocalCache cache = new LocalCache(data.resolve("dp-cache"));
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
-      SnapshotApplier applier = new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics));
+      SnapshotApplier applier =
+          new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics), sealing);
       dataPlane =
           new DataPlane(
               deployment(backend, prefix, group),
@@ -186,6 +192,24 @@ public final class Node implements AutoCloseable {
     }
 
     serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  /**
+   * Seals what the store holds in plain text (written before sealing was on) or under an older
+   * keyring entry, before anything is built from it; a value no entry opens stops the start.
+   */
+  private void resealStore(Sealing sealing) {
+    try {
+      StoreSealer.reseal(store, sealing);
+    } catch (InvalidResourceException e) {
+      throw new ConfigException(
+          config.file(),
+          "apisix.data_encryption.keyring",
+          "cannot open the config store in "
+              + config.dataDir().resolve("store")
+              + ": "
+              + e.getMessage());
+    }
   }
 
   /**

@@ -50,6 +50,7 @@ class ArchitectureTest {
             "io.ballast.config..",
             "io.ballast.fs..",
             "io.ballast.resource..",
+            "io.ballast.seal..",
             "io.ballast.snapshot..",
             "io.ballast.storage..")
         .layer("gateway")
@@ -148,6 +149,7 @@ class ArchitectureTest {
             "io.ballast.config..",
             "io.ballast.fs..",
             "io.ballast.resource..",
+            "io.ballast.seal..",
             "io.ballast.snapshot..",
             "io.ballast.storage..",
             "io.ballast.gateway..",

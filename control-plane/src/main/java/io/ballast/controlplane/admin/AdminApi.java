@@ -12,6 +12,7 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import io.ballast.seal.Sealing;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -83,17 +84,19 @@ public final class AdminApi {
   private final AdminAccess access;
   private final List<KeyDigest> keyDigests;
   private final AdminIds ids;
+  private final Sealing sealing;
   private final JsonMapper mapper = Json.mapper();
 
   /** The plugins the data planes run: a write they could not compile is refused here. */
   private final PluginRegistry plugins = PluginRegistry.standard();
 
-  private AdminApi(ConfigStore store, AdminAccess access, Clock clock) {
+  private AdminApi(ConfigStore store, AdminAccess access, Sealing sealing, Clock clock) {
     this.store = store;
     this.access = access;
     this.keyDigests =
         access.keys().stream().map(key -> new KeyDigest(sha256(key.key()), key.role())).toList();
     this.ids = new AdminIds(clock);
+    this.sealing = sealing;
   }
 
   /**
@@ -102,11 +105,20 @@ public final class AdminApi {
    * @param access the addresses served and the keys accepted ({@code deployment.admin})
    */
   public static RouterFunction<ServerResponse> routes(ConfigStore store, AdminAccess access) {
-    return routes(store, access, Clock.systemUTC());
+    return routes(store, access, Sealing.off());
   }
 
-  static RouterFunction<ServerResponse> routes(ConfigStore store, AdminAccess access, Clock clock) {
-    AdminApi api = new AdminApi(store, access, clock);
+  /**
+   * @param sealing seals secrets before the store sees them, and opens sealed ones for checks
+   */
+  public static RouterFunction<ServerResponse> routes(
+      ConfigStore store, AdminAccess access, Sealing sealing) {
+    return routes(store, access, sealing, Clock.systemUTC());
+  }
+
+  static RouterFunction<ServerResponse> routes(
+      ConfigStore store, AdminAccess access, Sealing sealing, Clock clock) {
+    AdminApi api = new AdminApi(store, access, sealing, clock);
     return RouterFunctions.route()
         .GET(COLLECTION, api::list)
         .PUT(COLLECTION, api::putWithIdInBody)
@@ -269,7 +281,8 @@ public final class AdminApi {
             body -> {
               ObjectNode patch = parse(body);
               StoredResource stored = store.get(type, id).orElseThrow(() -> notFound(type, id));
-              ObjectNode merged = stored.resource().value().deepCopy();
+              // Merge over the secrets in plain text, as APISIX does, so that they are sealed once.
+              ObjectNode merged = sealing.opened(stored.resource()).value().deepCopy();
               mergePatch(merged, patch);
               return put(type, id, merged);
             });
@@ -352,10 +365,15 @@ public final class AdminApi {
     return put(type, id, value);
   }
 
+  /**
+   * Checks and stores a resource. A secret given sealed (a value copied from a GET) is opened with
+   * the keyring, or refused when no entry opens it; the store receives every secret sealed.
+   */
   private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
-    Resource resource = Resource.parse(type, id, value);
+    Resource resource = sealing.opened(Resource.parse(type, id, value));
     checkCompiles(resource);
-    return write(() -> store.put(resource))
+    Resource sealed = sealing.forStore(resource);
+    return write(() -> store.put(sealed))
         .flatMap(
             stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
   }
@@ -370,7 +388,8 @@ public final class AdminApi {
     store
         .view()
         .resources(ResourceType.CONSUMERS)
-        .forEach((consumerId, stored) -> consumers.put(consumerId, stored.resource()));
+        .forEach(
+            (consumerId, stored) -> consumers.put(consumerId, sealing.opened(stored.resource())));
     if (resource.type() == ResourceType.CONSUMERS) {
       consumers.put(resource.id(), resource);
     }
@@ -431,10 +450,25 @@ public final class AdminApi {
     Resource resource = stored.resource();
     ObjectNode node = mapper.createObjectNode();
     node.put("key", key(resource.type(), resource.id()));
-    node.set("value", resource.value());
+    node.set("value", withoutPrivateKeys(resource));
     node.put("createdIndex", stored.createdIndex());
     node.put("modifiedIndex", stored.modifiedIndex());
     return node;
+  }
+
+  /**
+   * An ssl without its private keys, which APISIX's GET never returns ({@code key}; Ballast also
+   * leaves out {@code keys}, private keys all the same). Consumers' secrets are answered as stored:
+   * sealed when sealing is on, as APISIX does.
+   */
+  private static JsonNode withoutPrivateKeys(Resource resource) {
+    if (resource.type() != ResourceType.SSLS) {
+      return resource.value();
+    }
+    ObjectNode value = resource.value().deepCopy();
+    value.remove("key");
+    value.remove("keys");
+    return value;
   }
 
   private static String key(ResourceType type, String id) {

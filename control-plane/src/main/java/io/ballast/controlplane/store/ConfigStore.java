@@ -2,6 +2,7 @@ package io.ballast.controlplane.store;
 
 import io.ballast.fs.DurableFiles;
 import io.ballast.resource.IgnoredFields;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.Json;
 import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;
@@ -88,7 +89,7 @@ public final class ConfigStore implements Closeable {
     JsonMapper mapper = Json.mapper();
     FileChannel lockChannel = null;
     try {
-      Files.createDirectories(dir);
+      PrivateFiles.createFolder(dir);
       lockChannel = lock(dir);
       Files.deleteIfExists(DurableFiles.tempOf(dir.resolve(Checkpoint.FILE)));
       StoreView loaded = Checkpoint.read(dir, mapper);
@@ -193,6 +194,24 @@ public final class ConfigStore implements Closeable {
       append(WalEntry.delete(revision, type, id));
       publish(current.without(type, id, revision));
       return previous;
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Writes a checkpoint of the whole state now and empties the log it supersedes, so that no line
+   * of the log keeps a value later writes replaced (after secrets were sealed, say).
+   */
+  public void checkpoint() {
+    writeLock.lock();
+    try {
+      checkWritable();
+      compact();
+    } catch (IOException e) {
+      failure = e;
+      throw new UncheckedIOException(
+          "cannot write a checkpoint of config store " + dir + ": " + e.getMessage(), e);
     } finally {
       writeLock.unlock();
     }
@@ -412,7 +431,7 @@ public final class ConfigStore implements Closeable {
   /** One process per store folder: a second one would interleave its log lines. */
   private static FileChannel lock(Path dir) throws IOException {
     FileChannel channel =
-        FileChannel.open(
+        PrivateFiles.open(
             dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {
       FileLock lock;

@@ -1,6 +1,7 @@
 package io.ballast.controlplane.store;
 
 import io.ballast.fs.DurableFiles;
+import io.ballast.fs.PrivateFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,7 +28,7 @@ final class WriteAheadLog implements Closeable {
     Path file = dir.resolve(FILE);
     boolean created = !Files.exists(file);
     FileChannel channel =
-        FileChannel.open(
+        PrivateFiles.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     if (created) {
       // The file's directory entry must be durable too, or a crash could lose the whole log.

@@ -1,6 +1,7 @@
 package io.ballast.storage.filesystem;
 
 import io.ballast.fs.DurableFiles;
+import io.ballast.fs.PrivateFiles;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
@@ -171,7 +172,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
           }
           checkCondition(key, target, options.condition());
           try {
-            Files.createDirectories(target.getParent());
+            PrivateFiles.createFolder(target.getParent());
           } catch (FileAlreadyExistsException e) {
             throw new IllegalArgumentException(
                 "object key '" + key + "' lies below another object in " + description, e);
@@ -418,9 +419,9 @@ final class FilesystemObjectStorage implements ObjectStorage {
     ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(bucket, b -> new ReentrantLock());
     jvmLock.lock();
     try {
-      Files.createDirectories(lockFile.getParent());
+      PrivateFiles.createFolder(lockFile.getParent());
       try (FileChannel channel =
-              FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+              PrivateFiles.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock ignored = channel.lock()) {
         return action.call();
       }
@@ -558,7 +559,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
         throw new IllegalStateException("every JVM has SHA-256", e);
       }
       this.body =
-          FileChannel.open(
+          PrivateFiles.open(
               bodyFile,
               StandardOpenOption.CREATE_NEW,
               StandardOpenOption.READ,
@@ -566,7 +567,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     }
 
     static Upload open(Path tmpDir) throws IOException {
-      Files.createDirectories(tmpDir);
+      PrivateFiles.createFolder(tmpDir);
       return new Upload(tmpDir);
     }
 
@@ -585,7 +586,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     /** Writes header and body into the file that will be renamed into place. */
     void writeObjectFile(String header) throws IOException {
       try (FileChannel out =
-          FileChannel.open(objectFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          PrivateFiles.open(objectFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.wrap(header.getBytes(StandardCharsets.UTF_8));
         while (head.hasRemaining()) {
           out.write(head);

@@ -19,7 +19,7 @@ import java.util.Set;
  */
 public final class FilesystemStorageProvider implements StorageProvider {
 
-  static final String NAME = "filesystem";
+  public static final String NAME = "filesystem";
 
   /** {@code path} is ours; the bucket and prefix keys are read by the fallback_cp parser. */
   private static final Set<String> KEYS =

@@ -34,7 +34,8 @@ public record NodeConfig(
     Path dataDir,
     String nodeId,
     ConfServerConfig confServer,
-    ChannelCerts certs) {
+    ChannelCerts certs,
+    DataEncryption dataEncryption) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -156,6 +157,8 @@ public record NodeConfig(
       }
     }
 
+    DataEncryption dataEncryption = DataEncryption.parse(apisix);
+    dataEncryption.requireNotPublic(apisix, DataEncryption.exposure(role, confListen, fallback));
     Path dataDir = Path.of(ballast.string("data_dir", "data")).toAbsolutePath().normalize();
     String nodeId = ballast.string("node_id", hostName + "-" + ProcessHandle.current().pid());
     return new NodeConfig(
@@ -174,7 +177,8 @@ public record NodeConfig(
         dataDir,
         nodeId,
         confServer,
-        certs);
+        certs,
+        dataEncryption);
   }
 
   /**
