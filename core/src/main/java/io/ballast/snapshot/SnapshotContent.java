@@ -1,7 +1,7 @@
 package io.ballast.snapshot;
 
-import io.ballast.resource.IgnoredFields;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.resource.IgnoredFields;
 import io.ballast.resource.InvalidResourceException;
 import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;

@@ -1,8 +1,8 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.resource.ErrorJson;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;

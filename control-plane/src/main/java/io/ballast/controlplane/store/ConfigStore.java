@@ -1,8 +1,8 @@
 package io.ballast.controlplane.store;
 
 import io.ballast.fs.DurableFiles;
-import io.ballast.resource.IgnoredFields;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.resource.IgnoredFields;
 import io.ballast.resource.Json;
 import io.ballast.resource.ParseMode;
 import io.ballast.resource.Resource;

@@ -3,6 +3,7 @@ package io.ballast.controlplane.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.resource.Cidr;
 import io.ballast.resource.Json;
 import io.ballast.resource.ResourceType;
 import io.ballast.seal.Keyring;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +45,16 @@ class AdminApiSealingTest {
   void start() {
     store = ConfigStore.open(dir);
     client =
-        WebTestClient.bindToRouterFunction(AdminApi.routes(store, Set.of(KEY), SEALING)).build();
+        WebTestClient.bindToRouterFunction(
+                AdminApi.routes(
+                    store,
+                    new AdminAccess(
+                        List.of(new AdminKey("admin", KEY, AdminKey.Role.ADMIN)),
+                        List.of(Cidr.parse("127.0.0.0/24")),
+                        true),
+                    SEALING))
+            .webFilter(AdminApiAccessTest.from("127.0.0.1"))
+            .build();
   }
 
   @AfterEach

@@ -1,8 +1,6 @@
 package io.ballast.service.config;
 
 import io.ballast.config.ConfigNode;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -50,10 +48,6 @@ public record ConfServerConfig(
 
   /** Whether only this host can reach the conf server. */
   public boolean loopbackOnly() {
-    try {
-      return InetAddress.getByName(listen.ip()).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
-    }
+    return listen.isLoopback();
   }
 }

@@ -108,20 +108,13 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
     if (!role.holdsConfiguration()) {
       return Optional.empty();
     }
-    if (role == NodeConfig.Role.CONTROL_PLANE && !loopback(confServer.ip())) {
+    if (role == NodeConfig.Role.CONTROL_PLANE && !confServer.isLoopback()) {
       return Optional.of("deployment.role_control_plane.conf_server.listen " + confServer);
     }
     if (fallback != null && !fallback.backend().equals(FilesystemStorageProvider.NAME)) {
       return Optional.of("fallback_cp." + fallback.backend());
     }
     return Optional.empty();
-  }
-
-  private static boolean loopback(String ip) {
-    return ip.startsWith("127.")
-        || ip.equals("::1")
-        || ip.equals("[::1]")
-        || ip.equals("localhost");
   }
 
   /** Never prints the keyring. */

@@ -158,7 +158,8 @@ public record NodeConfig(
     }
 
     DataEncryption dataEncryption = DataEncryption.parse(apisix);
-    dataEncryption.requireNotPublic(apisix, DataEncryption.exposure(role, confListen, fallback));
+    dataEncryption.requireNotPublic(
+        apisix, DataEncryption.exposure(role, confServer.listen(), fallback));
     Path dataDir = Path.of(ballast.string("data_dir", "data")).toAbsolutePath().normalize();
     String nodeId = ballast.string("node_id", hostName + "-" + ProcessHandle.current().pid());
     return new NodeConfig(
