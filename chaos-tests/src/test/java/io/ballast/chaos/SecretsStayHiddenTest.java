@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.chaos.ClusterFixture.ControlPlane;
 import io.ballast.chaos.ClusterFixture.DataPlane;
+import io.ballast.gateway.tls.GeneratedCertificates;
 import io.ballast.testkit.FreePorts;
 import io.ballast.testkit.S3ProxyServer;
 import java.io.IOException;
@@ -20,13 +21,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A full scenario with every kind of secret in play — the storage credentials, the admin key,
- * consumers' key-auth keys and basic-auth passwords — after which every log line, every /status
- * answer, every metrics page and every Admin API error body the nodes produced is searched for
- * them. None may appear: not echoed in an error, not printed with a configuration, not logged by a
- * failed authentication.
+ * A full scenario with every kind of secret in play — the storage credentials, the admin key, the
+ * keyring, consumers' key-auth keys and basic-auth passwords, a TLS private key — after which every
+ * log line, every /status answer, every metrics page and every Admin API error body the nodes
+ * produced is searched for them. None may appear: not echoed in an error, not printed with a
+ * configuration, not logged by a failed authentication.
  */
 class SecretsStayHiddenTest {
 
@@ -91,7 +93,29 @@ class SecretsStayHiddenTest {
           .isTrue();
     }
 
+    GeneratedCertificates.Issued tls =
+        GeneratedCertificates.ca("secrets-ca").server("secure.test", "secure.test");
+    String ssl =
+        JSON.createObjectNode()
+            .put("cert", tls.certificatePem())
+            .put("key", tls.keyPem())
+            .set("snis", JSON.createArrayNode().add("secure.test"))
+            .toString();
+    assertThat(Http.put(admin + "/ssls/1", key, ssl).isSuccess()).isTrue();
+    record("admin GET of the ssl", Http.get(admin + "/ssls/1", key));
+    assertThat(answers.get("admin GET of the ssl")).startsWith("200");
+
     // Requests the Admin API refuses, each carrying a secret it might echo.
+    record(
+        "admin ssl whose key does not match its certificate",
+        Http.put(
+            admin + "/ssls/2",
+            key,
+            ssl.replace(
+                JSON.valueToTree(tls.certificatePem()).toString(),
+                JSON.valueToTree(
+                        GeneratedCertificates.ca("other-ca").certificate().certificatePem())
+                    .toString())));
     record("admin wrong key", Http.get(admin + "/routes", WRONG_ADMIN_KEY));
     record(
         "admin consumer with a bad name",
@@ -127,6 +151,9 @@ class SecretsStayHiddenTest {
                 .formatted(PASSWORD)));
     record("admin method", Http.send("POST", admin + "/consumers", key, "{}"));
     for (String name : answers.keySet()) {
+      if (name.startsWith("admin GET")) {
+        continue;
+      }
       assertThat(answers.get(name)).as(name).doesNotStartWith("2");
     }
 
@@ -177,7 +204,9 @@ class SecretsStayHiddenTest {
             ClusterFixture.ADMIN_KEY,
             CONSUMER_KEY,
             PASSWORD,
-            basic.substring("Basic ".length())));
+            basic.substring("Basic ".length()),
+            Configs.KEYRING,
+            privateKeyBody(tls.keyPem())));
     List<String> leaks = new ArrayList<>();
     answers.forEach((where, text) -> leaks.addAll(find(secrets, where, text)));
     try (Stream<Path> files = Files.walk(tmp)) {
@@ -187,6 +216,14 @@ class SecretsStayHiddenTest {
       }
     }
     assertThat(leaks).as("secrets found in what the nodes printed or answered").isEmpty();
+  }
+
+  /** A line from the middle of a PEM private key: enough to recognise it anywhere. */
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private static String privateKeyBody(String pem) {
+    String[] lines = pem.split("\n");
+    return lines[lines.length / 2];
   }
 
   private DataPlane dataPlaneWithMetrics(ControlPlane cp, int metricsPort) {

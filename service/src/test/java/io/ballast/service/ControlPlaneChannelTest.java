@@ -268,6 +268,7 @@ class ControlPlaneChannelTest {
               %s
         apisix:
           status: {ip: 127.0.0.1, port: %d}
+          data_encryption: {keyring: [control-plane-channel-test-keyring]}
         """
         .formatted(ADMIN_KEY, adminPort = freePort(), confServerKeys, freePort());
   }

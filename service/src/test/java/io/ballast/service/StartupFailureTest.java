@@ -132,6 +132,8 @@ class StartupFailureTest {
             + freePort()
             + "}\n"
             + "apisix:\n"
+            // Not APISIX's published keyring, which a node exporting to S3 refuses.
+            + "  data_encryption: {keyring: [startup-failure-test-keyring]}\n"
             + "  status: {ip: 127.0.0.1, port: "
             + freePort()
             + "}\n"

@@ -63,6 +63,8 @@ class ChannelConfigTest {
                           cert: cp.pem
                           cert_key: ./cp.key
                           client_ca_cert: %s
+                    apisix:
+                      data_encryption: {keyring: [channel-config-test-keyring]}
                     """
                         .formatted(dir.resolve("conf/ca.pem")))
             .confServer();
