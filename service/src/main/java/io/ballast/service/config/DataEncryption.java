@@ -1,6 +1,7 @@
 package io.ballast.service.config;
 
 import io.ballast.config.ConfigNode;
+import io.ballast.controlplane.admin.AdminKey;
 import io.ballast.seal.Keyring;
 import io.ballast.seal.Sealing;
 import io.ballast.snapshot.FallbackCpConfig;
@@ -99,12 +100,13 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
 
   /**
    * What carries a node's sealed values to other hosts, for {@link #requireNotPublic}: only a node
-   * that holds configuration seals; its conf server streams every snapshot to whoever connects, and
-   * its export puts them in a bucket others read. The Admin API does not count: it answers only to
-   * admin keys, which can rewrite every secret anyway.
+   * that holds configuration seals; its conf server streams every snapshot to whoever connects, its
+   * export puts them in a bucket others read, and an Admin API beyond loopback answers GETs to
+   * viewer keys, which may read sealed values but not rewrite them. Admin keys do not count: they
+   * can rewrite every secret anyway.
    */
   static Optional<String> exposure(
-      NodeConfig.Role role, Listen confServer, FallbackCpConfig fallback) {
+      NodeConfig.Role role, Listen confServer, AdminConfig admin, FallbackCpConfig fallback) {
     if (!role.holdsConfiguration()) {
       return Optional.empty();
     }
@@ -113,6 +115,10 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
     }
     if (fallback != null && !fallback.backend().equals(FilesystemStorageProvider.NAME)) {
       return Optional.of("fallback_cp." + fallback.backend());
+    }
+    if (!admin.listen().isLoopback()
+        && admin.keys().stream().anyMatch(key -> key.role() == AdminKey.Role.VIEWER)) {
+      return Optional.of("a viewer key on deployment.admin.admin_listen " + admin.listen());
     }
     return Optional.empty();
   }

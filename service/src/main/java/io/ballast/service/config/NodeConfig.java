@@ -159,7 +159,7 @@ public record NodeConfig(
 
     DataEncryption dataEncryption = DataEncryption.parse(apisix);
     dataEncryption.requireNotPublic(
-        apisix, DataEncryption.exposure(role, confServer.listen(), fallback));
+        apisix, DataEncryption.exposure(role, confServer.listen(), admin, fallback));
     Path dataDir = Path.of(ballast.string("data_dir", "data")).toAbsolutePath().normalize();
     String nodeId = ballast.string("node_id", hostName + "-" + ProcessHandle.current().pid());
     return new NodeConfig(

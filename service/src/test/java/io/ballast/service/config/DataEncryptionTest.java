@@ -116,6 +116,32 @@ class DataEncryptionTest {
   }
 
   @Test
+  void refusesApisixsPublicKeyringWhenViewersReadSealedValuesFromAnotherHost() {
+    String viewerBeyondLoopback =
+        """
+        deployment:
+          role: traditional
+          admin:
+            admin_key:
+              - {name: admin, key: secret-admin-key, role: admin}
+              - {name: ci, key: secret-viewer-key, role: viewer}
+            admin_listen: {ip: 0.0.0.0, port: 9180}
+            allow_admin: [10.0.0.0/8]
+        """;
+    assertThatThrownBy(() -> parse(viewerBeyondLoopback))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "is APISIX's published default (keyring is not set): anyone can open what it seals,"
+                + " and a viewer key on deployment.admin.admin_listen 0.0.0.0:9180 sends it off"
+                + " this host");
+    assertThat(
+            parse(viewerBeyondLoopback.replace("ip: 0.0.0.0", "ip: 127.0.0.1"))
+                .dataEncryption()
+                .seals())
+        .isTrue();
+  }
+
+  @Test
   void acceptsThePublicKeyringOnOneHostOrWhenItOnlyOpens() {
     // Loopback and a local folder: the laptop demo, as in APISIX.
     assertThat(parse(cp("127.0.0.1:9280", "") + LOCAL_FOLDER).dataEncryption().seals()).isTrue();
