@@ -184,8 +184,22 @@ public final class ConfigNode {
     }
   }
 
+  /**
+   * Refuses any key of {@code entry}, a mapping inside a list under this one (such as {@code
+   * node_listen[0]}, given as {@code entryPath}), not in {@code allowed}, as {@link
+   * #rejectUnknownKeys(Set)} does for a block.
+   */
+  public void rejectUnknownKeys(String entryPath, Map<?, ?> entry, Set<String> allowed) {
+    for (Object key : entry.keySet()) {
+      String name = String.valueOf(key);
+      if (!allowed.contains(name)) {
+        throw error(entryPath + "." + name, unknownKeyProblem(name, allowed));
+      }
+    }
+  }
+
   /** The problem to report for {@code key}, unknown among {@code allowed}. */
-  public static String unknownKeyProblem(String key, Set<String> allowed) {
+  private static String unknownKeyProblem(String key, Set<String> allowed) {
     String suggestion = Suggestions.didYouMean(key, allowed);
     if (!suggestion.isEmpty()) {
       return "unknown key" + suggestion;

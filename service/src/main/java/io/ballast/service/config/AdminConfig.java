@@ -1,7 +1,6 @@
 package io.ballast.service.config;
 
 import io.ballast.config.ConfigNode;
-import io.ballast.config.Suggestions;
 import io.ballast.controlplane.admin.AdminAccess;
 import io.ballast.controlplane.admin.AdminKey;
 import io.ballast.resource.Cidr;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * APISIX's {@code deployment.admin} block: who may use the Admin API and where it listens.
@@ -98,15 +96,7 @@ public record AdminConfig(
       if (!(entries.get(i) instanceof Map<?, ?> entry)) {
         throw admin.error(at, "must be a mapping {name, key, role}");
       }
-      for (Object field : entry.keySet()) {
-        if (!ENTRY_KEYS.contains(String.valueOf(field))) {
-          throw admin.error(
-              at + "." + field,
-              "unknown key; allowed here: "
-                  + String.join(", ", new TreeSet<>(ENTRY_KEYS))
-                  + Suggestions.didYouMean(String.valueOf(field), ENTRY_KEYS));
-        }
-      }
+      admin.rejectUnknownKeys(at, entry, ENTRY_KEYS);
       String key = text(admin, at + ".key", entry.get("key"));
       if (key == null || key.isBlank()) {
         // APISIX generates a key here and writes it back into config.yaml; Ballast never

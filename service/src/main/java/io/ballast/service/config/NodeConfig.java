@@ -229,7 +229,7 @@ public record NodeConfig(
     for (int i = 0; i < entries.size(); i++) {
       Object entry = entries.get(i);
       if (entry instanceof Map<?, ?> map) {
-        rejectUnknownKeys(apisix, "node_listen[" + i + "]", map, Set.of("ip", "port"));
+        apisix.rejectUnknownKeys("node_listen[" + i + "]", map, Set.of("ip", "port"));
         Object ip = map.get("ip");
         result.add(
             new Listen(
@@ -274,7 +274,7 @@ public record NodeConfig(
     for (int i = 0; i < entries.size(); i++) {
       String key = "listen[" + i + "]";
       if (entries.get(i) instanceof Map<?, ?> map) {
-        rejectUnknownKeys(ssl, key, map, TLS_LISTEN_KEYS);
+        ssl.rejectUnknownKeys(key, map, TLS_LISTEN_KEYS);
         if (Boolean.TRUE.equals(map.get("enable_http3"))) {
           throw ssl.error(key + ".enable_http3", "Ballast does not serve HTTP/3; leave it out");
         }
@@ -313,17 +313,6 @@ public record NodeConfig(
               + " 'TLSv1.2 TLSv1.3', not '"
               + protocols.get()
               + "'");
-    }
-  }
-
-  /** An entry of a list of mappings, such as {@code node_listen[0]}, is checked as a block is. */
-  private static void rejectUnknownKeys(
-      ConfigNode parent, String entryPath, Map<?, ?> entry, Set<String> allowed) {
-    for (Object key : entry.keySet()) {
-      String name = String.valueOf(key);
-      if (!allowed.contains(name)) {
-        throw parent.error(entryPath + "." + name, ConfigNode.unknownKeyProblem(name, allowed));
-      }
     }
   }
 
