@@ -63,7 +63,13 @@ public record FallbackCpConfig(
 
   private static final String KEY = "fallback_cp";
   private static final Set<String> SCALAR_KEYS =
-      Set.of("cron_spec", "poll_interval", "retention", "gateway_group");
+      Set.of(
+          "cron_spec",
+          "poll_interval",
+          "retention",
+          "gateway_group",
+          // Read by the service's ShrinkGuardConfig: the guard runs with or without storage.
+          "max_route_shrink");
   private static final Pattern GATEWAY_GROUP = Pattern.compile("[A-Za-z0-9_-]+");
 
   public FallbackCpConfig {

@@ -261,7 +261,8 @@ class FallbackCpConfigTest {
         .isInstanceOfSatisfying(
             ConfigException.class, e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.crontab"))
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("cron_spec, gateway_group, poll_interval, retention");
+        .hasMessageContaining(
+            "cron_spec, gateway_group, max_route_shrink, poll_interval, retention");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.ballast.service.config;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.ShrinkGuard;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ public record NodeConfig(
     String nodeId,
     ConfServerConfig confServer,
     ChannelCerts certs,
-    DataEncryption dataEncryption) {
+    DataEncryption dataEncryption,
+    ShrinkGuard shrinkGuard) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -179,7 +181,8 @@ public record NodeConfig(
         nodeId,
         confServer,
         certs,
-        dataEncryption);
+        dataEncryption,
+        ShrinkGuardConfig.parse(root));
   }
 
   /**
