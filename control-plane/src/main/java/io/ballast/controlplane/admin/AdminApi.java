@@ -60,6 +60,17 @@ public final class AdminApi {
   private static final String ITEM = PREFIX + "/{type}/{id}";
   private static final String KEY_HEADER = "X-API-KEY";
   private static final String KEY_PARAM = "api_key";
+
+  /**
+   * Ballast's own (APISIX has no shrink guard): {@code ?confirm_shrink=true} on a write says the
+   * operator means to remove many routes, so that the export holding it is not held by {@code
+   * fallback_cp.max_route_shrink}.
+   */
+  static final String CONFIRM_SHRINK_PARAM = "confirm_shrink";
+
+  /** Confirms the removals made so far, after the fact (admin role, as every write). */
+  static final String CONFIRM_SHRINK_PATH = PREFIX + "/ballast/confirm_shrink";
+
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
 
   /**
@@ -120,6 +131,7 @@ public final class AdminApi {
       ConfigStore store, AdminAccess access, Sealing sealing, Clock clock) {
     AdminApi api = new AdminApi(store, access, sealing, clock);
     return RouterFunctions.route()
+        .POST(CONFIRM_SHRINK_PATH, api::confirmShrink)
         .GET(COLLECTION, api::list)
         .PUT(COLLECTION, api::putWithIdInBody)
         // APISIX creates consumers by username, with PUT only.
@@ -254,18 +266,21 @@ public final class AdminApi {
 
   private Mono<ServerResponse> putWithIdInBody(ServerRequest request) {
     ResourceType type = type(request);
-    return body(request).flatMap(body -> putWithIdInBody(type, body));
+    boolean confirmShrink = confirmShrinkParameter(request);
+    return body(request).flatMap(body -> putWithIdInBody(type, body, confirmShrink));
   }
 
   private Mono<ServerResponse> post(ServerRequest request) {
     ResourceType type = type(request);
-    return body(request).flatMap(body -> post(type, body));
+    boolean confirmShrink = confirmShrinkParameter(request);
+    return body(request).flatMap(body -> post(type, body, confirmShrink));
   }
 
   private Mono<ServerResponse> put(ServerRequest request) {
     ResourceType type = type(request);
     String id = request.pathVariable("id");
-    return body(request).flatMap(body -> put(type, id, parse(body)));
+    boolean confirmShrink = confirmShrinkParameter(request);
+    return body(request).flatMap(body -> put(type, id, parse(body), confirmShrink));
   }
 
   /**
@@ -276,6 +291,7 @@ public final class AdminApi {
   private Mono<ServerResponse> patch(ServerRequest request) {
     ResourceType type = type(request);
     String id = request.pathVariable("id");
+    boolean confirmShrink = confirmShrinkParameter(request);
     return body(request)
         .flatMap(
             body -> {
@@ -284,14 +300,15 @@ public final class AdminApi {
               // Merge over the secrets in plain text, as APISIX does, so that they are sealed once.
               ObjectNode merged = sealing.opened(stored.resource()).value().deepCopy();
               mergePatch(merged, patch);
-              return put(type, id, merged);
+              return put(type, id, merged, confirmShrink);
             });
   }
 
   private Mono<ServerResponse> delete(ServerRequest request) {
     ResourceType type = type(request);
     String id = request.pathVariable("id");
-    return write(() -> store.delete(type, id))
+    boolean confirmShrink = confirmShrinkParameter(request);
+    return write(() -> store.delete(type, id, confirmShrink))
         .flatMap(
             deleted -> {
               if (deleted.isEmpty()) {
@@ -302,6 +319,44 @@ public final class AdminApi {
               body.put("key", key(type, id));
               return json(HttpStatus.OK, body);
             });
+  }
+
+  /**
+   * {@code POST /apisix/admin/ballast/confirm_shrink}: the operator confirms, after the fact, the
+   * removals the shrink guard holds. The confirmation is a write of its own (a new revision that
+   * changes no resource), so the export built from it carries {@code shrink_confirmed} and goes out
+   * at once.
+   */
+  private Mono<ServerResponse> confirmShrink(ServerRequest request) {
+    return write(store::confirmShrink)
+        .flatMap(
+            revision -> {
+              log.warn(
+                  "Admin API: an operator confirmed a shrink at revision {}; the export of this"
+                      + " revision goes out whatever share of the routes it removes",
+                  revision);
+              ObjectNode body = mapper.createObjectNode();
+              body.put("shrink_confirmed", true);
+              body.put("revision", revision);
+              return json(HttpStatus.OK, body);
+            });
+  }
+
+  /** {@code ?confirm_shrink=true|false}; anything else is refused rather than read as false. */
+  private static boolean confirmShrinkParameter(ServerRequest request) {
+    String value = request.queryParam(CONFIRM_SHRINK_PARAM).orElse("false");
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new AdminError(
+              HttpStatus.BAD_REQUEST,
+              "invalid query parameter "
+                  + CONFIRM_SHRINK_PARAM
+                  + ": must be true or false, not '"
+                  + value
+                  + "'");
+    };
   }
 
   /** A known path with a method it does not take; an unknown type is still a 404. */
@@ -332,17 +387,18 @@ public final class AdminApi {
     throw new AdminError(HttpStatus.NOT_FOUND, "unknown Admin API path " + request.path());
   }
 
-  private Mono<ServerResponse> putWithIdInBody(ResourceType type, byte[] body) {
+  private Mono<ServerResponse> putWithIdInBody(
+      ResourceType type, byte[] body, boolean confirmShrink) {
     ObjectNode value = parse(body);
     JsonNode given = value.get(type.idField());
     String id = null;
     if (given != null && !given.isNull()) {
       id = given.isString() || given.isIntegralNumber() ? given.asString() : given.toString();
     }
-    return put(type, id, value);
+    return put(type, id, value, confirmShrink);
   }
 
-  private Mono<ServerResponse> post(ResourceType type, byte[] body) {
+  private Mono<ServerResponse> post(ResourceType type, byte[] body, boolean confirmShrink) {
     ObjectNode value = parse(body);
     String idField = type.idField();
     if (value.has(idField)) {
@@ -362,18 +418,19 @@ public final class AdminApi {
     while (store.get(type, id).isPresent()) {
       id = ids.next();
     }
-    return put(type, id, value);
+    return put(type, id, value, confirmShrink);
   }
 
   /**
    * Checks and stores a resource. A secret given sealed (a value copied from a GET) is opened with
    * the keyring, or refused when no entry opens it; the store receives every secret sealed.
    */
-  private Mono<ServerResponse> put(ResourceType type, String id, ObjectNode value) {
+  private Mono<ServerResponse> put(
+      ResourceType type, String id, ObjectNode value, boolean confirmShrink) {
     Resource resource = sealing.opened(Resource.parse(type, id, value));
     checkCompiles(resource);
     Resource sealed = sealing.forStore(resource);
-    return write(() -> store.put(sealed))
+    return write(() -> store.put(sealed, confirmShrink))
         .flatMap(
             stored -> json(stored.created() ? HttpStatus.CREATED : HttpStatus.OK, single(stored)));
   }

@@ -17,13 +17,17 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code checkpoint.ndjson}: the full store at one revision. A header line {@code
- * {"format":1,"revision":N,"count":K}} then one line per resource {@code {"type","id","value",
+ * {"format":1,"revision":N,"count":K}} (and {@code "shrink_confirmed_revision"} once a shrink was
+ * confirmed) then one line per resource {@code {"type","id","value",
  * "created_index","modified_index"}}. Replaced atomically, so it is always whole.
  */
 final class Checkpoint {
 
   static final String FILE = "checkpoint.ndjson";
   private static final int FORMAT = 1;
+
+  /** Header field, absent when no shrink was ever confirmed: see {@link StoreView}. */
+  private static final String SHRINK_CONFIRMED_REVISION = "shrink_confirmed_revision";
 
   private Checkpoint() {}
 
@@ -35,6 +39,9 @@ final class Checkpoint {
           header.put("format", FORMAT);
           header.put("revision", view.revision());
           header.put("count", view.size());
+          if (view.shrinkConfirmedRevision() > 0) {
+            header.put(SHRINK_CONFIRMED_REVISION, view.shrinkConfirmedRevision());
+          }
           writeLine(out, mapper, header);
           for (ResourceType type : ResourceType.values()) {
             for (StoredResource stored : view.resources(type).values()) {
@@ -57,7 +64,7 @@ final class Checkpoint {
       return StoreView.empty();
     }
     Map<ResourceType, TreeMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
-    long[] header = new long[2]; // revision, count
+    long[] header = new long[3]; // revision, count, shrink confirmed revision
     JsonLines.Result result =
         JsonLines.read(
             file,
@@ -71,6 +78,9 @@ final class Checkpoint {
                 }
                 header[0] = StoreFields.longValue(node, "revision");
                 header[1] = StoreFields.longValue(node, "count");
+                if (node.has(SHRINK_CONFIRMED_REVISION)) {
+                  header[2] = StoreFields.longValue(node, SHRINK_CONFIRMED_REVISION);
+                }
                 return;
               }
               ResourceType type = StoreFields.type(node);
@@ -96,7 +106,7 @@ final class Checkpoint {
               + Math.max(resources, 0)
               + (result.tornTail() ? " and an unterminated last line" : ""));
     }
-    return StoreView.of(header[0], maps);
+    return StoreView.of(header[0], maps, header[2]);
   }
 
   private static void writeLine(OutputStream out, JsonMapper mapper, JsonNode node)

@@ -151,6 +151,14 @@ public final class ConfigStore implements Closeable {
    * @throws StoreConflictException if the resource names an upstream or service that does not exist
    */
   public StoredResource put(Resource resource) {
+    return put(resource, false);
+  }
+
+  /**
+   * As {@link #put(Resource)}; with {@code shrinkConfirmed} the write is logged as one an operator
+   * confirmed as a large removal of routes, and the export that first holds it says so.
+   */
+  public StoredResource put(Resource resource, boolean shrinkConfirmed) {
     Objects.requireNonNull(resource, "resource");
     writeLock.lock();
     try {
@@ -163,9 +171,11 @@ public final class ConfigStore implements Closeable {
       ObjectNode value = stamp(resource.value(), previous);
       // Read before it is logged: the log never holds what a restart could not read back.
       Resource stamped = Resource.parse(resource.type(), resource.id(), value);
-      append(WalEntry.put(revision, resource.type(), resource.id(), value, createdIndex));
+      append(
+          WalEntry.put(
+              revision, resource.type(), resource.id(), value, createdIndex, shrinkConfirmed));
       StoredResource stored = new StoredResource(stamped, createdIndex, revision);
-      publish(current.with(stored, revision));
+      publish(current.with(stored, revision, shrinkConfirmed));
       return stored;
     } finally {
       writeLock.unlock();
@@ -179,6 +189,11 @@ public final class ConfigStore implements Closeable {
    * @throws StoreConflictException if a route or service still refers to it
    */
   public Optional<StoredResource> delete(ResourceType type, String id) {
+    return delete(type, id, false);
+  }
+
+  /** As {@link #delete(ResourceType, String)}, confirmed as a shrink as {@link #put} can be. */
+  public Optional<StoredResource> delete(ResourceType type, String id, boolean shrinkConfirmed) {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(id, "id");
     writeLock.lock();
@@ -191,9 +206,28 @@ public final class ConfigStore implements Closeable {
       }
       checkNotReferenced(current, type, id);
       long revision = current.revision() + 1;
-      append(WalEntry.delete(revision, type, id));
-      publish(current.without(type, id, revision));
+      append(WalEntry.delete(revision, type, id, shrinkConfirmed));
+      publish(current.without(type, id, revision, shrinkConfirmed));
       return previous;
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * An operator's confirmation, after the fact, of the removals made so far: a write of its own
+   * that changes no resource, so that it is logged and numbered like any other and the export of
+   * its revision carries it. Returns that revision.
+   */
+  public long confirmShrink() {
+    writeLock.lock();
+    try {
+      checkWritable();
+      long revision = view.revision() + 1;
+      append(WalEntry.confirmShrink(revision));
+      publish(view.shrinkConfirmedAt(revision));
+      log.info("Config store {}: an operator confirmed a shrink at revision {}", dir, revision);
+      return revision;
     } finally {
       writeLock.unlock();
     }
@@ -255,10 +289,10 @@ public final class ConfigStore implements Closeable {
       failure = e;
       throw new UncheckedIOException(
           "cannot write "
-              + entry.type().singular()
-              + " '"
-              + entry.id()
-              + "' to "
+              + (entry.isConfirmationOnly()
+                  ? "a shrink confirmation"
+                  : entry.type().singular() + " '" + entry.id() + "'")
+              + " to "
               + dir.resolve(WriteAheadLog.FILE)
               + ": "
               + e.getMessage(),
@@ -393,6 +427,7 @@ public final class ConfigStore implements Closeable {
       maps.put(type, new TreeMap<>(checkpoint.resources(type)));
     }
     long[] revision = {checkpoint.revision()};
+    long[] shrinkConfirmed = {checkpoint.shrinkConfirmedRevision()};
     JsonLines.Result result =
         JsonLines.read(
             file,
@@ -407,6 +442,12 @@ public final class ConfigStore implements Closeable {
                     "revision " + entry.rev() + " does not follow revision " + revision[0]);
               }
               revision[0] = entry.rev();
+              if (entry.shrinkConfirmed()) {
+                shrinkConfirmed[0] = entry.rev();
+              }
+              if (entry.isConfirmationOnly()) {
+                return;
+              }
               TreeMap<String, StoredResource> map = maps.get(entry.type());
               if (entry.isPut()) {
                 Resource resource =
@@ -425,7 +466,7 @@ public final class ConfigStore implements Closeable {
           result.lines());
       WriteAheadLog.truncate(dir, result.completeBytes());
     }
-    return new Replay(StoreView.of(revision[0], maps), result.lines());
+    return new Replay(StoreView.of(revision[0], maps, shrinkConfirmed[0]), result.lines());
   }
 
   /** One process per store folder: a second one would interleave its log lines. */

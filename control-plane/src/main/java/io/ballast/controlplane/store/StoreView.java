@@ -18,10 +18,15 @@ public final class StoreView {
 
   private final long revision;
   private final Map<ResourceType, NavigableMap<String, StoredResource>> byType;
+  private final long shrinkConfirmedRevision;
 
-  private StoreView(long revision, Map<ResourceType, NavigableMap<String, StoredResource>> byType) {
+  private StoreView(
+      long revision,
+      Map<ResourceType, NavigableMap<String, StoredResource>> byType,
+      long shrinkConfirmedRevision) {
     this.revision = revision;
     this.byType = byType;
+    this.shrinkConfirmedRevision = shrinkConfirmedRevision;
   }
 
   static StoreView empty() {
@@ -30,23 +35,40 @@ public final class StoreView {
     for (ResourceType type : ResourceType.values()) {
       maps.put(type, Collections.emptyNavigableMap());
     }
-    return new StoreView(0, Collections.unmodifiableMap(maps));
+    return new StoreView(0, Collections.unmodifiableMap(maps), 0);
   }
 
   /** Freezes maps built while loading; the caller must not touch them afterwards. */
-  static StoreView of(long revision, Map<ResourceType, TreeMap<String, StoredResource>> maps) {
+  static StoreView of(
+      long revision,
+      Map<ResourceType, TreeMap<String, StoredResource>> maps,
+      long shrinkConfirmedRevision) {
     Map<ResourceType, NavigableMap<String, StoredResource>> frozen =
         new EnumMap<>(ResourceType.class);
     for (ResourceType type : ResourceType.values()) {
       TreeMap<String, StoredResource> map = maps.getOrDefault(type, new TreeMap<>());
       frozen.put(type, Collections.unmodifiableNavigableMap(map));
     }
-    return new StoreView(revision, Collections.unmodifiableMap(frozen));
+    return new StoreView(revision, Collections.unmodifiableMap(frozen), shrinkConfirmedRevision);
   }
 
   /** The revision of the last write this view contains; 0 for a store never written. */
   public long revision() {
     return revision;
+  }
+
+  /**
+   * The newest revision whose write an operator confirmed as a large removal of routes (Admin API
+   * {@code ?confirm_shrink=true}, or the confirmation on its own); 0 for none. An export at this
+   * view's revision carries the confirmation when this is newer than the export it follows.
+   */
+  public long shrinkConfirmedRevision() {
+    return shrinkConfirmedRevision;
+  }
+
+  /** Whether an operator confirmed a shrink after {@code previousVersion}, up to this revision. */
+  public boolean shrinkConfirmedSince(long previousVersion) {
+    return shrinkConfirmedRevision > previousVersion;
   }
 
   /** The resources of one type, sorted by id. */
@@ -69,24 +91,35 @@ public final class StoreView {
   }
 
   /** A new view at {@code newRevision} with one resource put; only that type's map is copied. */
-  StoreView with(StoredResource stored, long newRevision) {
+  StoreView with(StoredResource stored, long newRevision, boolean shrinkConfirmed) {
     ResourceType type = stored.resource().type();
     TreeMap<String, StoredResource> copy = new TreeMap<>(byType.get(type));
     copy.put(stored.resource().id(), stored);
-    return replace(type, copy, newRevision);
+    return replace(type, copy, newRevision, shrinkConfirmed);
   }
 
   /** A new view at {@code newRevision} with one resource removed. */
-  StoreView without(ResourceType type, String id, long newRevision) {
+  StoreView without(ResourceType type, String id, long newRevision, boolean shrinkConfirmed) {
     TreeMap<String, StoredResource> copy = new TreeMap<>(byType.get(type));
     copy.remove(id);
-    return replace(type, copy, newRevision);
+    return replace(type, copy, newRevision, shrinkConfirmed);
+  }
+
+  /** The same resources at {@code newRevision}, which an operator confirmed as a shrink. */
+  StoreView shrinkConfirmedAt(long newRevision) {
+    return new StoreView(newRevision, byType, newRevision);
   }
 
   private StoreView replace(
-      ResourceType type, TreeMap<String, StoredResource> map, long newRevision) {
+      ResourceType type,
+      TreeMap<String, StoredResource> map,
+      long newRevision,
+      boolean shrinkConfirmed) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps = new EnumMap<>(byType);
     maps.put(type, Collections.unmodifiableNavigableMap(map));
-    return new StoreView(newRevision, Collections.unmodifiableMap(maps));
+    return new StoreView(
+        newRevision,
+        Collections.unmodifiableMap(maps),
+        shrinkConfirmed ? newRevision : shrinkConfirmedRevision);
   }
 }
