@@ -88,6 +88,16 @@ public final class ShrinkGuard {
     return new Verdict(shrinks && !confirmed, shrinks, previousRoutes, nextRoutes, describe());
   }
 
+  /**
+   * Judges {@code next} against the export served now, as a DP does before applying it: {@code
+   * next} passes when it keeps enough of the served routes or carries an operator's {@code
+   * shrink_confirmed}. The DP checks every step itself, also one its CP checked, so that a CP whose
+   * guard is looser (or off) cannot take routes away from a DP whose guard is not.
+   */
+  public Verdict check(ExportManifest served, ExportManifest next) {
+    return check(served.routes(), next.routes(), next.shrinkConfirmed());
+  }
+
   @Override
   public String toString() {
     return "ShrinkGuard[" + describe() + "]";
