@@ -3,7 +3,9 @@ package io.ballast.controlplane;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.controlplane.store.StoreView;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ShrinkGuard;
 import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
@@ -45,6 +47,9 @@ public final class SnapshotBuilder implements AutoCloseable {
   /** Older files stay a while so that a DP still downloading one is not cut off. */
   private static final int FILES_KEPT = 3;
 
+  private static final long NOTHING_BUILT = -1;
+  private static final String ROUTES = ResourceType.ROUTES.plural();
+
   private final ConfigStore store;
   private final Path workDir;
   private final String gatewayGroup;
@@ -59,6 +64,7 @@ public final class SnapshotBuilder implements AutoCloseable {
       new EnumMap<>(SnapshotKind.class);
   private final Deque<Path> builtFiles = new ArrayDeque<>();
   private Disposable subscription;
+  private ShrinkHold shrinkHold;
 
   public SnapshotBuilder(
       ConfigStore store,
@@ -73,9 +79,20 @@ public final class SnapshotBuilder implements AutoCloseable {
     this.gatewayGroup = gatewayGroup;
     this.producer = producer;
     this.clock = clock;
+    this.shrinkHold = new ShrinkHold(ShrinkGuard.DEFAULT, clock);
     for (SnapshotKind kind : SnapshotKind.values()) {
       latest.put(kind, Sinks.many().replay().latest());
     }
+  }
+
+  /** Sets {@code fallback_cp.max_route_shrink}; call before {@link #start}. */
+  public void guardShrinks(ShrinkGuard guard) {
+    this.shrinkHold = new ShrinkHold(guard, clock);
+  }
+
+  /** The shrink guard's hold: {@code exports} on the CP's status. */
+  public ShrinkHold shrinkHold() {
+    return shrinkHold;
   }
 
   /**
@@ -103,7 +120,7 @@ public final class SnapshotBuilder implements AutoCloseable {
             .onBackpressureLatest()
             .concatMap(
                 revision ->
-                    Mono.fromCallable(this::buildResources)
+                    Mono.fromCallable(() -> buildResources().orElse(null))
                         .subscribeOn(Schedulers.boundedElastic())
                         .doOnError(e -> log.error("building the resources snapshot failed", e))
                         .onErrorResume(e -> Mono.empty()),
@@ -120,18 +137,36 @@ public final class SnapshotBuilder implements AutoCloseable {
     return Optional.ofNullable(current.get(kind));
   }
 
-  private VerifiedSnapshot buildResources() {
+  /**
+   * The resources snapshot of the store's newest revision; empty when the shrink guard holds it, so
+   * that the conf server and the exporter keep offering the last one that went out.
+   */
+  private Optional<VerifiedSnapshot> buildResources() {
     StoreView view = store.view();
     Optional<VerifiedSnapshot> newest = current(SnapshotKind.RESOURCES);
     if (newest.isPresent() && newest.get().version() == view.revision()) {
-      return newest.get();
+      return newest;
     }
-    return build(
-        SnapshotKind.RESOURCES,
-        view.revision(),
-        view.inCanonicalOrder()
-            .map(stored -> stored.resource())
-            .map(r -> new SnapshotEntry(r.type().plural(), r.id(), r.value())));
+    long previousVersion = newest.map(VerifiedSnapshot::version).orElse(NOTHING_BUILT);
+    long previousRoutes =
+        newest.map(s -> s.manifest().counts().getOrDefault(ROUTES, 0L)).orElse(0L);
+    boolean admitted =
+        shrinkHold.admits(
+            previousVersion,
+            previousRoutes,
+            view.revision(),
+            view.resources(ResourceType.ROUTES).size(),
+            view.shrinkConfirmedSince(previousVersion));
+    if (!admitted) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        build(
+            SnapshotKind.RESOURCES,
+            view.revision(),
+            view.inCanonicalOrder()
+                .map(stored -> stored.resource())
+                .map(r -> new SnapshotEntry(r.type().plural(), r.id(), r.value()))));
   }
 
   private VerifiedSnapshot build(SnapshotKind kind, long version, Stream<SnapshotEntry> entries) {

@@ -130,6 +130,7 @@ public final class Node implements AutoCloseable {
           new SnapshotBuilder(
               store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
       started.push(builder);
+      builder.guardShrinks(config.shrinkGuard());
       builder.start(instanceSettings(root));
       config.admin().warnings().forEach(warning -> log.warn("{}", warning));
       serve(
@@ -445,6 +446,10 @@ public final class Node implements AutoCloseable {
     }
     if (store != null) {
       status.put("store_revision", store.revision());
+    }
+    if (builder != null) {
+      // The shrink guard's hold: exports.held names a held export and how to confirm it.
+      status.put("exports", builder.shrinkHold().status());
     }
     if (dataPlane != null) {
       status.putAll(dataPlane.status());
