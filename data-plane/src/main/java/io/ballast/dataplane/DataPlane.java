@@ -281,12 +281,38 @@ public final class DataPlane implements AutoCloseable {
         // A newer valid snapshot: what was refused before is superseded.
         clear(ReasonCode.CHECKSUM);
         clear(ReasonCode.SIGNATURE);
+        if (kind == SnapshotKind.RESOURCES) {
+          clear(ReasonCode.SHRINK);
+        }
       }
+    } else {
+      reportShrinkHeld(snapshot.version());
     }
     if (kind == SnapshotKind.RESOURCES) {
       afterResources(source, snapshot.version(), before, served);
     }
     return served;
+  }
+
+  /** The applier held {@code version} by the shrink guard: say so until a newer one is served. */
+  private void reportShrinkHeld(long version) {
+    applier
+        .shrinkHeld()
+        .filter(held -> held.version() == version)
+        .ifPresent(
+            held ->
+                report(
+                    ReasonCode.SHRINK,
+                    "export "
+                        + held.version()
+                        + " from "
+                        + held.source().id()
+                        + " "
+                        + held.verdict().describe()
+                        + "; serving version "
+                        + applier.version(SnapshotKind.RESOURCES)
+                        + " until an operator confirms it on the CP"
+                        + " (POST /apisix/admin/ballast/confirm_shrink)"));
   }
 
   private synchronized void afterResources(

@@ -3,7 +3,9 @@ package io.ballast.dataplane;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.resource.ResourceSet;
+import io.ballast.resource.ResourceType;
 import io.ballast.seal.Sealing;
+import io.ballast.snapshot.ShrinkGuard;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotKind;
@@ -52,6 +54,9 @@ public final class SnapshotApplier {
   /** The last snapshot refused, for the status endpoint. */
   public record Rejection(long version, Source source, String reason, Instant at) {}
 
+  /** An export the shrink guard holds: it removes too many of the routes served. */
+  public record ShrinkHeld(long version, Source source, ShrinkGuard.Verdict verdict) {}
+
   private final LocalCache cache;
   private final Clock clock;
   private final PluginRegistry plugins;
@@ -59,6 +64,8 @@ public final class SnapshotApplier {
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private volatile SnapshotManifest instance;
   private volatile Rejection lastRejection;
+  private volatile ShrinkGuard shrinkGuard = ShrinkGuard.DEFAULT;
+  private volatile ShrinkHeld shrinkHeld;
 
   public SnapshotApplier(LocalCache cache, Clock clock) {
     this(cache, clock, PluginRegistry.standard());
@@ -95,6 +102,16 @@ public final class SnapshotApplier {
 
   public Optional<Rejection> lastRejection() {
     return Optional.ofNullable(lastRejection);
+  }
+
+  /** Sets {@code fallback_cp.max_route_shrink} (default 50 %). */
+  public void guardShrinks(ShrinkGuard guard) {
+    this.shrinkGuard = guard;
+  }
+
+  /** The newest export the shrink guard held, until a newer one is served. */
+  public Optional<ShrinkHeld> shrinkHeld() {
+    return Optional.ofNullable(shrinkHeld);
   }
 
   /** Served version of a kind when nothing is served yet; a CP's empty store is version 0. */
@@ -140,6 +157,10 @@ public final class SnapshotApplier {
       } else {
         ResourceSet resources = sealing.opened(SnapshotContent.readResources(snapshot.body()));
         RouteTable table = RouteTable.compile(resources, plugins, table());
+        // After the content checks, so that an invalid export is refused for what is wrong in it.
+        if (holdsShrink(manifest, source)) {
+          return false;
+        }
         serving.set(new Serving(table, manifest, source, clock.instant()));
       }
     } catch (SnapshotFormatException | IllegalArgumentException e) {
@@ -156,6 +177,9 @@ public final class SnapshotApplier {
           e.getMessage());
       return false;
     }
+    if (manifest.kind() == SnapshotKind.RESOURCES) {
+      shrinkHeld = null;
+    }
     log.info(
         "now serving {} snapshot {} from {} ({})",
         manifest.kind().id(),
@@ -170,6 +194,46 @@ public final class SnapshotApplier {
       }
     }
     return true;
+  }
+
+  /**
+   * The shrink guard at apply: an export that removes every route served, or more than {@code
+   * max_route_shrink} of them, is held unless an operator confirmed it on the CP. Only exports are
+   * judged: APISIX's standalone file is the operator's own edit, and the cache is read before
+   * anything is served.
+   */
+  private boolean holdsShrink(SnapshotManifest manifest, Source source) {
+    Serving current = serving.get();
+    if (manifest.kind() != SnapshotKind.RESOURCES
+        || current == null
+        || source == Source.FILE
+        || source == Source.CACHE) {
+      return false;
+    }
+    ShrinkGuard.Verdict verdict =
+        shrinkGuard.check(routes(current.manifest()), routes(manifest), false);
+    if (!verdict.held()) {
+      return false;
+    }
+    ShrinkHeld before = shrinkHeld;
+    shrinkHeld = new ShrinkHeld(manifest.version(), source, verdict);
+    lastRejection =
+        new Rejection(
+            manifest.version(), source, "shrink guard: " + verdict.describe(), clock.instant());
+    if (before == null || before.version() != manifest.version()) {
+      log.warn(
+          "holding resources snapshot {} from {}: it {}; still serving version {} until an operator"
+              + " confirms the removal on the control plane",
+          manifest.version(),
+          source.id(),
+          verdict.describe(),
+          current.manifest().version());
+    }
+    return true;
+  }
+
+  private static long routes(SnapshotManifest manifest) {
+    return manifest.counts().getOrDefault(ResourceType.ROUTES.plural(), 0L);
   }
 
   /** Records a refusal found before a snapshot reaches {@link #apply} (e.g. a bad checksum). */

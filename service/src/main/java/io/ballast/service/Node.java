@@ -31,6 +31,7 @@ import io.ballast.service.config.NodeConfig.ConfigProvider;
 import io.ballast.service.config.NodeConfig.Role;
 import io.ballast.service.config.SslConfig;
 import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.ShrinkGuard;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
@@ -153,6 +154,10 @@ public final class Node implements AutoCloseable {
       startPrometheusExporter(root, metrics);
       SnapshotApplier applier =
           new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics), sealing);
+      // This node's own CP already held what its guard refuses, and let through what an operator
+      // confirmed: judging its exports twice would hold the confirmed ones.
+      applier.guardShrinks(
+          config.role() == Role.TRADITIONAL ? ShrinkGuard.OFF : config.shrinkGuard());
       dataPlane =
           new DataPlane(
               deployment(backend, prefix, group),
