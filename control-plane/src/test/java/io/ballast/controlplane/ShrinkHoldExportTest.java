@@ -6,10 +6,11 @@ import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.Json;
 import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceType;
+import io.ballast.snapshot.ExportManifest;
 import io.ballast.snapshot.ShrinkGuard;
-import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -21,14 +22,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ShrinkHoldExportTest {
 
   @TempDir Path dir;
+  private final SnapshotSigner signer = TestBuilders.signer();
   private ConfigStore store;
   private SnapshotBuilder builder;
 
   private void start(ShrinkGuard guard) {
-    store = ConfigStore.open(dir.resolve("store"));
-    builder =
-        new SnapshotBuilder(
-            store, dir.resolve("snapshots"), "", "default", "cp-test", Clock.systemUTC());
+    if (store == null) {
+      store = ConfigStore.open(dir.resolve("store"));
+    }
+    builder = TestBuilders.builder(store, dir.resolve("work"), signer);
     builder.guardShrinks(guard);
     builder.start(List.of());
   }
@@ -53,7 +55,11 @@ class ShrinkHoldExportTest {
   }
 
   private long built() {
-    return builder.current(SnapshotKind.RESOURCES).map(s -> s.version()).orElse(-1L);
+    return builder.current().map(VerifiedExport::version).orElse(-1L);
+  }
+
+  private ExportManifest manifest() {
+    return builder.current().orElseThrow().manifest();
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -65,22 +71,28 @@ class ShrinkHoldExportTest {
   }
 
   @Test
-  void removingEveryRouteIsHeldUntilAnOperatorConfirmsIt() throws Exception {
+  void removingEveryRouteIsHeldUntilAnOperatorConfirmsItThenGoesOutSigned() throws Exception {
     start(ShrinkGuard.DEFAULT);
     putRoute("r1");
-    await("version 1 built", () -> built() == 1);
+    await("export 1 built", () -> built() == 1);
+    assertThat(manifest().shrinkConfirmed()).isFalse();
 
     store.delete(ResourceType.ROUTES, "r1");
-    await("the export of revision 2 held", () -> builder.shrinkHold().holding());
+    await("export 2 held", () -> builder.shrinkHold().holding());
     assertThat(built()).as("the last good export stays on offer").isEqualTo(1);
     assertThat(builder.shrinkHold().heldTotal()).isEqualTo(1);
 
     store.confirmShrink();
     await("the confirmed export built", () -> built() == 3);
-    assertThat(builder.current(SnapshotKind.RESOURCES).orElseThrow().manifest().counts())
-        .doesNotContainKey("routes");
+    assertThat(manifest().routes()).isZero();
+    assertThat(manifest().shrinkConfirmed()).isTrue();
+    assertThat(manifest().previousVersion()).as("follows the last export out").isEqualTo(1);
     assertThat(builder.shrinkHold().holding()).isFalse();
     assertThat(builder.shrinkHold().status().get("held")).isNull();
+
+    putRoute("r2");
+    await("export 4 built", () -> built() == 4);
+    assertThat(manifest().shrinkConfirmed()).as("a confirmation covers one export").isFalse();
   }
 
   @Test
@@ -88,10 +100,11 @@ class ShrinkHoldExportTest {
     start(ShrinkGuard.parse("0%"));
     putRoute("r1");
     putRoute("r2");
-    await("version 2 built", () -> built() == 2);
+    await("export 2 built", () -> built() == 2);
 
     store.delete(ResourceType.ROUTES, "r1", true);
     await("the confirmed delete built", () -> built() == 3);
+    assertThat(manifest().shrinkConfirmed()).isTrue();
     assertThat(builder.shrinkHold().heldTotal()).isZero();
 
     store.delete(ResourceType.ROUTES, "r2");
@@ -100,12 +113,28 @@ class ShrinkHoldExportTest {
   }
 
   @Test
+  void aStoreEmptiedWhileTheCpWasDownIsHeldAfterTheRestart() throws Exception {
+    start(ShrinkGuard.DEFAULT);
+    putRoute("r1");
+    putRoute("r2");
+    await("export 2 built", () -> built() == 2);
+    builder.close();
+
+    store.delete(ResourceType.ROUTES, "r1");
+    store.delete(ResourceType.ROUTES, "r2");
+    start(ShrinkGuard.DEFAULT);
+
+    await("the first export after the restart held", () -> builder.shrinkHold().holding());
+    assertThat(builder.current()).isEmpty();
+  }
+
+  @Test
   void aGuardTurnedOffHoldsNothing() throws Exception {
     start(ShrinkGuard.OFF);
     putRoute("r1");
-    await("version 1 built", () -> built() == 1);
+    await("export 1 built", () -> built() == 1);
     store.delete(ResourceType.ROUTES, "r1");
-    await("version 2 built", () -> built() == 2);
+    await("export 2 built", () -> built() == 2);
     assertThat(builder.shrinkHold().heldTotal()).isZero();
   }
 }

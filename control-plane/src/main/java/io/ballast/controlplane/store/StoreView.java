@@ -68,7 +68,7 @@ public final class StoreView {
 
   /** Whether an operator confirmed a shrink after {@code previousVersion}, up to this revision. */
   public boolean shrinkConfirmedSince(long previousVersion) {
-    return shrinkConfirmedRevision > previousVersion;
+    return shrinkConfirmedRevision > 0 && shrinkConfirmedRevision > previousVersion;
   }
 
   /** The resources of one type, sorted by id. */
@@ -108,6 +108,11 @@ public final class StoreView {
   /** The same resources at {@code newRevision}, which an operator confirmed as a shrink. */
   StoreView shrinkConfirmedAt(long newRevision) {
     return new StoreView(newRevision, byType, newRevision);
+  }
+
+  /** The same resources at {@code newRevision}: a change outside the resources. */
+  StoreView atRevision(long newRevision) {
+    return new StoreView(newRevision, byType, shrinkConfirmedRevision);
   }
 
   private StoreView replace(
