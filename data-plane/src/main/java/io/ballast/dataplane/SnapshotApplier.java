@@ -158,7 +158,8 @@ public final class SnapshotApplier {
         ResourceSet resources = sealing.opened(SnapshotContent.readResources(snapshot.body()));
         RouteTable table = RouteTable.compile(resources, plugins, table());
         // After the content checks, so that an invalid export is refused for what is wrong in it.
-        if (holdsShrink(manifest, source)) {
+        // Format 1 carries no operator confirmation.
+        if (holdsShrink(manifest, source, false)) {
           return false;
         }
         serving.set(new Serving(table, manifest, source, clock.instant()));
@@ -198,11 +199,12 @@ public final class SnapshotApplier {
 
   /**
    * The shrink guard at apply: an export that removes every route served, or more than {@code
-   * max_route_shrink} of them, is held unless an operator confirmed it on the CP. Only exports are
+   * max_route_shrink} of them, is held unless an operator confirmed it on the CP (the signed
+   * manifest's {@code shrink_confirmed}), also a step the CP checked. Only exports are
    * judged: APISIX's standalone file is the operator's own edit, and the cache is read before
    * anything is served.
    */
-  private boolean holdsShrink(SnapshotManifest manifest, Source source) {
+  private boolean holdsShrink(SnapshotManifest manifest, Source source, boolean confirmed) {
     Serving current = serving.get();
     if (manifest.kind() != SnapshotKind.RESOURCES
         || current == null
@@ -211,7 +213,7 @@ public final class SnapshotApplier {
       return false;
     }
     ShrinkGuard.Verdict verdict =
-        shrinkGuard.check(routes(current.manifest()), routes(manifest), false);
+        shrinkGuard.check(routes(current.manifest()), routes(manifest), confirmed);
     if (!verdict.held()) {
       return false;
     }
@@ -221,7 +223,8 @@ public final class SnapshotApplier {
         new Rejection(
             manifest.version(), source, "shrink guard: " + verdict.describe(), clock.instant());
     if (before == null || before.version() != manifest.version()) {
-      log.warn(
+      // INFO: the data plane's health reports the reason code once at WARN.
+      log.info(
           "holding resources snapshot {} from {}: it {}; still serving version {} until an operator"
               + " confirms the removal on the control plane",
           manifest.version(),
