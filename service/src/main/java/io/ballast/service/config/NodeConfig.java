@@ -36,6 +36,7 @@ public record NodeConfig(
     ConfServerConfig confServer,
     ChannelCerts certs,
     DataEncryption dataEncryption,
+    SnapshotSigningConfig snapshotSigning,
     ControlPlaneHeartbeat heartbeat) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
@@ -100,7 +101,7 @@ public record NodeConfig(
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
-    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file"));
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file", "snapshot_signing"));
 
     String roleText = deployment.string("role", "traditional");
     Role role =
@@ -181,6 +182,7 @@ public record NodeConfig(
         confServer,
         certs,
         dataEncryption,
+        SnapshotSigningConfig.parse(ballast.childOrEmpty("snapshot_signing")),
         ControlPlaneHeartbeat.parse(dataPlane.childOrEmpty("control_plane")));
   }
 
