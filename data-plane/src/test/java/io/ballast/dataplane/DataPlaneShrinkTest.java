@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.ShrinkGuard;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.URI;
 import java.nio.file.Path;
@@ -31,21 +30,19 @@ class DataPlaneShrinkTest {
       new Deployment.ControlPlane(
           List.of(CP),
           Snapshots.GROUP,
-          Optional.of(new Deployment.Storage(Map.of(), Duration.ofSeconds(10))));
+          Optional.of(new Deployment.Storage(List.of(), Duration.ofSeconds(10))));
 
-  /** Sources that start nothing: the test offers for them. */
+  /** Sources that start nothing: the test speaks for them. */
   private static final class SilentSources implements Sources {
     @Override
-    public Follower controlPlane(
-        List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+    public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
       return () -> {};
     }
 
     @Override
     public Follower storage(
-        SnapshotFetcher fetcher,
+        ExportFetcher fetcher,
         Duration interval,
-        SnapshotKind kind,
         Optional<ETag> cachedPointer,
         DataPlane dataPlane) {
       return () -> {};
@@ -57,8 +54,7 @@ class DataPlaneShrinkTest {
     }
 
     @Override
-    public Follower localControlPlane(
-        SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+    public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
       return () -> {};
     }
   }
@@ -111,8 +107,8 @@ class DataPlaneShrinkTest {
 
     assertThat(offer(11, 4, Source.CONTROL_PLANE)).as("6 of 10 removed").isFalse();
 
-    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
-    assertThat(applier.serving().orElseThrow().manifest().counts()).containsEntry("routes", 10L);
+    assertThat(dataPlane.version()).isEqualTo(10);
+    assertThat(applier.serving().orElseThrow().manifest().routes()).isEqualTo(10);
     assertThat(dataPlane.reports(ReasonCode.SHRINK)).isTrue();
     assertThat(reasons())
         .singleElement()
@@ -126,7 +122,7 @@ class DataPlaneShrinkTest {
             });
 
     assertThat(offer(12, 0, Source.STORAGE)).as("every route removed, from storage").isFalse();
-    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
+    assertThat(dataPlane.version()).isEqualTo(10);
 
     assertThat(offer(13, 5, Source.CONTROL_PLANE)).as("exactly half removed").isTrue();
     assertThat(dataPlane.reports(ReasonCode.SHRINK)).isFalse();

@@ -14,6 +14,7 @@ import io.ballast.dataplane.Followers;
 import io.ballast.dataplane.LocalCache;
 import io.ballast.dataplane.SnapshotApplier;
 import io.ballast.dataplane.StandaloneFile;
+import io.ballast.dataplane.StorageFollower;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.plugin.PrometheusMetrics;
 import io.ballast.gateway.proxy.ProxyOptions;
@@ -30,12 +31,14 @@ import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
 import io.ballast.service.config.NodeConfig.Role;
 import io.ballast.service.config.SslConfig;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.ShrinkGuard;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotEntry;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
@@ -52,7 +55,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +86,7 @@ public final class Node implements AutoCloseable {
   private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
 
   private final NodeConfig config;
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock = clock(System.getProperty(CLOCK_OFFSET));
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private ConfigStore store;
   private SnapshotBuilder builder;
@@ -93,6 +95,32 @@ public final class Node implements AutoCloseable {
 
   /** The TLS listeners' bound addresses, for /status. */
   private final List<String> tlsListening = new ArrayList<>();
+
+  /**
+   * A test aid: {@code -Dballast.clock_offset=PT2H} (an ISO-8601 duration, negative allowed) moves
+   * this node's clock, so that a test can run nodes whose clocks disagree (clock skew, expiry) on
+   * one host. Never set in production.
+   */
+  static final String CLOCK_OFFSET = "ballast.clock_offset";
+
+  /** The system clock, moved by {@code offset} (an ISO-8601 duration) when one is given. */
+  static Clock clock(String offset) {
+    if (offset == null || offset.isBlank()) {
+      return Clock.systemUTC();
+    }
+    try {
+      Duration by = Duration.parse(offset.trim());
+      log.warn("{}={}: this node's clock is moved by {} (a test aid)", CLOCK_OFFSET, offset, by);
+      return Clock.offset(Clock.systemUTC(), by);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "system property "
+              + CLOCK_OFFSET
+              + " '"
+              + offset
+              + "' is not an ISO-8601 duration such as PT2H or -PT10M");
+    }
+  }
 
   private Node(NodeConfig config) {
     this.config = config;
@@ -123,13 +151,28 @@ public final class Node implements AutoCloseable {
     Path data = config.dataDir();
     Sealing sealing = config.dataEncryption().sealing();
 
+    ExportLayout layout = new ExportLayout(prefix, group);
+    Duration expireAfter =
+        fallback
+            .map(FallbackCpConfig::expireAfter)
+            .orElse(FallbackCpConfig.MIN_DEFAULT_EXPIRE_AFTER);
+    SnapshotSigner signer = null;
+
     if (config.holdsConfiguration()) {
       store = openStore(data);
       started.push(store);
       resealStore(sealing);
+      signer = config.snapshotSigning().signer(data);
       builder =
           new SnapshotBuilder(
-              store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
+              store,
+              data.resolve("cp-snapshots"),
+              layout,
+              config.nodeId(),
+              CpLineage.persistedIn(data),
+              signer,
+              expireAfter,
+              clock);
       started.push(builder);
       builder.guardShrinks(config.shrinkGuard());
       builder.start(instanceSettings(root));
@@ -142,14 +185,36 @@ public final class Node implements AutoCloseable {
         serveConfServer(group);
       }
       if (backend != null) {
-        exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
+        FallbackCpConfig storage = fallback.get();
+        exporter =
+            new StorageExporter(
+                builder,
+                List.of(
+                    new StorageExporter.Target(
+                        storage.backend(),
+                        new ExportPublisher(
+                            backend.bucket(storage.resourceBucket()),
+                            backend.bucket(storage.configBucket()),
+                            layout,
+                            storage.retention(),
+                            signer,
+                            expireAfter,
+                            clock))),
+                storage.cronSpec(),
+                storage.exportDebounce(),
+                clock);
         started.push(exporter);
         exporter.start();
       }
     }
 
     if (config.servesTraffic()) {
-      LocalCache cache = new LocalCache(data.resolve("dp-cache"));
+      // A traditional node trusts its own CP's key beside those configured.
+      SignatureVerifier verifier =
+          config
+              .snapshotSigning()
+              .verifier(Optional.ofNullable(signer).map(SnapshotSigner::publicKey));
+      LocalCache cache = new LocalCache(data.resolve("dp-cache"), verifier);
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
       SnapshotApplier applier =
@@ -160,12 +225,19 @@ public final class Node implements AutoCloseable {
           config.role() == Role.TRADITIONAL ? ShrinkGuard.OFF : config.shrinkGuard());
       dataPlane =
           new DataPlane(
-              deployment(backend, prefix, group),
+              deployment(backend, layout, verifier),
               applier,
               cache,
-              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group)),
+              new Followers(
+                  data.resolve("dp-downloads"),
+                  clock,
+                  controlPlaneTls(group),
+                  new Followers.Timings(
+                      config.heartbeat().interval(), storageDeadline(config.fallback())),
+                  verifier),
               clock);
       started.push(dataPlane);
+      metrics.include(dataPlane::prometheus);
       dataPlane.start();
       ProxyServer proxy =
           new ProxyServer(
@@ -290,10 +362,21 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * How long one storage poll may take: the storage block's {@code timeout} (every backend reads
+   * it, default 30 s).
+   */
+  private static Duration storageDeadline(Optional<FallbackCpConfig> fallback) {
+    return fallback
+        .map(fb -> fb.block().duration("timeout", StorageFollower.DEFAULT_DEADLINE))
+        .orElse(StorageFollower.DEFAULT_DEADLINE);
+  }
+
   /** Where this node's data plane takes its configuration from, as its file says. */
-  private Deployment deployment(StorageBackend backend, String prefix, String group) {
+  private Deployment deployment(
+      StorageBackend backend, ExportLayout layout, SignatureVerifier verifier) {
     if (config.role() == Role.TRADITIONAL) {
-      return new Deployment.Traditional(builder::updates);
+      return new Deployment.Traditional(builder::exports);
     }
     if (config.standalone().isPresent()) {
       return new Deployment.File(
@@ -308,18 +391,17 @@ public final class Node implements AutoCloseable {
     Optional<Deployment.Storage> storage = Optional.empty();
     if (backend != null) {
       FallbackCpConfig fallback = config.fallback().orElseThrow();
-      Map<SnapshotKind, SnapshotFetcher> fetchers = new EnumMap<>(SnapshotKind.class);
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        String bucket =
-            kind == SnapshotKind.RESOURCES ? fallback.resourceBucket() : fallback.configBucket();
-        fetchers.put(
-            kind,
-            new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)));
-      }
-      storage = Optional.of(new Deployment.Storage(fetchers, fallback.pollInterval()));
+      ExportFetcher fetcher =
+          new ExportFetcher(
+              backend.bucket(fallback.resourceBucket()),
+              backend.bucket(fallback.configBucket()),
+              layout,
+              verifier);
+      storage = Optional.of(new Deployment.Storage(List.of(fetcher), fallback.pollInterval()));
     }
     if (config.configProvider() == ConfigProvider.CONTROL_PLANE) {
-      return new Deployment.ControlPlane(config.controlPlaneHosts(), group, storage);
+      return new Deployment.ControlPlane(
+          config.controlPlaneHosts(), layout.gatewayGroup(), storage);
     }
     // NodeConfig gives yaml without fallback_cp a standalone file: this is API7's storage-only.
     return new Deployment.StorageOnly(storage.orElseThrow());
@@ -345,7 +427,7 @@ public final class Node implements AutoCloseable {
     String key = "deployment.role_control_plane.conf_server";
     ConfServerConfig confServer = config.confServer();
     Optional<SslContext> tls = Optional.empty();
-    ConfServerApi api = new ConfServerApi(builder, group);
+    ConfServerApi api = new ConfServerApi(builder, group, chain -> true, clock);
     if (confServer.tls()) {
       ChannelTls channel =
           channelTls(
@@ -357,7 +439,7 @@ public final class Node implements AutoCloseable {
                           .clientCaCert()
                           .map(path -> new PemFile(key + ".client_ca_cert", path))));
       tls = Optional.of(channel.context());
-      api = new ConfServerApi(builder, group, channel::trustsClient);
+      api = new ConfServerApi(builder, group, channel::trustsClient, clock);
     } else if (!confServer.loopbackOnly()) {
       log.warn(
           "{}.listen {} is plain HTTP on a non-loopback address: anyone who reaches it can read"
@@ -438,7 +520,7 @@ public final class Node implements AutoCloseable {
     if (dataPlane != null) {
       return dataPlane.serving();
     }
-    return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
+    return builder != null && builder.current().isPresent();
   }
 
   Map<String, Object> status() {

@@ -37,6 +37,8 @@ public record NodeConfig(
     ConfServerConfig confServer,
     ChannelCerts certs,
     DataEncryption dataEncryption,
+    SnapshotSigningConfig snapshotSigning,
+    ControlPlaneHeartbeat heartbeat,
     ShrinkGuard shrinkGuard) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
@@ -101,7 +103,7 @@ public record NodeConfig(
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
-    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file"));
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file", "snapshot_signing"));
 
     String roleText = deployment.string("role", "traditional");
     Role role =
@@ -182,6 +184,8 @@ public record NodeConfig(
         confServer,
         certs,
         dataEncryption,
+        SnapshotSigningConfig.parse(ballast.childOrEmpty("snapshot_signing")),
+        ControlPlaneHeartbeat.parse(dataPlane.childOrEmpty("control_plane")),
         ShrinkGuardConfig.parse(root));
   }
 
@@ -363,7 +367,7 @@ public record NodeConfig(
    */
   private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
     ConfigNode source = dataPlane.childOrEmpty("control_plane");
-    source.rejectUnknownKeys(Set.of("host"));
+    source.rejectUnknownKeys(Set.of("host", "heartbeat_interval"));
     if (!source.has("host")) {
       source = deployment.childOrEmpty("etcd");
     }
