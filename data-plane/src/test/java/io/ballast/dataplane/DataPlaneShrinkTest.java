@@ -6,7 +6,9 @@ import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportManifest;
 import io.ballast.snapshot.ShrinkGuard;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.URI;
@@ -137,6 +139,33 @@ class DataPlaneShrinkTest {
 
     applier.guardShrinks(ShrinkGuard.OFF);
     assertThat(offer(6, 0, Source.STORAGE)).isTrue();
+    assertThat(dataPlane.reports(ReasonCode.SHRINK)).isFalse();
+  }
+
+  @Test
+  void anExportAnOperatorConfirmedIsAppliedWhateverItRemoves() {
+    assertThat(offer(10, 10, Source.CONTROL_PLANE)).isTrue();
+    assertThat(offer(11, 0, Source.CONTROL_PLANE)).isFalse();
+    assertThat(dataPlane.reports(ReasonCode.SHRINK)).isTrue();
+
+    VerifiedExport built = Snapshots.resources(dir, 12, routes(0));
+    ExportManifest m = built.manifest();
+    ExportManifest confirmed =
+        new ExportManifest(
+            m.gatewayGroup(),
+            m.lineage(),
+            m.version(),
+            10,
+            true,
+            m.createdAt(),
+            m.producer(),
+            m.parts(),
+            m.signedAt(),
+            m.expiresAt());
+    VerifiedExport export = new VerifiedExport(SignedExport.unsigned(confirmed), built.parts());
+
+    assertThat(dataPlane.offer(export, Source.STORAGE, Optional.empty())).isTrue();
+    assertThat(dataPlane.version()).isEqualTo(12);
     assertThat(dataPlane.reports(ReasonCode.SHRINK)).isFalse();
   }
 }
