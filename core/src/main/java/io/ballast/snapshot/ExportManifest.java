@@ -2,7 +2,6 @@ package io.ballast.snapshot;
 
 import io.ballast.resource.Json;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +38,8 @@ public record ExportManifest(
     Map<SnapshotKind, SnapshotManifest> parts,
     Instant signedAt,
     Instant expiresAt) {
+
+  private static final ManifestKeys KEYS = new ManifestKeys("export manifest");
 
   /** The format this build writes and reads. */
   public static final int FORMAT_V2 = 2;
@@ -157,34 +158,34 @@ public record ExportManifest(
   }
 
   static ExportManifest fromNode(JsonNode node) {
-    long format = requireLong(node, "format");
+    long format = KEYS.integer(node, "format");
     if (format != FORMAT_V2) {
       throw new SnapshotFormatException(
           "export manifest has format " + format + "; this build reads format " + FORMAT_V2);
     }
-    String group = requireString(node, "gateway_group");
-    long version = requireLong(node, "version");
+    String group = KEYS.string(node, "gateway_group");
+    long version = KEYS.integer(node, "version");
     if (version < 0) {
-      throw invalid("version", "is negative");
+      throw KEYS.invalid("version", "is negative");
     }
-    long previous = requireLong(node, "previous_version");
+    long previous = KEYS.integer(node, "previous_version");
     if (previous < NO_PREVIOUS || previous >= version) {
-      throw invalid("previous_version", "must be -1 or lower than version " + version);
+      throw KEYS.invalid("previous_version", "must be -1 or lower than version " + version);
     }
     JsonNode shrink = node.get("shrink_confirmed");
     if (shrink == null || !shrink.isBoolean()) {
-      throw invalid("shrink_confirmed", "is missing or not true/false");
+      throw KEYS.invalid("shrink_confirmed", "is missing or not true/false");
     }
     JsonNode partsNode = node.get("parts");
     if (partsNode == null || !partsNode.isObject()) {
-      throw invalid("parts", "is missing or not an object");
+      throw KEYS.invalid("parts", "is missing or not an object");
     }
     Map<SnapshotKind, SnapshotManifest> parts = new EnumMap<>(SnapshotKind.class);
     for (SnapshotKind kind : SnapshotKind.values()) {
       String key = "parts." + kind.id();
       JsonNode partNode = partsNode.get(kind.id());
       if (partNode == null || !partNode.isObject()) {
-        throw invalid(key, "is missing or not an object");
+        throw KEYS.invalid(key, "is missing or not an object");
       }
       SnapshotManifest part;
       try {
@@ -195,54 +196,26 @@ public record ExportManifest(
             e.getMessage().replace("snapshot manifest key '", "export manifest key '" + key + "."));
       }
       if (part.kind() != kind) {
-        throw invalid(key + ".kind", "is '" + part.kind().id() + "'");
+        throw KEYS.invalid(key + ".kind", "is '" + part.kind().id() + "'");
       }
       if (part.version() != version) {
-        throw invalid(key + ".version", part.version() + " is not the export's " + version);
+        throw KEYS.invalid(key + ".version", part.version() + " is not the export's " + version);
       }
       if (!part.gatewayGroup().equals(group)) {
-        throw invalid(key + ".gateway_group", "'" + part.gatewayGroup() + "' is not " + group);
+        throw KEYS.invalid(key + ".gateway_group", "'" + part.gatewayGroup() + "' is not " + group);
       }
       parts.put(kind, part);
     }
     return new ExportManifest(
         group,
-        requireString(node, "lineage"),
+        KEYS.string(node, "lineage"),
         version,
         previous,
         shrink.booleanValue(),
-        requireInstant(node, "created_at"),
-        requireString(node, "producer"),
+        KEYS.instant(node, "created_at"),
+        KEYS.string(node, "producer"),
         parts,
-        requireInstant(node, "signed_at"),
-        requireInstant(node, "expires_at"));
-  }
-
-  private static Instant requireInstant(JsonNode node, String key) {
-    try {
-      return Instant.parse(requireString(node, key));
-    } catch (DateTimeParseException e) {
-      throw invalid(key, "is not an ISO-8601 instant");
-    }
-  }
-
-  private static String requireString(JsonNode node, String key) {
-    JsonNode value = node.get(key);
-    if (value == null || !value.isString() || value.stringValue().isEmpty()) {
-      throw invalid(key, "is missing or not a non-empty string");
-    }
-    return value.stringValue();
-  }
-
-  private static long requireLong(JsonNode node, String key) {
-    JsonNode value = node.get(key);
-    if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) {
-      throw invalid(key, "is missing or not an integer");
-    }
-    return value.asLong();
-  }
-
-  private static SnapshotFormatException invalid(String key, String problem) {
-    return new SnapshotFormatException("export manifest key '" + key + "' " + problem);
+        KEYS.instant(node, "signed_at"),
+        KEYS.instant(node, "expires_at"));
   }
 }

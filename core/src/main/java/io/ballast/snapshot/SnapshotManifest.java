@@ -2,7 +2,6 @@ package io.ballast.snapshot;
 
 import io.ballast.resource.Json;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -28,6 +27,8 @@ public record SnapshotManifest(
     String bodySha256,
     String compression,
     Map<String, Long> counts) {
+
+  private static final ManifestKeys KEYS = new ManifestKeys("snapshot manifest");
 
   /** The format version this build writes and reads. */
   public static final int FORMAT_V1 = 1;
@@ -112,7 +113,7 @@ public record SnapshotManifest(
     if (node == null || !node.isObject()) {
       throw new SnapshotFormatException("snapshot manifest is not a JSON object");
     }
-    long format = requireLong(node, "format");
+    long format = KEYS.integer(node, "format");
     if (format != FORMAT_V1) {
       throw new SnapshotFormatException(
           "snapshot manifest has format "
@@ -123,75 +124,50 @@ public record SnapshotManifest(
     }
     SnapshotKind kind;
     try {
-      kind = SnapshotKind.fromId(requireString(node, "kind"));
+      kind = SnapshotKind.fromId(KEYS.string(node, "kind"));
     } catch (IllegalArgumentException e) {
-      throw invalid("kind", e.getMessage());
+      throw KEYS.invalid("kind", e.getMessage());
     }
-    Instant createdAt;
-    try {
-      createdAt = Instant.parse(requireString(node, "created_at"));
-    } catch (DateTimeParseException e) {
-      throw invalid("created_at", "is not an ISO-8601 instant");
-    }
-    long version = requireLong(node, "version");
+    Instant createdAt = KEYS.instant(node, "created_at");
+    long version = KEYS.integer(node, "version");
     if (version < 0) {
-      throw invalid("version", "is negative");
+      throw KEYS.invalid("version", "is negative");
     }
-    long bodySize = requireLong(node, "body_size");
+    long bodySize = KEYS.integer(node, "body_size");
     if (bodySize < 0) {
-      throw invalid("body_size", "is negative");
+      throw KEYS.invalid("body_size", "is negative");
     }
-    String sha256 = requireString(node, "body_sha256");
+    String sha256 = KEYS.string(node, "body_sha256");
     if (!SHA256_HEX.matcher(sha256).matches()) {
-      throw invalid("body_sha256", "is not 64 lower-case hex digits");
+      throw KEYS.invalid("body_sha256", "is not 64 lower-case hex digits");
     }
-    String compression = requireString(node, "compression");
+    String compression = KEYS.string(node, "compression");
     if (!compression.equals(GZIP)) {
-      throw invalid("compression", "'" + compression + "' is not supported (only gzip)");
+      throw KEYS.invalid("compression", "'" + compression + "' is not supported (only gzip)");
     }
     JsonNode countNode = node.get("counts");
     if (countNode == null || !countNode.isObject()) {
-      throw invalid("counts", "is missing or not an object");
+      throw KEYS.invalid("counts", "is missing or not an object");
     }
     Map<String, Long> counts = new TreeMap<>();
     for (Map.Entry<String, JsonNode> count : countNode.properties()) {
       JsonNode value = count.getValue();
       if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < 0) {
-        throw invalid("counts." + count.getKey(), "is not an integer >= 0");
+        throw KEYS.invalid("counts." + count.getKey(), "is not an integer >= 0");
       }
       counts.put(count.getKey(), value.asLong());
     }
     return new SnapshotManifest(
         FORMAT_V1,
-        requireString(node, "gateway_group"),
+        KEYS.string(node, "gateway_group"),
         kind,
         version,
         createdAt,
-        requireString(node, "producer"),
-        requireString(node, "body_key"),
+        KEYS.string(node, "producer"),
+        KEYS.string(node, "body_key"),
         bodySize,
         sha256,
         compression,
         counts);
-  }
-
-  private static String requireString(JsonNode node, String key) {
-    JsonNode value = node.get(key);
-    if (value == null || !value.isString() || value.stringValue().isEmpty()) {
-      throw invalid(key, "is missing or not a non-empty string");
-    }
-    return value.stringValue();
-  }
-
-  private static long requireLong(JsonNode node, String key) {
-    JsonNode value = node.get(key);
-    if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) {
-      throw invalid(key, "is missing or not an integer");
-    }
-    return value.asLong();
-  }
-
-  private static SnapshotFormatException invalid(String key, String problem) {
-    return new SnapshotFormatException("snapshot manifest key '" + key + "' " + problem);
   }
 }

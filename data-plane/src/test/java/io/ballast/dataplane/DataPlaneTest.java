@@ -23,11 +23,8 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,30 +58,6 @@ class DataPlaneTest {
       new Deployment.Storage(List.of(unusedFetcher()), Duration.ofSeconds(10));
   private static final Deployment WITH_FALLBACK =
       new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.of(STORAGE));
-
-  /** A clock that moves only when told. */
-  private static final class ManualClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
 
   /** Sources that only record that they started and stopped, and what was served then. */
   private final class FakeSources implements Sources {
@@ -137,7 +110,7 @@ class DataPlaneTest {
   }
 
   @TempDir Path dir;
-  private final ManualClock clock = new ManualClock();
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final FakeSources sources = new FakeSources();
   private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
   private LocalCache cache;
