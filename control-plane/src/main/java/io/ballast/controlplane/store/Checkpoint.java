@@ -17,8 +17,10 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code checkpoint.ndjson}: the full store at one revision. A header line {@code
- * {"format":1,"revision":N,"count":K}} then one line per resource {@code {"type","id","value",
- * "created_index","modified_index"}}. Replaced atomically, so it is always whole.
+ * {"format":1,"revision":N,"lineage":"<uuid>","count":K}} then one line per resource {@code
+ * {"type","id","value","created_index","modified_index"}}. Replaced atomically, so it is always
+ * whole. The lineage lives here, not in a file of its own, so that it changes together with the
+ * content an import brings; a checkpoint written before lineages has none.
  */
 final class Checkpoint {
 
@@ -34,6 +36,7 @@ final class Checkpoint {
           ObjectNode header = mapper.createObjectNode();
           header.put("format", FORMAT);
           header.put("revision", view.revision());
+          header.put("lineage", view.lineage());
           header.put("count", view.size());
           writeLine(out, mapper, header);
           for (ResourceType type : ResourceType.values()) {
@@ -50,14 +53,18 @@ final class Checkpoint {
         });
   }
 
-  /** Reads the checkpoint in {@code dir}, or an empty view when there is none. */
+  /**
+   * Reads the checkpoint in {@code dir}, or an empty view when there is none; the view's lineage is
+   * {@code null} when there is none, or it was written before lineages.
+   */
   static StoreView read(Path dir, JsonMapper mapper) throws IOException {
     Path file = dir.resolve(FILE);
     if (!Files.exists(file)) {
-      return StoreView.empty();
+      return StoreView.empty(null);
     }
     Map<ResourceType, TreeMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
     long[] header = new long[2]; // revision, count
+    String[] lineage = new String[1];
     JsonLines.Result result =
         JsonLines.read(
             file,
@@ -71,6 +78,12 @@ final class Checkpoint {
                 }
                 header[0] = StoreFields.longValue(node, "revision");
                 header[1] = StoreFields.longValue(node, "count");
+                if (node.has("lineage")) {
+                  lineage[0] = StoreFields.string(node, "lineage");
+                  if (lineage[0].isBlank()) {
+                    throw new IllegalArgumentException("field 'lineage' must not be empty");
+                  }
+                }
                 return;
               }
               ResourceType type = StoreFields.type(node);
@@ -96,7 +109,7 @@ final class Checkpoint {
               + Math.max(resources, 0)
               + (result.tornTail() ? " and an unterminated last line" : ""));
     }
-    return StoreView.of(header[0], maps);
+    return StoreView.of(header[0], lineage[0], maps);
   }
 
   private static void writeLine(OutputStream out, JsonMapper mapper, JsonNode node)

@@ -11,42 +11,58 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The store's content at one revision. Immutable: writes made after it was taken never show in it,
- * so a snapshot exporter can iterate it while the store keeps changing.
+ * The store's content at one revision of one lineage. Immutable: writes made after it was taken
+ * never show in it, so a snapshot exporter can iterate it while the store keeps changing, and reads
+ * the revision and the lineage that belong together.
  */
 public final class StoreView {
 
   private final long revision;
+  private final String lineage;
   private final Map<ResourceType, NavigableMap<String, StoredResource>> byType;
 
-  private StoreView(long revision, Map<ResourceType, NavigableMap<String, StoredResource>> byType) {
+  private StoreView(
+      long revision,
+      String lineage,
+      Map<ResourceType, NavigableMap<String, StoredResource>> byType) {
     this.revision = revision;
+    this.lineage = lineage;
     this.byType = byType;
   }
 
-  static StoreView empty() {
+  static StoreView empty(String lineage) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps =
         new EnumMap<>(ResourceType.class);
     for (ResourceType type : ResourceType.values()) {
       maps.put(type, Collections.emptyNavigableMap());
     }
-    return new StoreView(0, Collections.unmodifiableMap(maps));
+    return new StoreView(0, lineage, Collections.unmodifiableMap(maps));
   }
 
   /** Freezes maps built while loading; the caller must not touch them afterwards. */
-  static StoreView of(long revision, Map<ResourceType, TreeMap<String, StoredResource>> maps) {
+  static StoreView of(
+      long revision, String lineage, Map<ResourceType, TreeMap<String, StoredResource>> maps) {
     Map<ResourceType, NavigableMap<String, StoredResource>> frozen =
         new EnumMap<>(ResourceType.class);
     for (ResourceType type : ResourceType.values()) {
       TreeMap<String, StoredResource> map = maps.getOrDefault(type, new TreeMap<>());
       frozen.put(type, Collections.unmodifiableNavigableMap(map));
     }
-    return new StoreView(revision, Collections.unmodifiableMap(frozen));
+    return new StoreView(revision, lineage, Collections.unmodifiableMap(frozen));
   }
 
   /** The revision of the last write this view contains; 0 for a store never written. */
   public long revision() {
     return revision;
+  }
+
+  /**
+   * The store's lineage id (UUID text): created with the store, kept by its backups, taken over
+   * from storage by an import. Revisions are comparable only within one lineage. {@code null} only
+   * in a view read from a checkpoint written before lineages, until the store assigns one.
+   */
+  public String lineage() {
+    return lineage;
   }
 
   /** The resources of one type, sorted by id. */
@@ -83,10 +99,15 @@ public final class StoreView {
     return replace(type, copy, newRevision);
   }
 
+  /** The same content at another revision of another (or the same) lineage. */
+  StoreView relabelled(long newRevision, String newLineage) {
+    return new StoreView(newRevision, newLineage, byType);
+  }
+
   private StoreView replace(
       ResourceType type, TreeMap<String, StoredResource> map, long newRevision) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps = new EnumMap<>(byType);
     maps.put(type, Collections.unmodifiableNavigableMap(map));
-    return new StoreView(newRevision, Collections.unmodifiableMap(maps));
+    return new StoreView(newRevision, lineage, Collections.unmodifiableMap(maps));
   }
 }
