@@ -240,6 +240,23 @@ public final class ConfigStore implements Closeable {
    * @throws IllegalArgumentException if two resources have the same type and id
    */
   public void importSnapshot(String lineage, long version, Collection<Resource> resources) {
+    importSnapshot(null, lineage, version, resources);
+  }
+
+  /**
+   * As {@link #importSnapshot(String, long, Collection)}, only if the store still holds {@code
+   * replacing}: a write that came in after the caller decided to import is never overwritten.
+   *
+   * @return false, changing nothing, when the store's view is no longer {@code replacing}
+   */
+  public boolean importSnapshotOver(
+      StoreView replacing, String lineage, long version, Collection<Resource> resources) {
+    return importSnapshot(
+        Objects.requireNonNull(replacing, "replacing"), lineage, version, resources);
+  }
+
+  private boolean importSnapshot(
+      StoreView replacing, String lineage, long version, Collection<Resource> resources) {
     Objects.requireNonNull(lineage, "lineage");
     Objects.requireNonNull(resources, "resources");
     if (lineage.isBlank() || version < 0) {
@@ -262,6 +279,9 @@ public final class ConfigStore implements Closeable {
     writeLock.lock();
     try {
       checkWritable();
+      if (replacing != null && view != replacing) {
+        return false;
+      }
       try {
         wal.reset();
         Checkpoint.write(dir, imported, mapper);
@@ -278,6 +298,7 @@ public final class ConfigStore implements Closeable {
           imported.size(),
           version,
           lineage);
+      return true;
     } finally {
       writeLock.unlock();
     }
