@@ -104,6 +104,11 @@ public final class StoreView {
     return new StoreView(newRevision, newLineage, byType);
   }
 
+  /** The same resources at {@code newRevision}: a change outside the resources. */
+  StoreView atRevision(long newRevision) {
+    return new StoreView(newRevision, lineage, byType);
+  }
+
   private StoreView replace(
       ResourceType type, TreeMap<String, StoredResource> map, long newRevision) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps = new EnumMap<>(byType);
