@@ -132,7 +132,7 @@ public final class LineageCheck implements AutoCloseable {
               + e.getMessage()
               + "): exports wait until it can, lest a restarted count be pushed over a newer"
               + " lineage";
-      settle(State.CHECKING, reason, false);
+      settle(State.CHECKING, reason);
       log.warn(
           "Lineage check: {}; the control plane starts and its conf server serves the store;"
               + " retrying in the background",
@@ -203,7 +203,7 @@ public final class LineageCheck implements AutoCloseable {
                 ignored -> {},
                 e -> {
                   // Not storage: the import itself failed after it was decided.
-                  settle(State.PAUSED, "the lineage check failed: " + e.getMessage(), false);
+                  settle(State.PAUSED, "the lineage check failed: " + e.getMessage());
                   log.error("Lineage check failed; exports stay paused", e);
                 },
                 () -> log.info("Lineage check: storage answered; {}", status().get("detail")));
@@ -235,10 +235,7 @@ public final class LineageCheck implements AutoCloseable {
    */
   private boolean decide(StoreView seen, ExportPointer newest) {
     if (newest == null) {
-      settle(
-          State.IN_STEP,
-          "storage holds no export for gateway group '" + gatewayGroup + "' yet",
-          true);
+      settle(State.IN_STEP, "storage holds no export for gateway group '" + gatewayGroup + "' yet");
       noteUnusedChoice();
       return true;
     }
@@ -253,7 +250,7 @@ public final class LineageCheck implements AutoCloseable {
             + newest.lineage();
     if (newest.lineage().equals(seen.lineage())) {
       if (seen.revision() >= newest.version()) {
-        settle(State.IN_STEP, storeState + ", at or above " + storageState, true);
+        settle(State.IN_STEP, storeState + ", at or above " + storageState);
         noteUnusedChoice();
         return true;
       }
@@ -281,7 +278,7 @@ public final class LineageCheck implements AutoCloseable {
                 + " to import storage's export, replacing the store's content, or "
                 + LineageChoice.STORE.flag()
                 + " to keep the store and export it above storage's version";
-        settle(State.PAUSED, reason, false);
+        settle(State.PAUSED, reason);
         log.warn("Lineage check: {}", reason);
         return true;
     }
@@ -308,7 +305,7 @@ public final class LineageCheck implements AutoCloseable {
               + "): exports are paused; restart with "
               + LineageChoice.STORE.flag()
               + " to keep the store and export it above storage's version";
-      settle(State.PAUSED, reason, false);
+      settle(State.PAUSED, reason);
       log.error("Lineage check: {}", reason);
       return true;
     }
@@ -323,7 +320,7 @@ public final class LineageCheck implements AutoCloseable {
             + newest.lineage()
             + "; writes continue from revision "
             + (store.revision() + 1);
-    settle(State.IMPORTED, done, true);
+    settle(State.IMPORTED, done);
     log.warn("Lineage check: {}", done);
     return true;
   }
@@ -339,7 +336,7 @@ public final class LineageCheck implements AutoCloseable {
             + " of lineage "
             + store.lineage()
             + ", replaces storage's lineage";
-    settle(State.STORE_KEPT, done, true);
+    settle(State.STORE_KEPT, done);
     log.warn("Lineage check: {}", done);
   }
 
@@ -367,13 +364,15 @@ public final class LineageCheck implements AutoCloseable {
     }
   }
 
-  private void settle(State next, String why, boolean allowExports) {
+  private void settle(State next, String why) {
     ExportGate toTell;
+    boolean allowExports;
     synchronized (this) {
       state = next;
       detail = why;
       checkedAt = next == State.CHECKING ? checkedAt : clock.instant();
       toTell = gate;
+      allowExports = exportsAllowed();
     }
     if (toTell != null) {
       if (allowExports) {
