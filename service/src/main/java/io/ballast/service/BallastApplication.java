@@ -17,13 +17,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * {@code java -jar ballast.jar [-c conf/config.yaml] [--debug] [--lineage=storage|store]}. The file is read and checked
- * before anything starts. Whatever stops the node from starting (a bad file, a storage block its
- * backend refuses, a port in use) ends the process with exit code 2 and one line on stderr naming
- * the file and key path, or the listener's key and address; {@code --debug} adds the stack trace.
- * {@code --lineage} is the operator's answer when a control plane's store and storage's newest
- * export belong to different lineages (see {@link LineageChoice}).
- * The node runs until the process is stopped; a shutdown hook stops its parts in reverse order.
+ * {@code java -jar ballast.jar [-c conf/config.yaml] [--debug] [--lineage=storage|store]}. The file
+ * is read and checked before anything starts. Whatever stops the node from starting (a bad file, a
+ * storage block its backend refuses, a port in use) ends the process with exit code 2 and one line
+ * on stderr naming the file and key path, or the listener's key and address; {@code --debug} adds
+ * the stack trace. {@code --lineage} is the operator's answer when a control plane's store and
+ * storage's newest export belong to different lineages (see {@link LineageChoice}). The node runs
+ * until the process is stopped; a shutdown hook stops its parts in reverse order.
  *
  * <p>No Spring application context: the node is a handful of parts wired by {@link Node}, and
  * Spring Boot's start-up machinery cost more than half a second for nothing a node used. Its

@@ -149,13 +149,16 @@ public final class Node implements AutoCloseable {
       started.push(store);
       resealStore(sealing);
       signer = config.snapshotSigning().signer(data);
+      if (backend != null) {
+        checkLineage(backend, fallback.get(), trustedByControlPlane(signer), sealing);
+      }
       builder =
           new SnapshotBuilder(
               store,
               data.resolve("cp-snapshots"),
               layout,
               config.nodeId(),
-              CpLineage.persistedIn(data),
+              store::lineage,
               signer,
               expireAfter,
               clock);
@@ -278,6 +281,17 @@ public final class Node implements AutoCloseable {
             () -> resealStore(sealing),
             clock);
     started.push(lineageCheck);
+  }
+
+  /**
+   * The keys an export in storage must be signed with for this CP to import it: its own, and those
+   * its data planes trust (a key rotated out, say).
+   */
+  private List<PublicKey> trustedByControlPlane(SnapshotSigner signer) {
+    List<PublicKey> keys = new ArrayList<>();
+    keys.add(signer.publicKey());
+    keys.addAll(config.snapshotSigning().trustedKeys());
+    return keys;
   }
 
   /**

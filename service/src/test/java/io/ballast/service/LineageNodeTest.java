@@ -6,7 +6,15 @@ import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
 import io.ballast.controlplane.LineageChoice;
 import io.ballast.service.config.NodeConfig;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SigningKeys;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.storage.ReadCondition;
+import io.ballast.storage.ReadResult;
+import io.ballast.storage.filesystem.FilesystemBackend;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -151,24 +159,38 @@ class LineageNodeTest {
     }
   }
 
-  /** The pointer in storage; null while there is none. */
-  private JsonNode pointer() throws IOException {
-    Path file = dir.resolve("storage/resources/default/latest.json");
-    return Files.exists(file) ? JSON.readTree(Files.readAllBytes(file)) : null;
+  /** The pointer in storage, its signature unchecked; null while there is none. */
+  private ExportManifest pointer() {
+    ReadResult result =
+        new FilesystemBackend(dir.resolve("storage"))
+            .bucket("resources")
+            .get(new ExportLayout("", "default").latestKey(), ReadCondition.NONE)
+            .block(Duration.ofSeconds(5));
+    if (!(result instanceof ReadResult.Found found)) {
+      return null;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    found
+        .body()
+        .doOnNext(
+            buffer -> {
+              byte[] chunk = new byte[buffer.remaining()];
+              buffer.get(chunk);
+              bytes.writeBytes(chunk);
+            })
+        .blockLast(Duration.ofSeconds(5));
+    return SignatureVerifier.notRequired().verify(bytes.toByteArray()).manifest();
   }
 
-  private JsonNode awaitPointer(long version) throws Exception {
+  private ExportManifest awaitPointer(long version) throws Exception {
     await(
         "storage's pointer at version " + version,
-        () -> {
-          try {
-            JsonNode pointer = pointer();
-            return pointer != null && pointer.get("version").asLong() == version;
-          } catch (IOException e) {
-            return false;
-          }
-        });
+        () -> pointer() != null && pointer().version() == version);
     return pointer();
+  }
+
+  private static long upstreams(ExportManifest manifest) {
+    return manifest.part(SnapshotKind.RESOURCES).counts().getOrDefault("upstreams", 0L);
   }
 
   /** A CP that exported ten versions of its store, then stopped. */
@@ -177,7 +199,7 @@ class LineageNodeTest {
     for (int i = 0; i < 10; i++) {
       cp.putUpstream("u" + i);
     }
-    String lineage = awaitPointer(10).get("lineage").asString();
+    String lineage = awaitPointer(10).lineage();
     assertThat(cp.status().get("lineage").get("store_lineage").asString()).isEqualTo(lineage);
     cp.stop();
     return lineage;
@@ -196,10 +218,9 @@ class LineageNodeTest {
     assertThat(status.get("lineage").get("store_lineage").asString()).isEqualTo(lineage);
 
     cp.putUpstream("after-restart");
-    JsonNode pointer = awaitPointer(11);
-    assertThat(pointer.get("lineage").asString()).isEqualTo(lineage);
-    assertThat(pointer.get("parts").get("resources").get("counts").get("upstreams").asInt())
-        .isEqualTo(11);
+    ExportManifest pointer = awaitPointer(11);
+    assertThat(pointer.lineage()).isEqualTo(lineage);
+    assertThat(upstreams(pointer)).isEqualTo(11);
   }
 
   @Test
@@ -217,17 +238,16 @@ class LineageNodeTest {
     assertThat(lineage.get("detail").asString()).contains("--lineage=storage", "--lineage=store");
     other.putUpstream("written-while-paused");
     Thread.sleep(2_000); // more than a cron tick and the debounce
-    assertThat(pointer().get("version").asLong()).isEqualTo(10);
-    assertThat(pointer().get("lineage").asString()).isEqualTo(storageLineage);
+    assertThat(pointer().version()).isEqualTo(10);
+    assertThat(pointer().lineage()).isEqualTo(storageLineage);
     other.stop();
 
     other.start(true, LineageChoice.STORE);
-    JsonNode pointer = awaitPointer(11);
-    assertThat(pointer.get("lineage").asString())
+    ExportManifest pointer = awaitPointer(11);
+    assertThat(pointer.lineage())
         .isEqualTo(other.status().get("lineage").get("store_lineage").asString())
         .isNotEqualTo(storageLineage);
-    assertThat(pointer.get("parts").get("resources").get("counts").get("upstreams").asInt())
-        .isEqualTo(2);
+    assertThat(upstreams(pointer)).isEqualTo(2);
   }
 
   private static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
