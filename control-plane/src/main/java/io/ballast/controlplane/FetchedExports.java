@@ -1,5 +1,6 @@
 package io.ballast.controlplane;
 
+import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.ResourceSet;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.ExportFetcher;
@@ -75,7 +76,7 @@ public final class FetchedExports implements StorageExports {
 
   private FetchResult fetch(long haveVersion) {
     try {
-      Files.createDirectories(downloadDir);
+      PrivateFiles.createFolder(downloadDir); // 0700: bodies hold sealed secrets
     } catch (IOException e) {
       throw new IllegalStateException("cannot create " + downloadDir + ": " + e.getMessage(), e);
     }
