@@ -6,20 +6,24 @@ import ch.qos.logback.classic.LoggerContext;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
 import io.ballast.config.ConfigNode;
+import io.ballast.controlplane.LineageChoice;
 import io.ballast.service.config.IgnoredKeys;
 import io.ballast.service.config.NodeConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * {@code java -jar ballast.jar [-c conf/config.yaml] [--debug]}. The file is read and checked
- * before anything starts. Whatever stops the node from starting (a bad file, a storage block its
- * backend refuses, a port in use) ends the process with exit code 2 and one line on stderr naming
- * the file and key path, or the listener's key and address; {@code --debug} adds the stack trace.
- * The node runs until the process is stopped; a shutdown hook stops its parts in reverse order.
+ * {@code java -jar ballast.jar [-c conf/config.yaml] [--debug] [--lineage=storage|store]}. The file
+ * is read and checked before anything starts. Whatever stops the node from starting (a bad file, a
+ * storage block its backend refuses, a port in use) ends the process with exit code 2 and one line
+ * on stderr naming the file and key path, or the listener's key and address; {@code --debug} adds
+ * the stack trace. {@code --lineage} is the operator's answer when a control plane's store and
+ * storage's newest export belong to different lineages (see {@link LineageChoice}). The node runs
+ * until the process is stopped; a shutdown hook stops its parts in reverse order.
  *
  * <p>No Spring application context: the node is a handful of parts wired by {@link Node}, and
  * Spring Boot's start-up machinery cost more than half a second for nothing a node used. Its
@@ -30,6 +34,11 @@ public final class BallastApplication {
   /** The exit code of a node that could not start, whatever the reason. */
   static final int CANNOT_START = 2;
 
+  private static final String USAGE =
+      "usage: java -jar ballast.jar [-c conf/config.yaml] [--debug] [--lineage=storage|store]";
+
+  private static final String LINEAGE_FLAG = "--lineage=";
+
   /** Spring Boot's way to set a logger's level, which Ballast's users and scripts already use. */
   private static final String LEVEL_PROPERTY = "logging.level.";
 
@@ -38,13 +47,28 @@ public final class BallastApplication {
   public static void main(String[] args) throws InterruptedException {
     Path file = Path.of("conf/config.yaml");
     boolean debug = false;
+    LineageChoice lineage = LineageChoice.UNDECIDED;
     for (int i = 0; i < args.length; i++) {
       if ((args[i].equals("-c") || args[i].equals("--config")) && i + 1 < args.length) {
         file = Path.of(args[++i]);
       } else if (args[i].equals("--debug")) {
         debug = true;
+      } else if (args[i].startsWith(LINEAGE_FLAG)) {
+        String value = args[i].substring(LINEAGE_FLAG.length());
+        Optional<LineageChoice> choice = LineageChoice.ofFlagValue(value);
+        if (choice.isEmpty()) {
+          System.err.println(
+              "ballast: "
+                  + args[i]
+                  + ": expected "
+                  + LineageChoice.STORAGE.flag()
+                  + " or "
+                  + LineageChoice.STORE.flag());
+          System.exit(CANNOT_START);
+        }
+        lineage = choice.get();
       } else {
-        System.err.println("usage: java -jar ballast.jar [-c conf/config.yaml] [--debug]");
+        System.err.println(USAGE);
         System.exit(CANNOT_START);
       }
     }
@@ -57,7 +81,7 @@ public final class BallastApplication {
       ConfigNode root = ConfigLoader.load(file);
       NodeConfig config = NodeConfig.parse(root, hostName());
       IgnoredKeys.log(root);
-      node = Node.start(config, root);
+      node = Node.start(config, root, lineage);
     } catch (RuntimeException | Error e) {
       System.err.println(failureLine(e));
       if (debug) {

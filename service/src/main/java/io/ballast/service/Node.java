@@ -3,6 +3,8 @@ package io.ballast.service;
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.controlplane.ConfServerApi;
+import io.ballast.controlplane.LineageCheck;
+import io.ballast.controlplane.LineageChoice;
 import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.StorageExporter;
 import io.ballast.controlplane.StoreSealer;
@@ -50,6 +52,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -86,11 +89,13 @@ public final class Node implements AutoCloseable {
   private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
 
   private final NodeConfig config;
+  private final LineageChoice lineageChoice;
   private final Clock clock = clock(System.getProperty(CLOCK_OFFSET));
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private ConfigStore store;
   private SnapshotBuilder builder;
   private StorageExporter exporter;
+  private LineageCheck lineageCheck;
   private DataPlane dataPlane;
 
   /** The TLS listeners' bound addresses, for /status. */
@@ -122,12 +127,21 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private Node(NodeConfig config) {
+  private Node(NodeConfig config, LineageChoice lineageChoice) {
     this.config = config;
+    this.lineageChoice = lineageChoice;
   }
 
   public static Node start(NodeConfig config, ConfigNode root) {
-    Node node = new Node(config);
+    return start(config, root, LineageChoice.UNDECIDED);
+  }
+
+  /**
+   * @param lineageChoice the operator's {@code --lineage}, for a CP whose store and storage belong
+   *     to different lineages
+   */
+  public static Node start(NodeConfig config, ConfigNode root, LineageChoice lineageChoice) {
+    Node node = new Node(config, lineageChoice);
     try {
       node.startParts(root);
     } catch (RuntimeException e) {
@@ -163,13 +177,16 @@ public final class Node implements AutoCloseable {
       started.push(store);
       resealStore(sealing);
       signer = config.snapshotSigning().signer(data);
+      if (backend != null) {
+        checkLineage(backend, fallback.get(), trustedByControlPlane(signer), sealing);
+      }
       builder =
           new SnapshotBuilder(
               store,
               data.resolve("cp-snapshots"),
               layout,
               config.nodeId(),
-              CpLineage.persistedIn(data),
+              store::lineage,
               signer,
               expireAfter,
               clock);
@@ -204,6 +221,18 @@ public final class Node implements AutoCloseable {
                 storage.exportDebounce(),
                 clock);
         started.push(exporter);
+        lineageCheck.gate(
+            new LineageCheck.ExportGate() {
+              @Override
+              public void pause(String reason) {
+                exporter.pause(reason);
+              }
+
+              @Override
+              public void resume() {
+                exporter.resume();
+              }
+            });
         exporter.start();
       }
     }
@@ -270,6 +299,39 @@ public final class Node implements AutoCloseable {
     }
 
     serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
+  }
+
+  /**
+   * Reconciles the store with storage's newest export before anything is built from it (see {@link
+   * LineageCheck}); what it imports is re-sealed with this node's keyring.
+   */
+  private void checkLineage(
+      StorageBackend backend,
+      FallbackCpConfig fallback,
+      List<PublicKey> trustedKeys,
+      Sealing sealing) {
+    lineageCheck =
+        LineageStart.start(
+            store,
+            backend,
+            fallback,
+            trustedKeys,
+            lineageChoice,
+            config.dataDir(),
+            () -> resealStore(sealing),
+            clock);
+    started.push(lineageCheck);
+  }
+
+  /**
+   * The keys an export in storage must be signed with for this CP to import it: its own, and those
+   * its data planes trust (a key rotated out, say).
+   */
+  private List<PublicKey> trustedByControlPlane(SnapshotSigner signer) {
+    List<PublicKey> keys = new ArrayList<>();
+    keys.add(signer.publicKey());
+    keys.addAll(config.snapshotSigning().trustedKeys());
+    return keys;
   }
 
   /**
@@ -537,6 +599,9 @@ public final class Node implements AutoCloseable {
     if (builder != null) {
       // The shrink guard's hold: exports.held names a held export and how to confirm it.
       status.put("exports", builder.shrinkHold().status());
+    }
+    if (lineageCheck != null) {
+      status.put("lineage", lineageCheck.status());
     }
     if (dataPlane != null) {
       status.putAll(dataPlane.status());

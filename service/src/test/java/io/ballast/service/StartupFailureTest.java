@@ -40,6 +40,14 @@ class StartupFailureTest {
   }
 
   @Test
+  void anUnknownLineageChoiceIsOneLine() throws Exception {
+    Outcome outcome = run(node("", ""), "--lineage=newest");
+
+    assertOneLineFailure(
+        outcome, "ballast: --lineage=newest: expected --lineage=storage or --lineage=store");
+  }
+
+  @Test
   void aBadStorageBlockIsOneLine() throws Exception {
     Outcome outcome =
         run(

@@ -17,9 +17,11 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code checkpoint.ndjson}: the full store at one revision. A header line {@code
- * {"format":1,"revision":N,"count":K}} (and {@code "shrink_confirmed_revision"} once a shrink was
- * confirmed) then one line per resource {@code {"type","id","value",
- * "created_index","modified_index"}}. Replaced atomically, so it is always whole.
+ * {"format":1,"revision":N,"lineage":"<uuid>","count":K}} (and {@code "shrink_confirmed_revision"}
+ * once a shrink was confirmed) then one line per resource {@code {"type","id","value",
+ * "created_index","modified_index"}}. Replaced atomically, so it is always whole. The lineage
+ * lives here, not in a file of its own, so that it changes together with the content an import
+ * brings; a checkpoint written before lineages has none.
  */
 final class Checkpoint {
 
@@ -38,6 +40,7 @@ final class Checkpoint {
           ObjectNode header = mapper.createObjectNode();
           header.put("format", FORMAT);
           header.put("revision", view.revision());
+          header.put("lineage", view.lineage());
           header.put("count", view.size());
           if (view.shrinkConfirmedRevision() > 0) {
             header.put(SHRINK_CONFIRMED_REVISION, view.shrinkConfirmedRevision());
@@ -57,14 +60,18 @@ final class Checkpoint {
         });
   }
 
-  /** Reads the checkpoint in {@code dir}, or an empty view when there is none. */
+  /**
+   * Reads the checkpoint in {@code dir}, or an empty view when there is none; the view's lineage is
+   * {@code null} when there is none, or it was written before lineages.
+   */
   static StoreView read(Path dir, JsonMapper mapper) throws IOException {
     Path file = dir.resolve(FILE);
     if (!Files.exists(file)) {
-      return StoreView.empty();
+      return StoreView.empty(null);
     }
     Map<ResourceType, TreeMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
     long[] header = new long[3]; // revision, count, shrink confirmed revision
+    String[] lineage = new String[1];
     JsonLines.Result result =
         JsonLines.read(
             file,
@@ -80,6 +87,12 @@ final class Checkpoint {
                 header[1] = StoreFields.longValue(node, "count");
                 if (node.has(SHRINK_CONFIRMED_REVISION)) {
                   header[2] = StoreFields.longValue(node, SHRINK_CONFIRMED_REVISION);
+                }
+                if (node.has("lineage")) {
+                  lineage[0] = StoreFields.string(node, "lineage");
+                  if (lineage[0].isBlank()) {
+                    throw new IllegalArgumentException("field 'lineage' must not be empty");
+                  }
                 }
                 return;
               }
@@ -106,7 +119,7 @@ final class Checkpoint {
               + Math.max(resources, 0)
               + (result.tornTail() ? " and an unterminated last line" : ""));
     }
-    return StoreView.of(header[0], maps, header[2]);
+    return StoreView.of(header[0], lineage[0], maps, header[2]);
   }
 
   private static void writeLine(OutputStream out, JsonMapper mapper, JsonNode node)

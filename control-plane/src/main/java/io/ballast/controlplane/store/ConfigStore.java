@@ -18,11 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,11 @@ import tools.jackson.databind.node.ObjectNode;
  * an acknowledged write survives the process being killed. On open the store reads {@code
  * checkpoint.ndjson}, replays the log over it, and folds a long log into a new checkpoint. The
  * revision counts every write and keeps counting across restarts and compactions.
+ *
+ * <p>A store has a {@link #lineage() lineage}: an id created with the store and kept in its
+ * checkpoint, so a copy of the folder (a backup) keeps it. Revisions are comparable only within one
+ * lineage; {@link #importSnapshot} and {@link #continueFrom} are how a control plane joins the
+ * lineage and version already in storage instead of counting from 0 again.
  *
  * <p>Writes are serialized; reads never wait for them: the state is an immutable {@link StoreView}
  * swapped by reference after each write.
@@ -95,9 +102,21 @@ public final class ConfigStore implements Closeable {
       StoreView loaded = Checkpoint.read(dir, mapper);
       Replay replay = replay(dir, mapper, loaded);
       WriteAheadLog wal = WriteAheadLog.open(dir, replay.entries());
-      ConfigStore store =
-          new ConfigStore(dir, mapper, clock, compactAfter, lockChannel, wal, replay.view());
-      if (wal.entries() > compactAfter) {
+      StoreView view = replay.view();
+      boolean newLineage = view.lineage() == null;
+      if (newLineage) {
+        // A new store, or one written before lineages: it starts its own, kept from now on.
+        view = view.relabelled(view.revision(), UUID.randomUUID().toString());
+        log.info(
+            "Config store {} {} lineage {}",
+            dir,
+            view.revision() == 0 && view.size() == 0
+                ? "is new: it starts"
+                : "had no lineage: it starts",
+            view.lineage());
+      }
+      ConfigStore store = new ConfigStore(dir, mapper, clock, compactAfter, lockChannel, wal, view);
+      if (newLineage || wal.entries() > compactAfter) {
         try {
           store.compact();
         } catch (IOException | RuntimeException e) {
@@ -106,11 +125,12 @@ public final class ConfigStore implements Closeable {
         }
       }
       log.info(
-          "Opened config store {} at revision {} with {} resources",
+          "Opened config store {} at revision {} of lineage {} with {} resources",
           dir,
-          replay.view().revision(),
-          replay.view().size());
-      warnOfIgnoredFields(dir, replay.view());
+          view.revision(),
+          view.lineage(),
+          view.size());
+      warnOfIgnoredFields(dir, view);
       return store;
     } catch (IOException e) {
       closeQuietly(lockChannel);
@@ -128,6 +148,11 @@ public final class ConfigStore implements Closeable {
 
   public long revision() {
     return view.revision();
+  }
+
+  /** The lineage id (UUID text) of the current content; see {@link StoreView#lineage()}. */
+  public String lineage() {
+    return view.lineage();
   }
 
   public Optional<StoredResource> get(ResourceType type, String id) {
@@ -228,6 +253,123 @@ public final class ConfigStore implements Closeable {
       publish(view.shrinkConfirmedAt(revision));
       log.info("Config store {}: an operator confirmed a shrink at revision {}", dir, revision);
       return revision;
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Replaces the whole content with {@code resources} at revision {@code version} of {@code
+   * lineage}, durably: the next write is {@code version + 1}. This is how a control plane whose
+   * store is empty, behind, or given up by the operator takes over the newest export in storage.
+   * The resources keep their values as exported (with their {@code create_time} and {@code
+   * update_time}); their created and modified indexes become {@code version}, as the export does
+   * not carry them.
+   *
+   * <p>The log is emptied before the checkpoint is installed: a crash in between leaves the store
+   * at its last checkpoint (older, never a mix of the two contents), and the next start imports
+   * again.
+   *
+   * @throws StoreConflictException if a resource refers to one {@code resources} does not hold
+   * @throws IllegalArgumentException if two resources have the same type and id
+   */
+  public void importSnapshot(String lineage, long version, Collection<Resource> resources) {
+    importSnapshot(null, lineage, version, resources);
+  }
+
+  /**
+   * As {@link #importSnapshot(String, long, Collection)}, only if the store still holds {@code
+   * replacing}: a write that came in after the caller decided to import is never overwritten.
+   *
+   * @return false, changing nothing, when the store's view is no longer {@code replacing}
+   */
+  public boolean importSnapshotOver(
+      StoreView replacing, String lineage, long version, Collection<Resource> resources) {
+    return importSnapshot(
+        Objects.requireNonNull(replacing, "replacing"), lineage, version, resources);
+  }
+
+  private boolean importSnapshot(
+      StoreView replacing, String lineage, long version, Collection<Resource> resources) {
+    Objects.requireNonNull(lineage, "lineage");
+    Objects.requireNonNull(resources, "resources");
+    if (lineage.isBlank() || version < 0) {
+      throw new IllegalArgumentException(
+          "cannot import lineage '" + lineage + "' at version " + version);
+    }
+    Map<ResourceType, TreeMap<String, StoredResource>> maps = new EnumMap<>(ResourceType.class);
+    for (Resource resource : resources) {
+      StoredResource stored = new StoredResource(resource, version, version);
+      if (maps.computeIfAbsent(resource.type(), t -> new TreeMap<>()).put(resource.id(), stored)
+          != null) {
+        throw new IllegalArgumentException(
+            resource.type().singular() + " '" + resource.id() + "' is imported twice");
+      }
+    }
+    StoreView imported = StoreView.of(version, lineage, maps, 0);
+    imported
+        .inCanonicalOrder()
+        .forEach(stored -> checkReferencesExist(imported, stored.resource()));
+    writeLock.lock();
+    try {
+      checkWritable();
+      if (replacing != null && view != replacing) {
+        return false;
+      }
+      try {
+        wal.reset();
+        Checkpoint.write(dir, imported, mapper);
+      } catch (IOException e) {
+        failure = e;
+        throw new UncheckedIOException(
+            "cannot import into config store " + dir + ": " + e.getMessage(), e);
+      }
+      view = imported;
+      revisions.tryEmitNext(version);
+      log.info(
+          "Config store {} imported {} resources at revision {} of lineage {}",
+          dir,
+          imported.size(),
+          version,
+          lineage);
+      return true;
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Moves the revision up to {@code revision} without changing the content, durably, so that the
+   * next snapshot is numbered {@code revision} and the next write {@code revision + 1}. A control
+   * plane whose store the operator keeps over another lineage in storage uses it to number its next
+   * export above storage's. A revision at or below the current one changes nothing.
+   *
+   * @return whether the revision moved
+   */
+  public boolean continueFrom(long revision) {
+    writeLock.lock();
+    try {
+      checkWritable();
+      StoreView current = view;
+      if (revision <= current.revision()) {
+        return false;
+      }
+      StoreView moved = current.relabelled(revision, current.lineage());
+      try {
+        // The checkpoint holds the new revision; the log's entries are all below it.
+        Checkpoint.write(dir, moved, mapper);
+        wal.reset();
+      } catch (IOException e) {
+        failure = e;
+        throw new UncheckedIOException(
+            "cannot move config store " + dir + " to revision " + revision + ": " + e.getMessage(),
+            e);
+      }
+      view = moved;
+      revisions.tryEmitNext(revision);
+      log.info(
+          "Config store {} continues from revision {} (was {})", dir, revision, current.revision());
+      return true;
     } finally {
       writeLock.unlock();
     }
@@ -492,7 +634,8 @@ public final class ConfigStore implements Closeable {
           result.lines());
       WriteAheadLog.truncate(dir, result.completeBytes());
     }
-    return new Replay(StoreView.of(revision[0], maps, shrinkConfirmed[0]), result.lines());
+    return new Replay(
+        StoreView.of(revision[0], checkpoint.lineage(), maps, shrinkConfirmed[0]), result.lines());
   }
 
   /** One process per store folder: a second one would interleave its log lines. */

@@ -11,36 +11,41 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The store's content at one revision. Immutable: writes made after it was taken never show in it,
- * so a snapshot exporter can iterate it while the store keeps changing.
+ * The store's content at one revision of one lineage. Immutable: writes made after it was taken
+ * never show in it, so a snapshot exporter can iterate it while the store keeps changing, and reads
+ * the revision and the lineage that belong together.
  */
 public final class StoreView {
 
   private final long revision;
+  private final String lineage;
   private final Map<ResourceType, NavigableMap<String, StoredResource>> byType;
   private final long shrinkConfirmedRevision;
 
   private StoreView(
       long revision,
+      String lineage,
       Map<ResourceType, NavigableMap<String, StoredResource>> byType,
       long shrinkConfirmedRevision) {
     this.revision = revision;
+    this.lineage = lineage;
     this.byType = byType;
     this.shrinkConfirmedRevision = shrinkConfirmedRevision;
   }
 
-  static StoreView empty() {
+  static StoreView empty(String lineage) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps =
         new EnumMap<>(ResourceType.class);
     for (ResourceType type : ResourceType.values()) {
       maps.put(type, Collections.emptyNavigableMap());
     }
-    return new StoreView(0, Collections.unmodifiableMap(maps), 0);
+    return new StoreView(0, lineage, Collections.unmodifiableMap(maps), 0);
   }
 
   /** Freezes maps built while loading; the caller must not touch them afterwards. */
   static StoreView of(
       long revision,
+      String lineage,
       Map<ResourceType, TreeMap<String, StoredResource>> maps,
       long shrinkConfirmedRevision) {
     Map<ResourceType, NavigableMap<String, StoredResource>> frozen =
@@ -49,7 +54,8 @@ public final class StoreView {
       TreeMap<String, StoredResource> map = maps.getOrDefault(type, new TreeMap<>());
       frozen.put(type, Collections.unmodifiableNavigableMap(map));
     }
-    return new StoreView(revision, Collections.unmodifiableMap(frozen), shrinkConfirmedRevision);
+    return new StoreView(
+        revision, lineage, Collections.unmodifiableMap(frozen), shrinkConfirmedRevision);
   }
 
   /** The revision of the last write this view contains; 0 for a store never written. */
@@ -69,6 +75,15 @@ public final class StoreView {
   /** Whether an operator confirmed a shrink after {@code previousVersion}, up to this revision. */
   public boolean shrinkConfirmedSince(long previousVersion) {
     return shrinkConfirmedRevision > 0 && shrinkConfirmedRevision > previousVersion;
+  }
+
+  /**
+   * The store's lineage id (UUID text): created with the store, kept by its backups, taken over
+   * from storage by an import. Revisions are comparable only within one lineage. {@code null} only
+   * in a view read from a checkpoint written before lineages, until the store assigns one.
+   */
+  public String lineage() {
+    return lineage;
   }
 
   /** The resources of one type, sorted by id. */
@@ -107,12 +122,17 @@ public final class StoreView {
 
   /** The same resources at {@code newRevision}, which an operator confirmed as a shrink. */
   StoreView shrinkConfirmedAt(long newRevision) {
-    return new StoreView(newRevision, byType, newRevision);
+    return new StoreView(newRevision, lineage, byType, newRevision);
+  }
+
+  /** The same content at another revision of another (or the same) lineage. */
+  StoreView relabelled(long newRevision, String newLineage) {
+    return new StoreView(newRevision, newLineage, byType, shrinkConfirmedRevision);
   }
 
   /** The same resources at {@code newRevision}: a change outside the resources. */
   StoreView atRevision(long newRevision) {
-    return new StoreView(newRevision, byType, shrinkConfirmedRevision);
+    return new StoreView(newRevision, lineage, byType, shrinkConfirmedRevision);
   }
 
   private StoreView replace(
@@ -124,6 +144,7 @@ public final class StoreView {
     maps.put(type, Collections.unmodifiableNavigableMap(map));
     return new StoreView(
         newRevision,
+        lineage,
         Collections.unmodifiableMap(maps),
         shrinkConfirmed ? newRevision : shrinkConfirmedRevision);
   }
