@@ -78,6 +78,14 @@ public final class BallastNode implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Runs the node's clock {@code offset} ahead (negative: behind) of the machine's, through the
+   * {@code ballast.clock_offset} system property, for clock-skew faults; replaces earlier options.
+   */
+  public BallastNode withClockOffset(Duration offset) {
+    return withJvmOptions("-Dballast.clock_offset=" + offset);
+  }
+
   public BallastNode start() {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running: " + process);
@@ -102,6 +110,34 @@ public final class BallastNode implements AutoCloseable {
   public void kill() {
     if (process != null) {
       process.kill();
+    }
+  }
+
+  /**
+   * {@code kill -STOP}: the process keeps its sockets open but answers nothing, as a hung JVM (a
+   * long GC pause, a deadlock) does. {@link #resume()} lets it run on.
+   */
+  public void suspend() {
+    signal("STOP");
+  }
+
+  /** {@code kill -CONT} after {@link #suspend()}. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String signal) {
+    long pid = pid();
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+      if (!kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + pid + " failed for " + name);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not run kill -" + signal + " " + pid, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling " + name, e);
     }
   }
 

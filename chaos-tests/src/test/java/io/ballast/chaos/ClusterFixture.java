@@ -1,5 +1,6 @@
 package io.ballast.chaos;
 
+import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,7 @@ final class ClusterFixture implements AutoCloseable {
   final Path root;
   private final ClusterStorage storage;
   private final List<BallastNode> nodes = new ArrayList<>();
+  private final List<FaultProxy> proxies = new ArrayList<>();
   private UpstreamServer upstream;
   private Optional<Configs.MutualTls> channelTls = Optional.empty();
 
@@ -70,6 +72,25 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   DataPlane dataPlane(String name, ControlPlane cp) {
+    return dataPlane(name, cp.confPort());
+  }
+
+  /**
+   * A loopback {@link FaultProxy} in front of {@code cp}'s conf server, which {@link #close()}
+   * closes; give it to {@link #dataPlane(String, FaultProxy)} to put faults between CP and DP.
+   */
+  FaultProxy confServerProxy(ControlPlane cp) {
+    FaultProxy proxy = FaultProxy.start(cp.confPort());
+    proxies.add(proxy);
+    return proxy;
+  }
+
+  /** A data plane that reaches its control plane through {@code confServerProxy}. */
+  DataPlane dataPlane(String name, FaultProxy confServerProxy) {
+    return dataPlane(name, confServerProxy.port());
+  }
+
+  private DataPlane dataPlane(String name, int confPort) {
     int proxyPort = FreePorts.next();
     int statusPort = FreePorts.next();
     Path dir = root.resolve(name);
@@ -79,7 +100,7 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.dataPlane(dir, storage, cp.confPort(), proxyPort, statusPort, channelTls)));
+                Configs.dataPlane(dir, storage, confPort, proxyPort, statusPort, channelTls)));
     return new DataPlane(node, proxyPort);
   }
 
@@ -142,6 +163,9 @@ final class ClusterFixture implements AutoCloseable {
         failure = failure == null ? new AssertionError("could not kill every node") : failure;
         failure.addSuppressed(e);
       }
+    }
+    for (FaultProxy proxy : proxies) {
+      proxy.close();
     }
     if (upstream != null) {
       upstream.close();

@@ -92,6 +92,64 @@ class FaultProxyTest {
   }
 
   @Test
+  void http503AnswersSlowDownAndCountsIt() throws Exception {
+    proxy.mode(FaultProxy.Mode.HTTP_503);
+
+    HttpResponse<byte[]> first = send(get());
+    send(get());
+
+    assertThat(first.statusCode()).isEqualTo(503);
+    assertThat(new String(first.body(), StandardCharsets.US_ASCII)).contains("SlowDown");
+    assertThat(proxy.errorAnswers()).isEqualTo(2);
+  }
+
+  @Test
+  void refuseClosesThePortAndPassOpensItAgain() throws Exception {
+    proxy.mode(FaultProxy.Mode.REFUSE);
+
+    assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), proxy.port()).close())
+        .isInstanceOf(java.net.ConnectException.class);
+
+    proxy.mode(FaultProxy.Mode.PASS);
+
+    assertThat(send(get()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void slowDelaysRequestsAndPacesAnswers() throws Exception {
+    proxy.slow(Duration.ofMillis(300), 20_000);
+
+    long started = System.nanoTime();
+    HttpResponse<byte[]> answer = send(get());
+    long millis = (System.nanoTime() - started) / 1_000_000;
+
+    assertThat(answer.body()).isEqualTo(BODY);
+    // 300 ms held, then 10,000 bytes at 20,000 bytes/s: at least 0.8 s in all.
+    assertThat(millis).isGreaterThanOrEqualTo(750);
+  }
+
+  @Test
+  void targetSwitchesTheServerForNewConnections() throws Exception {
+    HttpServer other =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext(
+        "/",
+        exchange -> {
+          exchange.sendResponseHeaders(204, -1);
+          exchange.close();
+        });
+    other.start();
+    try {
+      proxy.target(other.getAddress().getPort());
+
+      assertThat(send(get()).statusCode()).isEqualTo(204);
+      assertThat(proxy.connections()).isPositive();
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  @Test
   void resetFailsTheRequest() {
     proxy.mode(FaultProxy.Mode.RESET);
 
