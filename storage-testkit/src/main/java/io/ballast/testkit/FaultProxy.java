@@ -124,6 +124,18 @@ public final class FaultProxy implements AutoCloseable {
     closeOpenConnections();
   }
 
+  /**
+   * {@link Mode#HANG} for the connections already open too: they stay open, but nothing more passes
+   * either way, as with a hung server process or a half-open network path. New connections are
+   * accepted and never answered.
+   */
+  public synchronized void stall() {
+    if (mode == Mode.REFUSE) {
+      listenAgain();
+    }
+    this.mode = Mode.HANG;
+  }
+
   public Mode mode() {
     return mode;
   }
@@ -285,6 +297,7 @@ public final class FaultProxy implements AutoCloseable {
       int n;
       while ((n = in.read(buffer)) != -1) {
         scanner.scan(buffer, n);
+        holdWhileStalled();
         // Counted before they are passed on, so a client that has its answer sees them counted.
         toServer.addAndGet(n);
         if (mode == Mode.SLOW) {
@@ -306,6 +319,7 @@ public final class FaultProxy implements AutoCloseable {
     try {
       int n;
       while ((n = in.read(buffer)) != -1) {
+        holdWhileStalled();
         fromServer.addAndGet(n);
         if (mode != Mode.SLOW) {
           out.write(buffer, 0, n);
@@ -323,6 +337,13 @@ public final class FaultProxy implements AutoCloseable {
       }
     } catch (IOException e) {
       // connection closed
+    }
+  }
+
+  /** After {@link #stall()}: bytes already read wait here until the connection is closed. */
+  private void holdWhileStalled() {
+    while (mode == Mode.HANG && !closed) {
+      sleep(Duration.ofMillis(20));
     }
   }
 
