@@ -18,7 +18,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,23 +40,25 @@ import reactor.util.retry.Retry;
  * CP cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
  * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers. Each
  * answer and each failure is reported to the {@link DataPlane}, which decides what they mean.
+ *
+ * <p>The long poll is the heartbeat: it asks with {@code wait} = the heartbeat interval, so a live
+ * CP answers (304 at the latest) every interval, and silence longer than {@code wait} + interval,
+ * waiting for an answer or between two reads of a body, means the CP hangs (a stopped process, a
+ * half-open connection). Such a CP is given up within three intervals of its last word.
  */
 public final class ControlPlaneFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneFollower.class);
-  private static final Duration LONG_POLL = Duration.ofSeconds(30);
+
+  /** {@code deployment.role_data_plane.control_plane.heartbeat_interval}'s default. */
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
-
-  /** The CP holds a long poll silent for up to {@link #LONG_POLL}; past this it is gone. */
-  private static final Duration MANIFEST_TIMEOUT = LONG_POLL.plusSeconds(10);
-
-  /** The longest silence while a body streams in. */
-  private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
 
   private static final byte[] NO_BODY = new byte[0];
 
   /** A manifest poll's answer, read whole: a manifest is small. */
-  private record Answer(int status, String etag, byte[] body) {}
+  private record Answer(int status, String etag, String date, byte[] body) {}
 
   private final List<URI> hosts;
   private final String gatewayGroup;
@@ -64,6 +69,9 @@ public final class ControlPlaneFollower implements Follower {
   private final HttpClient manifests;
   private final HttpClient bodies;
   private final AtomicInteger hostIndex = new AtomicInteger();
+
+  /** The long poll's {@code wait}: how often a live CP answers. */
+  private final Duration heartbeat;
 
   /**
    * The newest version refused, so that the long poll waits for a newer one instead of spinning.
@@ -95,7 +103,23 @@ public final class ControlPlaneFollower implements Follower {
       DataPlane dataPlane,
       Path downloadDir,
       Optional<SslContext> tls) {
+    this(hosts, gatewayGroup, kind, dataPlane, downloadDir, tls, DEFAULT_HEARTBEAT);
+  }
+
+  /**
+   * @param heartbeat the long poll's {@code wait}; silence longer than {@code wait} + {@code
+   *     heartbeat} gives the CP up
+   */
+  public ControlPlaneFollower(
+      List<URI> hosts,
+      String gatewayGroup,
+      SnapshotKind kind,
+      DataPlane dataPlane,
+      Path downloadDir,
+      Optional<SslContext> tls,
+      Duration heartbeat) {
     this.hosts = hosts;
+    this.heartbeat = heartbeat;
     this.gatewayGroup = gatewayGroup;
     this.kind = kind;
     this.dataPlane = dataPlane;
@@ -111,8 +135,12 @@ public final class ControlPlaneFollower implements Follower {
       // Applies to https:// URLs only: Reactor Netty connects to http:// ones in plain text.
       http = http.secure(spec -> spec.sslContext(tls.get()));
     }
-    this.manifests = http.responseTimeout(MANIFEST_TIMEOUT);
-    this.bodies = http.responseTimeout(BODY_TIMEOUT);
+    // Reactor Netty's response timeout bounds the silence between two reads of an answer, not the
+    // whole answer: a long poll is silent for up to its wait, a body that streams slowly but
+    // steadily is never cut, one that stalls is.
+    Duration silence = heartbeat.multipliedBy(2);
+    this.manifests = http.responseTimeout(silence);
+    this.bodies = http.responseTimeout(silence);
   }
 
   public void start() {
@@ -134,7 +162,7 @@ public final class ControlPlaneFollower implements Follower {
     // Until this follower's last poll was answered, ask without waiting: the answer is what tells
     // the data plane (and so the storage followers, which stand down) that the CP is back, and a
     // 304 confirms a version this DP took from storage meanwhile.
-    Duration wait = answered ? LONG_POLL : Duration.ZERO;
+    Duration wait = answered ? heartbeat : Duration.ZERO;
     return manifests
         .headers(
             headers -> {
@@ -153,6 +181,7 @@ public final class ControlPlaneFollower implements Follower {
                             new Answer(
                                 response.status().code(),
                                 response.responseHeaders().get(HttpHeaderNames.ETAG),
+                                response.responseHeaders().get(HttpHeaderNames.DATE),
                                 bytes)))
         // Off the event loop: confirming or applying waits for the applier, which may be busy
         // compiling a table.
@@ -167,19 +196,27 @@ public final class ControlPlaneFollower implements Follower {
   }
 
   private Mono<Void> handle(URI base, Answer answer) {
+    if (answer.status() == 304 || answer.status() == 200) {
+      answered = true;
+      dataPlane.controlPlaneAnswered(base);
+      clockOf(answer).ifPresent(theirs -> dataPlane.controlPlaneClock(base, theirs));
+    }
     switch (answer.status()) {
       case 304 -> {
-        answered = true;
-        dataPlane.controlPlaneAnswered(base);
         long version = dataPlane.version(kind);
+        if (kind == SnapshotKind.RESOURCES) {
+          // The ETag of a 304 is the CP's own version: one behind what is served is news.
+          long theirs = ConfServerProtocol.versionOf(answer.etag());
+          if (theirs != ConfServerProtocol.NO_VERSION) {
+            dataPlane.controlPlaneAt(base, theirs);
+          }
+        }
         if (ConfServerProtocol.etagOf(version).equals(answer.etag())) {
           dataPlane.confirm(kind, version, Source.CONTROL_PLANE);
         }
         return Mono.empty();
       }
       case 200 -> {
-        answered = true;
-        dataPlane.controlPlaneAnswered(base);
         return fetchBody(base, SnapshotManifest.fromJson(answer.body()));
       }
       default -> {
@@ -293,6 +330,20 @@ public final class ControlPlaneFollower implements Follower {
       refused = manifest.version();
     }
     return Mono.empty();
+  }
+
+  /** The CP's clock as its {@code Date} header says; empty without one or when unreadable. */
+  private static Optional<Instant> clockOf(Answer answer) {
+    if (answer.date() == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          Instant.from(DateTimeFormatter.RFC_1123_DATE_TIME.parse(answer.date().trim())));
+    } catch (DateTimeException e) {
+      log.debug("unreadable Date header '{}': {}", answer.date(), e.toString());
+      return Optional.empty();
+    }
   }
 
   private long known() {

@@ -37,6 +37,12 @@ public final class DataPlane implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DataPlane.class);
 
+  /**
+   * How far this node's clock may differ from the CP's before {@link ReasonCode#CLOCK_SKEW}: wide
+   * enough that a clock a few minutes off raises no false alarm.
+   */
+  static final Duration CLOCK_TOLERANCE = Duration.ofMinutes(15);
+
   /** How many transitions {@code GET /status} shows, the newest last. */
   static final int TRANSITIONS_KEPT = 10;
 
@@ -73,6 +79,7 @@ public final class DataPlane implements AutoCloseable {
   private final Sources sources;
   private final Clock clock;
 
+  private final Health health = new Health();
   private final List<Follower> followers = new ArrayList<>();
   private final Map<SnapshotKind, Follower> storageFollowers = new EnumMap<>(SnapshotKind.class);
   private Follower fileFollower;
@@ -206,6 +213,46 @@ public final class DataPlane implements AutoCloseable {
     return Optional.ofNullable(controlPlaneError);
   }
 
+  // ---- health: the reasons this data plane is degraded or not ready
+
+  /**
+   * Puts {@code code} in force with {@code detail} (a new detail replaces the old one). A code that
+   * was not in force is logged once at WARN and counted.
+   */
+  public void report(ReasonCode code, String detail) {
+    if (health.report(code, detail, clock.instant())) {
+      log.warn("data plane health: {}: {}", code.id(), detail);
+    }
+  }
+
+  /** Ends {@code code}, logged at INFO when it was in force. */
+  public void clear(ReasonCode code) {
+    Health.Reason ended = health.clear(code);
+    if (ended != null) {
+      log.info("data plane health: {} cleared (was: {})", code.id(), ended.detail());
+    }
+  }
+
+  /** Whether {@code code} is in force now. */
+  public boolean reports(ReasonCode code) {
+    return health.has(code);
+  }
+
+  /** {@code ok}, {@code degraded} or {@code not_ready}. */
+  public String healthState() {
+    return health.state(serving());
+  }
+
+  /**
+   * What a source failed to deliver, in words: while nothing is served, it is also why the node is
+   * not ready.
+   */
+  private void noSourceYet(String problem) {
+    if (!serving()) {
+      report(ReasonCode.NO_SOURCE, "nothing is served and no source answers; last: " + problem);
+    }
+  }
+
   // ---- what the sources report
 
   /** The version served of {@code kind}, {@link SnapshotApplier#NONE} when none. */
@@ -228,6 +275,14 @@ public final class DataPlane implements AutoCloseable {
     // Applied outside this lock: compiling a large table takes a while, and the CP followers
     // report their connection meanwhile.
     boolean served = applier.apply(snapshot, source, storageEtag);
+    if (served) {
+      clear(ReasonCode.NO_SOURCE);
+      if (snapshot.version() > before) {
+        // A newer valid snapshot: what was refused before is superseded.
+        clear(ReasonCode.CHECKSUM);
+        clear(ReasonCode.SIGNATURE);
+      }
+    }
     if (kind == SnapshotKind.RESOURCES) {
       afterResources(source, snapshot.version(), before, served);
     }
@@ -295,6 +350,70 @@ public final class DataPlane implements AutoCloseable {
     applier.reject(version, source, why);
   }
 
+  /**
+   * A snapshot refused before it reached {@link #offer} for a reason with a code ({@link
+   * ReasonCode#CHECKSUM}, {@link ReasonCode#SIGNATURE}): recorded and reported.
+   */
+  void reject(long version, Source source, ReasonCode code, String why) {
+    applier.reject(version, source, why);
+    report(code, source.id() + ": " + why);
+  }
+
+  /**
+   * A CP answered that it holds {@code cpVersion}: one behind the version served is reported
+   * ({@link ReasonCode#CP_BEHIND}) and the newer one kept; one at or above it ends the report.
+   */
+  void controlPlaneAt(URI host, long cpVersion) {
+    long served = applier.version(SnapshotKind.RESOURCES);
+    if (served != SnapshotApplier.NONE && cpVersion < served) {
+      report(
+          ReasonCode.CP_BEHIND,
+          "control plane "
+              + host
+              + " is at version "
+              + cpVersion
+              + ", behind the served "
+              + served
+              + "; serving "
+              + served);
+    } else {
+      clear(ReasonCode.CP_BEHIND);
+    }
+  }
+
+  /**
+   * The CP's clock as its {@code Date} header gave it: a difference beyond {@link #CLOCK_TOLERANCE}
+   * is reported as {@link ReasonCode#CLOCK_SKEW}. Serving goes on either way: versions, not clocks,
+   * order snapshots.
+   */
+  void controlPlaneClock(URI host, Instant theirs) {
+    Duration skew = Duration.between(theirs, clock.instant());
+    if (skew.abs().compareTo(CLOCK_TOLERANCE.plusSeconds(1)) > 0) {
+      report(
+          ReasonCode.CLOCK_SKEW,
+          "this node's clock is "
+              + skew.abs().toSeconds()
+              + " s "
+              + (skew.isNegative() ? "behind" : "ahead of")
+              + " control plane "
+              + host
+              + " (tolerance "
+              + CLOCK_TOLERANCE.toMinutes()
+              + " min)");
+    } else {
+      clear(ReasonCode.CLOCK_SKEW);
+    }
+  }
+
+  /** The codes a storage follower reports, ended when storage is no longer polled. */
+  private static final List<ReasonCode> STORAGE_CODES =
+      List.of(
+          ReasonCode.STORAGE_UNREACHABLE,
+          ReasonCode.ACCESS_DENIED,
+          ReasonCode.STORAGE_MISSING_BUCKET,
+          ReasonCode.BODY_MISSING,
+          ReasonCode.ROLLBACK_REFUSED);
+
   /** A CP follower's poll was answered (200 or 304) by {@code host}. */
   synchronized void controlPlaneAnswered(URI host) {
     if (controlPlaneAnswers) {
@@ -303,6 +422,10 @@ public final class DataPlane implements AutoCloseable {
     controlPlaneAnswers = true;
     controlPlaneSince = clock.instant();
     storageAnswers = false;
+    // Storage is no longer polled: what it said last would stay in force unchecked.
+    for (ReasonCode code : STORAGE_CODES) {
+      clear(code);
+    }
     String why = "control plane " + host + " answered";
     if (deployment instanceof Deployment.ControlPlane cp && cp.fallback().isPresent()) {
       why += "; storage polling stops";
@@ -315,6 +438,7 @@ public final class DataPlane implements AutoCloseable {
   /** A CP follower's poll to {@code host} failed; it retries with backoff. */
   synchronized void controlPlaneUnreachable(URI host, Throwable error) {
     controlPlaneError = error.toString();
+    noSourceYet("control plane " + host + ": " + describe(error));
     if (!controlPlaneAnswers) {
       // Only the change is news: the follower keeps retrying, and the status has the error.
       return;
@@ -343,6 +467,7 @@ public final class DataPlane implements AutoCloseable {
 
   /** A storage poll of {@code kind} found no snapshot or failed; the follower polls again. */
   synchronized void storageFailed(SnapshotKind kind, String problem) {
+    noSourceYet("storage: " + problem);
     if (kind == SnapshotKind.RESOURCES && storageAnswers) {
       storageAnswers = false;
       update("storage: " + problem);
@@ -461,8 +586,29 @@ public final class DataPlane implements AutoCloseable {
       kept.add(entry);
     }
     dataPlane.put("transitions", kept);
+    dataPlane.put("health", health.status(serving()));
     status.put("data_plane", dataPlane);
     return status;
+  }
+
+  /**
+   * The data plane's metrics in Prometheus' text format: a counter per reason code, whether each is
+   * in force, and the age of the configuration served.
+   */
+  public String prometheus() {
+    StringBuilder out = new StringBuilder(health.prometheus());
+    applier
+        .serving()
+        .ifPresent(
+            s ->
+                out.append(
+                        "# HELP ballast_config_age_seconds Age of the configuration served, from"
+                            + " its signed created_at\n")
+                    .append("# TYPE ballast_config_age_seconds gauge\n")
+                    .append("ballast_config_age_seconds ")
+                    .append(Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds())
+                    .append('\n'));
+    return out.toString();
   }
 
   /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by snapshot kind. */

@@ -26,6 +26,20 @@ public final class Followers implements Sources {
   private final Path downloadDir;
   private final Clock clock;
   private final Optional<SslContext> controlPlaneTls;
+  private final Timings timings;
+
+  /**
+   * How long a source may stay silent.
+   *
+   * @param heartbeatInterval the CP long poll's {@code wait}; twice it without a word gives the CP
+   *     up ({@code deployment.role_data_plane.control_plane.heartbeat_interval})
+   * @param storageDeadline the longest one storage poll may take (the storage block's {@code
+   *     timeout})
+   */
+  public record Timings(Duration heartbeatInterval, Duration storageDeadline) {
+    public static final Timings DEFAULTS =
+        new Timings(ControlPlaneFollower.DEFAULT_HEARTBEAT, StorageFollower.DEFAULT_DEADLINE);
+  }
 
   /**
    * @param downloadDir where bodies are downloaded (and the standalone file's snapshots written)
@@ -40,9 +54,15 @@ public final class Followers implements Sources {
    *     deployment.certs}); without one, Reactor Netty's default (the JDK's CAs)
    */
   public Followers(Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls) {
+    this(downloadDir, clock, controlPlaneTls, Timings.DEFAULTS);
+  }
+
+  public Followers(
+      Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls, Timings timings) {
     this.downloadDir = downloadDir;
     this.clock = clock;
     this.controlPlaneTls = controlPlaneTls;
+    this.timings = timings;
   }
 
   @Override
@@ -50,7 +70,13 @@ public final class Followers implements Sources {
       List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
     ControlPlaneFollower follower =
         new ControlPlaneFollower(
-            hosts, gatewayGroup, kind, dataPlane, downloadDir, controlPlaneTls);
+            hosts,
+            gatewayGroup,
+            kind,
+            dataPlane,
+            downloadDir,
+            controlPlaneTls,
+            timings.heartbeatInterval());
     follower.start();
     return follower;
   }
@@ -68,6 +94,7 @@ public final class Followers implements Sources {
             kind,
             dataPlane,
             interval,
+            timings.storageDeadline(),
             dataPlane::pollsStorage,
             downloadDir,
             cachedPointer);

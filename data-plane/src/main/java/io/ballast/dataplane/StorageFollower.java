@@ -8,40 +8,83 @@ import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotIntegrityException;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.AccessDeniedException;
+import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ETag;
+import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.ObjectNotFoundException;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
  * pointer costs no body) and offers what it finds to the data plane. Polls while {@code wanted}
  * says so ({@link DataPlane#pollsStorage()}).
+ *
+ * <p>Each poll has a deadline, and the next poll is scheduled whatever the last one did, so a
+ * storage that hangs is reported and polled again instead of stopping the loop. Polls are {@code
+ * interval} apart, ±20 % at random; a failure is reported with its {@link ReasonCode} and retried
+ * after a backoff that depends on what failed (see {@link #failed}).
  */
 public final class StorageFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(StorageFollower.class);
 
+  /** The longest wait between two polls of a storage that fails. */
+  static final Duration BACKOFF_CAP = Duration.ofSeconds(60);
+
+  /** The first retry after storage answered 5xx or timed out on its side (S3's SlowDown). */
+  static final Duration SERVER_ERROR_BACKOFF = Duration.ofSeconds(2);
+
+  /** A poll's deadline when none is given: the storage backends' default {@code timeout}. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
+
+  /** The codes about storage itself, ended by any answer. */
+  private static final List<ReasonCode> STORAGE_DOWN =
+      List.of(
+          ReasonCode.STORAGE_UNREACHABLE,
+          ReasonCode.ACCESS_DENIED,
+          ReasonCode.STORAGE_MISSING_BUCKET,
+          ReasonCode.BODY_MISSING);
+
   private final SnapshotFetcher fetcher;
   private final SnapshotKind kind;
   private final DataPlane dataPlane;
   private final Duration interval;
+  private final Duration deadline;
   private final BooleanSupplier wanted;
   private final Path downloadDir;
+
+  /** Unreachable: the first retry one interval on, doubling to the cap. */
+  private final Backoff unreachable;
+
+  /** 5xx: 2 s, 4 s… capped at two intervals, so that storage back is followed within 2P. */
+  private final Backoff serverError;
+
+  /** Credentials refused, a bucket missing: not cured by waiting, so retried slowly. */
+  private final Backoff misconfigured;
+
   private volatile ETag pointerEtag;
   private volatile Instant lastPoll;
+  private volatile Instant nextPoll;
   private volatile String lastError;
+  private volatile ReasonCode state;
+  private volatile int failures;
   private Disposable loop;
 
   public StorageFollower(
@@ -52,54 +95,98 @@ public final class StorageFollower implements Follower {
       BooleanSupplier wanted,
       Path downloadDir,
       Optional<ETag> cachedPointerEtag) {
+    this(
+        fetcher,
+        kind,
+        dataPlane,
+        interval,
+        DEFAULT_DEADLINE,
+        wanted,
+        downloadDir,
+        cachedPointerEtag);
+  }
+
+  /**
+   * @param deadline the longest one poll (pointer and body) may take before it counts as a storage
+   *     that does not answer
+   */
+  public StorageFollower(
+      SnapshotFetcher fetcher,
+      SnapshotKind kind,
+      DataPlane dataPlane,
+      Duration interval,
+      Duration deadline,
+      BooleanSupplier wanted,
+      Path downloadDir,
+      Optional<ETag> cachedPointerEtag) {
     this.fetcher = fetcher;
     this.kind = kind;
     this.dataPlane = dataPlane;
     this.interval = interval;
+    this.deadline = deadline;
     this.wanted = wanted;
     this.downloadDir = downloadDir;
     this.pointerEtag = cachedPointerEtag.orElse(null);
+    this.unreachable = new Backoff(interval, BACKOFF_CAP);
+    Duration twoIntervals = interval.multipliedBy(2);
+    this.serverError =
+        new Backoff(
+            SERVER_ERROR_BACKOFF,
+            twoIntervals.compareTo(SERVER_ERROR_BACKOFF) > 0 ? twoIntervals : SERVER_ERROR_BACKOFF);
+    Duration fourIntervals = interval.multipliedBy(4);
+    this.misconfigured =
+        new Backoff(
+            fourIntervals.compareTo(BACKOFF_CAP) < 0 ? fourIntervals : BACKOFF_CAP, BACKOFF_CAP);
   }
 
   public void start() {
-    loop =
-        Flux.interval(Duration.ZERO, interval)
-            .onBackpressureDrop()
-            .concatMap(tick -> wanted.getAsBoolean() ? pollOnce() : Mono.empty(), 1)
-            .subscribe();
+    loop = Mono.defer(this::step).repeat().subscribe();
   }
 
-  private Mono<Void> pollOnce() {
+  /** One poll if wanted, then the wait until the next. */
+  private Mono<Void> step() {
+    Mono<Duration> next;
+    if (wanted.getAsBoolean()) {
+      next = pollOnce();
+    } else {
+      // Standing down (the CP answers): the next outage starts from a clean slate.
+      failures = 0;
+      next = Mono.just(interval);
+    }
+    return next.flatMap(
+            delay -> {
+              nextPoll = Instant.now().plus(delay);
+              return Mono.delay(delay);
+            })
+        .then();
+  }
+
+  /** One poll; emits how long to wait before the next, whatever happened. */
+  private Mono<Duration> pollOnce() {
     lastPoll = Instant.now();
     return Mono.fromCallable(() -> PrivateFiles.createFolder(downloadDir))
         .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
-        .doOnNext(
+        .timeout(deadline)
+        .map(
             result -> {
               // Cleared before handling, which may report a bucket that holds no snapshot yet.
               lastError = null;
+              state = null;
+              failures = 0;
               handle(result);
+              return Backoff.jittered(interval);
             })
-        .then()
-        .onErrorResume(
-            error -> {
-              lastError = error.getMessage();
-              if (error instanceof SnapshotIntegrityException
-                  || error instanceof SnapshotFormatException) {
-                // The version is in the message (the body key); the manifest itself may be what
-                // failed.
-                dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
-              } else {
-                dataPlane.storageFailed(kind, error.getMessage());
-              }
-              log.warn(
-                  "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
-              return Mono.empty();
-            });
+        .onErrorResume(error -> Mono.just(failed(error)));
   }
 
   private void handle(FetchResult result) {
+    if (reportsHealth()) {
+      STORAGE_DOWN.forEach(dataPlane::clear);
+    }
     if (result instanceof FetchResult.Fetched fetched) {
       try {
+        long served = dataPlane.version(kind);
+        long version = fetched.manifest().version();
         dataPlane.offer(
             new VerifiedSnapshot(fetched.manifest(), fetched.bodyFile()),
             Source.STORAGE,
@@ -107,6 +194,9 @@ public final class StorageFollower implements Follower {
         // Remember the pointer whatever the outcome: re-reading an older or refused body gains
         // nothing; the next change of the pointer is what matters.
         pointerEtag = fetched.pointerEtag();
+        if (reportsHealth()) {
+          rolledBack(version, served);
+        }
       } finally {
         try {
           Files.deleteIfExists(fetched.bodyFile());
@@ -122,6 +212,114 @@ public final class StorageFollower implements Follower {
     }
   }
 
+  /** A pointer older than the version served is refused by the version rule: said so. */
+  private void rolledBack(long version, long served) {
+    if (served != SnapshotApplier.NONE && version < served) {
+      dataPlane.report(
+          ReasonCode.ROLLBACK_REFUSED,
+          "storage's "
+              + kind.id()
+              + " pointer names version "
+              + version
+              + ", older than the served "
+              + served
+              + "; refused, serving "
+              + served);
+    } else {
+      dataPlane.clear(ReasonCode.ROLLBACK_REFUSED);
+    }
+  }
+
+  /**
+   * Reports a failed poll and returns the wait before the next: one interval for what a moment may
+   * cure (a body not there yet, a corrupt download), backoff for a storage down or refusing.
+   */
+  private Duration failed(Throwable error) {
+    int failure = ++failures;
+    String message = describe(error);
+    lastError = message;
+    ReasonCode code;
+    Duration delay;
+    if (error instanceof SnapshotIntegrityException || error instanceof ChecksumMismatchException) {
+      code = signatureProblem(message) ? ReasonCode.SIGNATURE : ReasonCode.CHECKSUM;
+      // Reported by whichever kind it is: a refused body is news whatever its kind.
+      dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, code, message);
+      delay = Backoff.jittered(interval);
+    } else if (error instanceof SnapshotFormatException) {
+      // The version is in the message (the body key); the manifest itself may be what failed.
+      code = null;
+      dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, message);
+      delay = Backoff.jittered(interval);
+    } else if (error instanceof ObjectNotFoundException) {
+      code = ReasonCode.BODY_MISSING;
+      delay = Backoff.jittered(interval);
+    } else if (error instanceof AccessDeniedException) {
+      code = ReasonCode.ACCESS_DENIED;
+      delay = misconfigured.delay(failure);
+    } else if (error instanceof InvalidStorageConfigException) {
+      code = ReasonCode.STORAGE_MISSING_BUCKET;
+      delay = misconfigured.delay(failure);
+    } else if (error instanceof TimeoutException) {
+      code = ReasonCode.STORAGE_UNREACHABLE;
+      message = "storage did not answer within " + deadline.toMillis() + " ms";
+      lastError = message;
+      delay = unreachable.delay(failure);
+    } else if (refused(error)) {
+      code = ReasonCode.STORAGE_UNREACHABLE;
+      delay = unreachable.delay(failure);
+    } else {
+      // 5xx, SlowDown, a reset or a timeout on the backend's side.
+      code = ReasonCode.STORAGE_UNREACHABLE;
+      delay = serverError.delay(failure);
+    }
+    state = code;
+    if (code != null && STORAGE_DOWN.contains(code)) {
+      if (reportsHealth()) {
+        dataPlane.report(code, message);
+      }
+      dataPlane.storageFailed(kind, message);
+    }
+    log.warn(
+        "polling storage for the {} snapshot failed ({} in a row), next poll in {} ms: {}",
+        kind.id(),
+        failure,
+        delay.toMillis(),
+        message);
+    return delay;
+  }
+
+  /**
+   * Whether this follower's storage-wide findings go to the health: the resources follower's only,
+   * as both kinds' followers see the same storage and would otherwise raise and clear in turn.
+   */
+  private boolean reportsHealth() {
+    return kind == SnapshotKind.RESOURCES;
+  }
+
+  private static boolean signatureProblem(String message) {
+    String lower = message.toLowerCase(Locale.ROOT);
+    return lower.contains("signature") || lower.contains("unsigned") || lower.contains("trusted");
+  }
+
+  /** Whether the connection itself was refused: nothing listens, as opposed to an answer. */
+  private static boolean refused(Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause()) {
+      if (e instanceof ConnectException) {
+        return true;
+      }
+      String message = e.getMessage();
+      if (message != null && message.toLowerCase(Locale.ROOT).contains("connection refused")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String describe(Throwable error) {
+    String message = error.getMessage();
+    return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
+  }
+
   public SnapshotKind kind() {
     return kind;
   }
@@ -134,10 +332,24 @@ public final class StorageFollower implements Follower {
     return Optional.ofNullable(lastError);
   }
 
+  /** Polls failed in a row. */
+  int failures() {
+    return failures;
+  }
+
   @Override
   public Map<String, Object> status() {
     Map<String, Object> status = new LinkedHashMap<>();
+    ReasonCode now = state;
+    status.put("state", now == null ? "ok" : now.id());
     lastPoll().ifPresent(t -> status.put("last_poll", t.toString()));
+    Instant next = nextPoll;
+    if (next != null && wanted.getAsBoolean()) {
+      status.put("next_poll", next.toString());
+    }
+    if (failures > 0) {
+      status.put("failures_in_a_row", failures);
+    }
     lastError().ifPresent(e -> status.put("last_error", e));
     return status;
   }

@@ -14,6 +14,7 @@ import io.ballast.dataplane.Followers;
 import io.ballast.dataplane.LocalCache;
 import io.ballast.dataplane.SnapshotApplier;
 import io.ballast.dataplane.StandaloneFile;
+import io.ballast.dataplane.StorageFollower;
 import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.plugin.PrometheusMetrics;
 import io.ballast.gateway.proxy.ProxyOptions;
@@ -83,7 +84,7 @@ public final class Node implements AutoCloseable {
   private static final Duration STANDALONE_POLL = Duration.ofSeconds(1);
 
   private final NodeConfig config;
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock = clock(System.getProperty(CLOCK_OFFSET));
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private ConfigStore store;
   private SnapshotBuilder builder;
@@ -92,6 +93,32 @@ public final class Node implements AutoCloseable {
 
   /** The TLS listeners' bound addresses, for /status. */
   private final List<String> tlsListening = new ArrayList<>();
+
+  /**
+   * A test aid: {@code -Dballast.clock_offset=PT2H} (an ISO-8601 duration, negative allowed) moves
+   * this node's clock, so that a test can run nodes whose clocks disagree (clock skew, expiry) on
+   * one host. Never set in production.
+   */
+  static final String CLOCK_OFFSET = "ballast.clock_offset";
+
+  /** The system clock, moved by {@code offset} (an ISO-8601 duration) when one is given. */
+  static Clock clock(String offset) {
+    if (offset == null || offset.isBlank()) {
+      return Clock.systemUTC();
+    }
+    try {
+      Duration by = Duration.parse(offset.trim());
+      log.warn("{}={}: this node's clock is moved by {} (a test aid)", CLOCK_OFFSET, offset, by);
+      return Clock.offset(Clock.systemUTC(), by);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "system property "
+              + CLOCK_OFFSET
+              + " '"
+              + offset
+              + "' is not an ISO-8601 duration such as PT2H or -PT10M");
+    }
+  }
 
   private Node(NodeConfig config) {
     this.config = config;
@@ -157,9 +184,15 @@ public final class Node implements AutoCloseable {
               deployment(backend, prefix, group),
               applier,
               cache,
-              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group)),
+              new Followers(
+                  data.resolve("dp-downloads"),
+                  clock,
+                  controlPlaneTls(group),
+                  new Followers.Timings(
+                      config.heartbeat().interval(), storageDeadline(config.fallback()))),
               clock);
       started.push(dataPlane);
+      metrics.include(dataPlane::prometheus);
       dataPlane.start();
       ProxyServer proxy =
           new ProxyServer(
@@ -282,6 +315,16 @@ public final class Node implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * How long one storage poll may take: the storage block's {@code timeout} (every backend reads
+   * it, default 30 s).
+   */
+  private static Duration storageDeadline(Optional<FallbackCpConfig> fallback) {
+    return fallback
+        .map(fb -> fb.block().duration("timeout", StorageFollower.DEFAULT_DEADLINE))
+        .orElse(StorageFollower.DEFAULT_DEADLINE);
   }
 
   /** Where this node's data plane takes its configuration from, as its file says. */

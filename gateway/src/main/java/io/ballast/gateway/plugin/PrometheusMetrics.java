@@ -11,9 +11,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -66,6 +68,9 @@ public final class PrometheusMetrics {
   private final Family bandwidth;
   private DisposableServer server;
 
+  /** Other parts' metrics, appended to each scrape in their own text format. */
+  private final List<Supplier<String>> included = new CopyOnWriteArrayList<>();
+
   /** Metrics for node {@code hostname}; series idle for 10 minutes expire, 10,000 per metric. */
   public PrometheusMetrics(String hostname) {
     this(hostname, Duration.ofMinutes(10), 10_000, Ticker.systemTicker());
@@ -109,6 +114,14 @@ public final class PrometheusMetrics {
             "service",
             "consumer",
             "node");
+  }
+
+  /**
+   * Appends {@code section} (metrics already in Prometheus' text format, such as the data plane's
+   * health) to every scrape.
+   */
+  public void include(Supplier<String> section) {
+    included.add(section);
   }
 
   /** Counts one client request, whether or not its route runs the prometheus plugin. */
@@ -170,6 +183,7 @@ public final class PrometheusMetrics {
     status.write(out);
     latency.write(out);
     bandwidth.write(out);
+    included.forEach(section -> out.append(section.get()));
     return out.toString();
   }
 

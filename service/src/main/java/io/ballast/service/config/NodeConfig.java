@@ -35,7 +35,8 @@ public record NodeConfig(
     String nodeId,
     ConfServerConfig confServer,
     ChannelCerts certs,
-    DataEncryption dataEncryption) {
+    DataEncryption dataEncryption,
+    ControlPlaneHeartbeat heartbeat) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -179,7 +180,8 @@ public record NodeConfig(
         nodeId,
         confServer,
         certs,
-        dataEncryption);
+        dataEncryption,
+        ControlPlaneHeartbeat.parse(dataPlane.childOrEmpty("control_plane")));
   }
 
   /**
@@ -360,7 +362,7 @@ public record NodeConfig(
    */
   private static List<URI> controlPlaneHosts(ConfigNode deployment, ConfigNode dataPlane) {
     ConfigNode source = dataPlane.childOrEmpty("control_plane");
-    source.rejectUnknownKeys(Set.of("host"));
+    source.rejectUnknownKeys(Set.of("host", "heartbeat_interval"));
     if (!source.has("host")) {
       source = deployment.childOrEmpty("etcd");
     }

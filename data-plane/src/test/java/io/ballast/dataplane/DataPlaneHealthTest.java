@@ -1,0 +1,271 @@
+package io.ballast.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.ballast.dataplane.SnapshotApplier.Source;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.ETag;
+import java.net.ConnectException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+
+/**
+ * The reason codes of {@code data_plane.health}, in process: the sources are fakes that start and
+ * do nothing, the test reports for them, the clock moves by hand.
+ */
+class DataPlaneHealthTest {
+
+  private static final URI CP = URI.create("http://cp:9280");
+  private static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+  private static final Deployment WITH_FALLBACK =
+      new Deployment.ControlPlane(
+          List.of(CP),
+          Snapshots.GROUP,
+          Optional.of(new Deployment.Storage(Map.of(), Duration.ofSeconds(10))));
+
+  /** Sources that start nothing: the test speaks for them. */
+  private static final class SilentSources implements Sources {
+    @Override
+    public Follower controlPlane(
+        List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+      return () -> {};
+    }
+
+    @Override
+    public Follower storage(
+        SnapshotFetcher fetcher,
+        Duration interval,
+        SnapshotKind kind,
+        Optional<ETag> cachedPointer,
+        DataPlane dataPlane) {
+      return () -> {};
+    }
+
+    @Override
+    public Follower standaloneFile(Deployment.File file, DataPlane dataPlane) {
+      return () -> {};
+    }
+
+    @Override
+    public Follower localControlPlane(
+        SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+      return () -> {};
+    }
+  }
+
+  @TempDir Path dir;
+  private final ManualClock clock = new ManualClock(START);
+  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+  private DataPlane dataPlane;
+
+  @BeforeEach
+  void create() {
+    LocalCache cache = new LocalCache(dir.resolve("cache"));
+    dataPlane =
+        new DataPlane(
+            WITH_FALLBACK, new SnapshotApplier(cache, clock), cache, new SilentSources(), clock);
+    dataPlane.start();
+    logged.start();
+    logger().addAppender(logged);
+  }
+
+  @AfterEach
+  void stop() {
+    logger().detachAppender(logged);
+    dataPlane.close();
+  }
+
+  private static ch.qos.logback.classic.Logger logger() {
+    return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DataPlane.class);
+  }
+
+  private boolean offer(long version, Source source) {
+    return dataPlane.offer(
+        Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version)),
+        source,
+        Optional.empty());
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> health() {
+    Map<String, Object> section = (Map<String, Object>) dataPlane.status().get("data_plane");
+    return (Map<String, Object>) section.get("health");
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<Map<String, Object>> reasons() {
+    return (List<Map<String, Object>>) health().get("reasons");
+  }
+
+  @SuppressWarnings("unchecked")
+  private long raised(ReasonCode code) {
+    return (Long) ((Map<String, Object>) health().get("reasons_total")).get(code.id());
+  }
+
+  private List<String> codes() {
+    return reasons().stream().map(r -> (String) r.get("code")).toList();
+  }
+
+  @Test
+  void aNewCodeIsLoggedOnceAtWarnCountedAndShownUntilItsClearingAtInfo() {
+    offer(3, Source.CONTROL_PLANE);
+    assertThat(health()).containsEntry("state", "ok");
+    logged.list.clear();
+
+    clock.advance(Duration.ofSeconds(5));
+    dataPlane.report(ReasonCode.SHRINK, "export 4 removes 9 of 10 routes; held");
+    clock.advance(Duration.ofSeconds(5));
+    dataPlane.report(ReasonCode.SHRINK, "export 5 removes 10 of 10 routes; held");
+
+    assertThat(health()).containsEntry("state", "degraded");
+    assertThat(reasons())
+        .containsExactly(
+            Map.of(
+                "code",
+                "shrink",
+                "detail",
+                "export 5 removes 10 of 10 routes; held",
+                "since",
+                "2026-01-01T00:00:05Z"));
+    assertThat(raised(ReasonCode.SHRINK)).isEqualTo(1);
+    assertThat(dataPlane.prometheus())
+        .contains("ballast_data_plane_reasons_total{code=\"shrink\"} 1")
+        .contains("ballast_data_plane_reason{code=\"shrink\"} 1")
+        .contains("ballast_data_plane_reason{code=\"stale\"} 0");
+
+    dataPlane.clear(ReasonCode.SHRINK);
+    dataPlane.clear(ReasonCode.SHRINK);
+    dataPlane.report(ReasonCode.SHRINK, "export 6 removes 10 of 10 routes; held");
+
+    assertThat(raised(ReasonCode.SHRINK)).isEqualTo(2);
+    assertThat(logged.list)
+        .extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+        .containsExactly(
+            tuple(Level.WARN, "data plane health: shrink: export 4 removes 9 of 10 routes; held"),
+            tuple(
+                Level.INFO,
+                "data plane health: shrink cleared (was: export 5 removes 10 of 10 routes; held)"),
+            tuple(Level.WARN, "data plane health: shrink: export 6 removes 10 of 10 routes; held"));
+  }
+
+  @Test
+  void nothingServedAndNoSourceAnsweringIsNotReadyWithNoSourceUntilASnapshotArrives() {
+    assertThat(health()).containsEntry("state", "not_ready");
+    assertThat(codes()).isEmpty();
+
+    dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
+    dataPlane.storageFailed(SnapshotKind.RESOURCES, "storage did not answer within 30000 ms");
+
+    assertThat(health()).containsEntry("state", "not_ready");
+    assertThat(codes()).containsExactly("no_source");
+    assertThat(reasons().get(0).get("detail"))
+        .isEqualTo(
+            "nothing is served and no source answers; last: storage: storage did not answer"
+                + " within 30000 ms");
+
+    offer(7, Source.STORAGE);
+
+    assertThat(codes()).isEmpty();
+    assertThat(health()).containsEntry("state", "ok");
+  }
+
+  @Test
+  void aControlPlaneBehindTheServedVersionIsReportedAndTheNewerKept() {
+    offer(10, Source.STORAGE);
+
+    dataPlane.controlPlaneAnswered(CP);
+    dataPlane.controlPlaneAt(CP, 2);
+
+    assertThat(codes()).containsExactly("cp_behind");
+    assertThat(reasons().get(0).get("detail"))
+        .isEqualTo(
+            "control plane http://cp:9280 is at version 2, behind the served 10; serving 10");
+    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
+    assertThat(offer(3, Source.CONTROL_PLANE)).isFalse();
+    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
+
+    dataPlane.controlPlaneAt(CP, 10);
+
+    assertThat(codes()).isEmpty();
+  }
+
+  @Test
+  void aClockTenMinutesOffRaisesNothingAndTwoHoursOffIsClockSkewWhileServingGoesOn() {
+    offer(1, Source.CONTROL_PLANE);
+
+    dataPlane.controlPlaneClock(CP, START.plus(Duration.ofMinutes(10)));
+    dataPlane.controlPlaneClock(CP, START.minus(Duration.ofMinutes(10)));
+    assertThat(codes()).isEmpty();
+
+    dataPlane.controlPlaneClock(CP, START.minus(Duration.ofHours(2)));
+
+    assertThat(codes()).containsExactly("clock_skew");
+    assertThat(reasons().get(0).get("detail"))
+        .isEqualTo(
+            "this node's clock is 7200 s ahead of control plane http://cp:9280 (tolerance 15"
+                + " min)");
+    assertThat(dataPlane.serving()).isTrue();
+    assertThat(offer(2, Source.CONTROL_PLANE)).isTrue();
+
+    dataPlane.controlPlaneClock(CP, START.plus(Duration.ofMinutes(1)));
+
+    assertThat(codes()).isEmpty();
+  }
+
+  @Test
+  void storageFindingsEndWhenTheControlPlaneAnswersAndStoragePollingStops() {
+    offer(4, Source.CONTROL_PLANE);
+    dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
+    for (ReasonCode code :
+        List.of(
+            ReasonCode.STORAGE_UNREACHABLE,
+            ReasonCode.ACCESS_DENIED,
+            ReasonCode.STORAGE_MISSING_BUCKET,
+            ReasonCode.BODY_MISSING,
+            ReasonCode.ROLLBACK_REFUSED)) {
+      dataPlane.report(code, "storage says " + code.id());
+    }
+    dataPlane.report(ReasonCode.STALE, "pointer expired");
+
+    dataPlane.controlPlaneAnswered(CP);
+
+    assertThat(codes()).containsExactly("stale");
+  }
+
+  @Test
+  void aRefusedChecksumOrSignatureIsReportedUntilANewerSnapshotIsServed() {
+    offer(4, Source.CONTROL_PLANE);
+
+    dataPlane.reject(5, Source.STORAGE, ReasonCode.CHECKSUM, "body SHA-256 does not match");
+    dataPlane.reject(5, Source.STORAGE, ReasonCode.SIGNATURE, "key abc is not trusted");
+
+    assertThat(codes()).containsExactly("signature", "checksum");
+    assertThat(reasons().get(1).get("detail")).isEqualTo("storage: body SHA-256 does not match");
+    assertThat(dataPlane.lastRejection().orElseThrow().reason())
+        .isEqualTo("key abc is not trusted");
+
+    offer(4, Source.CONTROL_PLANE);
+    assertThat(codes()).containsExactly("signature", "checksum");
+
+    offer(6, Source.CONTROL_PLANE);
+
+    assertThat(codes()).isEmpty();
+  }
+}

@@ -1,0 +1,358 @@
+package io.ballast.dataplane;
+
+import static io.ballast.dataplane.Snapshots.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.snapshot.SnapshotPublisher;
+import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.storage.AccessDeniedException;
+import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.ObjectKey;
+import io.ballast.storage.ObjectMeta;
+import io.ballast.storage.ObjectStorage;
+import io.ballast.storage.PutOptions;
+import io.ballast.storage.ReadCondition;
+import io.ballast.storage.ReadResult;
+import io.ballast.storage.StorageUnavailableException;
+import io.ballast.storage.filesystem.FilesystemBackend;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The storage rows of the fault matrix against one follower: a bucket in a folder behind a storage
+ * that fails as the test says (refused, 503, hung, 403, missing bucket), and a bucket whose pointer
+ * or body the test damages. Polls every 100 ms with a 300 ms deadline.
+ */
+class StorageFollowerFaultTest {
+
+  private static final Duration LIMIT = Duration.ofSeconds(5);
+  private static final Duration INTERVAL = Duration.ofMillis(100);
+  private static final Duration DEADLINE = Duration.ofMillis(300);
+  private static final SnapshotLayout LAYOUT =
+      new SnapshotLayout("", Snapshots.GROUP, SnapshotKind.RESOURCES);
+  private static final String POINTER =
+      "filesystem bucket 'resources' key 'default/resources/latest.json'";
+
+  /** A storage that fails as {@link #fault} says, or passes each read to the real bucket. */
+  private static final class FaultyStorage implements ObjectStorage {
+    final ObjectStorage delegate;
+    final AtomicReference<Supplier<Mono<ReadResult>>> fault = new AtomicReference<>();
+    final AtomicInteger gets = new AtomicInteger();
+
+    FaultyStorage(ObjectStorage delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String describe() {
+      return "faulty " + delegate.describe();
+    }
+
+    @Override
+    public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+      return delegate.put(key, body, options);
+    }
+
+    @Override
+    public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
+      gets.incrementAndGet();
+      Supplier<Mono<ReadResult>> now = fault.get();
+      return now == null ? delegate.get(key, condition) : now.get();
+    }
+
+    @Override
+    public Mono<ObjectMeta> head(ObjectKey key) {
+      return delegate.head(key);
+    }
+
+    @Override
+    public Flux<ObjectMeta> list(ObjectKey prefix) {
+      return delegate.list(prefix);
+    }
+
+    @Override
+    public Mono<Void> delete(ObjectKey key) {
+      return delegate.delete(key);
+    }
+  }
+
+  @TempDir Path dir;
+  private ObjectStorage bucket;
+  private FaultyStorage storage;
+  private SnapshotApplier applier;
+  private DataPlane dataPlane;
+  private StorageFollower follower;
+
+  @BeforeEach
+  void create() {
+    bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
+    storage = new FaultyStorage(bucket);
+    LocalCache cache = new LocalCache(dir.resolve("cache"));
+    applier = new SnapshotApplier(cache, Clock.systemUTC());
+    // Not started: the test starts its one follower itself.
+    dataPlane =
+        new DataPlane(
+            new Deployment.StorageOnly(new Deployment.Storage(Map.of(), INTERVAL)),
+            applier,
+            cache,
+            new Followers(dir.resolve("downloads"), Clock.systemUTC()),
+            Clock.systemUTC());
+    follower =
+        new StorageFollower(
+            new SnapshotFetcher(storage, LAYOUT),
+            SnapshotKind.RESOURCES,
+            dataPlane,
+            INTERVAL,
+            DEADLINE,
+            () -> true,
+            dir.resolve("downloads"),
+            Optional.empty());
+  }
+
+  @AfterEach
+  void stop() {
+    follower.close();
+    synchronized (applier) {
+    }
+  }
+
+  private void fail(Supplier<Mono<ReadResult>> fault) {
+    storage.fault.set(fault);
+  }
+
+  private void heal() {
+    storage.fault.set(null);
+  }
+
+  private void publish(long version) {
+    VerifiedSnapshot snapshot =
+        Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version));
+    var manifest = snapshot.manifest();
+    new SnapshotPublisher(bucket, LAYOUT, 5, "cp-test", Clock.systemUTC())
+        .publish(
+            version,
+            snapshot.body(),
+            new BodyStats(manifest.bodySize(), manifest.bodySha256(), manifest.counts()))
+        .block(LIMIT);
+  }
+
+  /** The file in the bucket's folder whose name ends with {@code suffix}. */
+  private Path stored(String suffix) throws IOException {
+    try (Stream<Path> files = Files.walk(dir.resolve("storage"))) {
+      return files
+          .filter(f -> f.getFileName().toString().endsWith(suffix))
+          .findFirst()
+          .orElseThrow();
+    }
+  }
+
+  private long version() {
+    return applier.version(SnapshotKind.RESOURCES);
+  }
+
+  private Optional<String> detail(ReasonCode code) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> section = (Map<String, Object>) dataPlane.status().get("data_plane");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> health = (Map<String, Object>) section.get("health");
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> reasons = (List<Map<String, Object>>) health.get("reasons");
+    return reasons.stream()
+        .filter(r -> r.get("code").equals(code.id()))
+        .map(r -> (String) r.get("detail"))
+        .findFirst();
+  }
+
+  private static Mono<ReadResult> refused() {
+    return Mono.error(
+        new StorageUnavailableException(
+            POINTER + ": S3 is unreachable or did not answer in time: Connection refused",
+            new ConnectException("Connection refused")));
+  }
+
+  @Test
+  void refusedIsReportedAtTheFirstPollAndRetriedWithGrowingBackoffThenRecovers() {
+    publish(1);
+    fail(StorageFollowerFaultTest::refused);
+    follower.start();
+
+    await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
+    assertThat(storage.gets).hasValue(1);
+    assertThat(detail(ReasonCode.STORAGE_UNREACHABLE).orElseThrow()).contains("Connection refused");
+
+    // Fixed 100 ms polling would ask about 15 times in 1.5 s; 100, 200, 400, 800 ms of backoff
+    // (±20 %) asks 4 or 5 times.
+    sleep(Duration.ofMillis(1500));
+    assertThat(storage.gets.get()).isBetween(3, 6);
+    assertThat(follower.status()).containsEntry("state", "storage_unreachable");
+
+    heal();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    assertThat(dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE)).isFalse();
+    assertThat(follower.status()).containsEntry("state", "ok");
+  }
+
+  @Test
+  void aServerErrorIsRetriedAfterTwoSecondsNotAtEveryPoll() {
+    publish(1);
+    fail(
+        () ->
+            Mono.error(
+                new StorageUnavailableException(
+                    POINTER + ": HTTP 503 SlowDown: Please reduce your request rate")));
+    follower.start();
+
+    await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
+    sleep(Duration.ofMillis(1000));
+    // The first retry waits 2 s ± 20 %.
+    assertThat(storage.gets).hasValue(1);
+
+    heal();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    assertThat(dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE)).isFalse();
+  }
+
+  @Test
+  void aHungStorageMeetsTheDeadlineAndPollingGoesOn() {
+    publish(1);
+    fail(Mono::never);
+    follower.start();
+
+    await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
+    assertThat(detail(ReasonCode.STORAGE_UNREACHABLE).orElseThrow())
+        .isEqualTo("storage did not answer within 300 ms");
+    await("two more polls are tried", LIMIT, () -> storage.gets.get() >= 3);
+
+    heal();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    assertThat(dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE)).isFalse();
+  }
+
+  @Test
+  void refusedCredentialsAreAccessDeniedNamingBucketAndKeyAndRetriedSlowly() {
+    fail(
+        () ->
+            Mono.error(
+                new AccessDeniedException(
+                    POINTER
+                        + ": HTTP 403 AccessDenied: check access_key, secret_key and the bucket"
+                        + " policy")));
+    follower.start();
+
+    await("access_denied", LIMIT, () -> dataPlane.reports(ReasonCode.ACCESS_DENIED));
+    assertThat(detail(ReasonCode.ACCESS_DENIED).orElseThrow())
+        .contains("bucket 'resources'", "key 'default/resources/latest.json'", "403");
+    // Retried four intervals on, then eight: not at every poll.
+    sleep(Duration.ofMillis(1000));
+    assertThat(storage.gets.get()).isBetween(2, 3);
+  }
+
+  @Test
+  void aMissingBucketIsStorageMissingBucket() {
+    fail(
+        () ->
+            Mono.error(
+                new InvalidStorageConfigException(
+                    POINTER + ": bucket 'resources' does not exist")));
+    follower.start();
+
+    await(
+        "storage_missing_bucket",
+        LIMIT,
+        () -> dataPlane.reports(ReasonCode.STORAGE_MISSING_BUCKET));
+    assertThat(detail(ReasonCode.STORAGE_MISSING_BUCKET).orElseThrow())
+        .contains("bucket 'resources' does not exist");
+  }
+
+  @Test
+  void aPointerNamingAMissingBodyIsBodyMissingAndRecoversWhenTheBodyAppears() throws IOException {
+    publish(1);
+    Path body = stored("1.ndjson.gz");
+    Path aside = dir.resolve("aside.ndjson.gz");
+    Files.move(body, aside);
+    follower.start();
+
+    await("body_missing", LIMIT, () -> dataPlane.reports(ReasonCode.BODY_MISSING));
+    assertThat(detail(ReasonCode.BODY_MISSING).orElseThrow()).contains("does not exist");
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+
+    Files.move(aside, body);
+
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    await("body_missing ends", LIMIT, () -> !dataPlane.reports(ReasonCode.BODY_MISSING));
+  }
+
+  @Test
+  void aPointerRolledBackIsRefusedAndSaidSo() throws IOException {
+    publish(1);
+    byte[] pointerOfOne = Files.readAllBytes(stored("latest.json"));
+    publish(2);
+    follower.start();
+    await("version 2 is served", LIMIT, () -> version() == 2);
+
+    Files.write(stored("latest.json"), pointerOfOne);
+
+    await("rollback_refused", LIMIT, () -> dataPlane.reports(ReasonCode.ROLLBACK_REFUSED));
+    assertThat(detail(ReasonCode.ROLLBACK_REFUSED).orElseThrow())
+        .isEqualTo(
+            "storage's resources pointer names version 1, older than the served 2; refused,"
+                + " serving 2");
+    assertThat(version()).isEqualTo(2);
+
+    publish(3);
+
+    await("version 3 is served", LIMIT, () -> version() == 3);
+    await("rollback_refused ends", LIMIT, () -> !dataPlane.reports(ReasonCode.ROLLBACK_REFUSED));
+  }
+
+  @Test
+  void aCorruptBodyIsRefusedAsChecksumAndTheNextGoodOneServed() throws IOException {
+    publish(1);
+    Path body = stored("1.ndjson.gz");
+    byte[] bytes = Files.readAllBytes(body);
+    // Past the object file's header line: a bit of the body itself.
+    bytes[bytes.length - 10] ^= 0x01;
+    Files.write(body, bytes);
+    follower.start();
+
+    await("checksum", LIMIT, () -> dataPlane.reports(ReasonCode.CHECKSUM));
+    assertThat(detail(ReasonCode.CHECKSUM).orElseThrow()).contains("does not match", "sha256");
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+
+    publish(2);
+
+    await("version 2 is served", LIMIT, () -> version() == 2);
+    await("checksum ends", LIMIT, () -> !dataPlane.reports(ReasonCode.CHECKSUM));
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
