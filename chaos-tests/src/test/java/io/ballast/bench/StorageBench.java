@@ -8,13 +8,21 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.FetchResult;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
+import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotContent;
-import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotPublisher;
+import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
+import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
@@ -22,12 +30,16 @@ import io.ballast.testkit.AzuriteServer;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.S3ProxyServer;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -36,9 +48,9 @@ import tools.jackson.databind.node.ObjectNode;
  * through a {@link FaultProxy} in PASS mode. Run by {@code bench/storage.sh}; not a test.
  *
  * <p>Each backend: 3 warm-up rounds, then {@code runs} measured rounds. A round publishes a new
- * version (body upload with If-None-Match *, then the pointer with If-Match), pulls it as a data
- * plane that has nothing (pointer, body, size and SHA-256 check, to a file), then polls once more
- * with the pointer's ETag.
+ * export (both bodies uploaded with If-None-Match *, then the signed pointer with If-Match), pulls
+ * it as a data plane that has nothing (pointer and its signature, both bodies, size and SHA-256
+ * check, to files), then polls once more with the pointer's ETag.
  */
 public final class StorageBench {
 
@@ -147,31 +159,47 @@ public final class StorageBench {
     FallbackCpConfig config =
         FallbackCpConfig.find(ConfigLoader.parse(yaml, "bench.yaml", System::getenv)).orElseThrow();
     Path downloads = Files.createDirectories(work.resolve("downloads"));
+    Path instanceBody = work.resolve("instance.ndjson.gz");
+    BodyStats instanceStats;
+    try (OutputStream out = Files.newOutputStream(instanceBody);
+        SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
+      instanceStats = writer.finish();
+    }
+    SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
     try (StorageBackend backend = StorageBackends.open(config.backend(), config.block())) {
-      ObjectStorage bucket = backend.bucket(config.resourceBucket());
-      SnapshotLayout layout = new SnapshotLayout(config.prefix(), "bench", SnapshotKind.RESOURCES);
-      SnapshotPublisher publisher =
-          new SnapshotPublisher(bucket, layout, 3, "bench", Clock.systemUTC());
-      SnapshotFetcher fetcher = new SnapshotFetcher(bucket, layout);
+      ObjectStorage resources = backend.bucket(config.resourceBucket());
+      ObjectStorage instance = backend.bucket(config.configBucket());
+      ExportLayout layout = new ExportLayout(config.prefix(), "bench");
+      ExportPublisher publisher =
+          new ExportPublisher(
+              resources, instance, layout, 3, signer, Duration.ofMinutes(15), Clock.systemUTC());
+      ExportFetcher fetcher =
+          new ExportFetcher(
+              resources, instance, layout, SignatureVerifier.trusting(List.of(signer.publicKey())));
       List<Double> publishMs = new ArrayList<>();
       List<Double> pullMs = new ArrayList<>();
       long received = -1;
       long sent = -1;
       for (int round = 1; round <= WARMUP + runs; round++) {
+        VerifiedExport export =
+            export(layout, signer, round, body, stats, instanceBody, instanceStats);
         long start = System.nanoTime();
-        publisher.publish(round, body, stats).block();
+        publisher.publish(export).block();
         double published = millisSince(start);
 
         start = System.nanoTime();
         FetchResult.Fetched fetched =
-            (FetchResult.Fetched) fetcher.fetchLatest(null, downloads).block();
+            (FetchResult.Fetched) fetcher.fetchLatest(null, round - 1, downloads).block();
         double pulled = millisSince(start);
-        Files.delete(fetched.bodyFile());
+        for (SnapshotKind kind : SnapshotKind.values()) {
+          Files.delete(fetched.export().part(kind).body());
+        }
 
         if (proxy != null) {
           proxy.resetCounters();
         }
-        FetchResult unchanged = fetcher.fetchLatest(fetched.pointerEtag(), downloads).block();
+        FetchResult unchanged =
+            fetcher.fetchLatest(fetched.pointerEtag(), round, downloads).block();
         if (!(unchanged instanceof FetchResult.NotModified)) {
           throw new AssertionError(name + ": an unchanged poll gave " + unchanged);
         }
@@ -191,6 +219,57 @@ public final class StorageBench {
           summary(pullMs),
           proxy == null ? "no network" : received + " / " + sent);
     }
+  }
+
+  /** Export {@code version}: the bench's resources body and an empty instance body, signed. */
+  private static VerifiedExport export(
+      ExportLayout layout,
+      SnapshotSigner signer,
+      long version,
+      Path resourcesBody,
+      BodyStats resourcesStats,
+      Path instanceBody,
+      BodyStats instanceStats) {
+    Instant now = Instant.now();
+    Map<SnapshotKind, SnapshotManifest> parts =
+        Map.of(
+            SnapshotKind.RESOURCES,
+            SnapshotManifest.of(
+                "bench",
+                SnapshotKind.RESOURCES,
+                version,
+                now,
+                "bench",
+                layout.bodyKey(SnapshotKind.RESOURCES, version).value(),
+                resourcesStats),
+            SnapshotKind.INSTANCE,
+            SnapshotManifest.of(
+                "bench",
+                SnapshotKind.INSTANCE,
+                version,
+                now,
+                "bench",
+                layout.bodyKey(SnapshotKind.INSTANCE, version).value(),
+                instanceStats));
+    ExportManifest manifest =
+        new ExportManifest(
+            "bench",
+            "00000000-0000-0000-0000-000000000001",
+            version,
+            version - 1,
+            false,
+            now,
+            "bench",
+            parts,
+            now,
+            now.plus(Duration.ofMinutes(15)));
+    return new VerifiedExport(
+        signer.sign(manifest),
+        Map.of(
+            SnapshotKind.RESOURCES,
+            new VerifiedSnapshot(parts.get(SnapshotKind.RESOURCES), resourcesBody),
+            SnapshotKind.INSTANCE,
+            new VerifiedSnapshot(parts.get(SnapshotKind.INSTANCE), instanceBody)));
   }
 
   /** N routes on one upstream, shaped like the Admin API's. */

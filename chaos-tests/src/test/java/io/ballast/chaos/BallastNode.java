@@ -148,6 +148,19 @@ public final class BallastNode implements AutoCloseable {
     }
   }
 
+  /** Rewrites {@code config.yaml} with {@code change} applied, for the next start. */
+  public BallastNode reconfigure(java.util.function.UnaryOperator<String> change) {
+    try {
+      Files.writeString(
+          configFile,
+          change.apply(Files.readString(configFile, StandardCharsets.UTF_8)),
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not rewrite " + configFile, e);
+    }
+    return this;
+  }
+
   /** Starts again with the same configuration file and data directory; the node must be down. */
   public BallastNode restart() {
     return start();

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -56,6 +57,14 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   ControlPlane controlPlane(String name) {
+    return controlPlane(name, storage);
+  }
+
+  /**
+   * A control plane exporting to {@code exportTo} instead of the cluster's storage (which the data
+   * planes read), e.g. for a {@link StorageReplica}; the caller closes {@code exportTo}.
+   */
+  ControlPlane controlPlane(String name, ClusterStorage exportTo) {
     int adminPort = FreePorts.next();
     int confPort = FreePorts.next();
     int statusPort = FreePorts.next();
@@ -67,7 +76,7 @@ final class ClusterFixture implements AutoCloseable {
                 dir,
                 statusPort,
                 Configs.controlPlane(
-                    dir, storage, ADMIN_KEY, adminPort, confPort, statusPort, channelTls)));
+                    dir, exportTo, ADMIN_KEY, adminPort, confPort, statusPort, channelTls)));
     return new ControlPlane(node, new AdminApi(adminPort, ADMIN_KEY), confPort);
   }
 
@@ -105,6 +114,11 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   DataPlane standaloneDataPlane(String name) {
+    return standaloneDataPlane(name, UnaryOperator.identity());
+  }
+
+  /** A storage-only data plane whose storage block is the cluster's, changed by {@code change}. */
+  DataPlane standaloneDataPlane(String name, UnaryOperator<String> change) {
     int proxyPort = FreePorts.next();
     int statusPort = FreePorts.next();
     Path dir = root.resolve(name);
@@ -114,7 +128,8 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.standaloneDataPlane(dir, storage, proxyPort, statusPort)));
+                Configs.standaloneDataPlane(
+                    dir, change.apply(storage.block()), proxyPort, statusPort)));
     return new DataPlane(node, proxyPort);
   }
 
@@ -192,9 +207,14 @@ final class ClusterFixture implements AutoCloseable {
           () -> {
             JsonNode status = node.status();
             long revision = requireLong(node, status, "store_revision");
-            JsonNode exported = status.at("/storage/export/resources_exported_version");
-            return exported.isNumber() && exported.asLong() >= revision
-                ? Optional.of(exported.asLong())
+            // Every backend the CP exports to must hold the revision.
+            JsonNode backends = status.at("/storage/export/backends");
+            long lowest = Long.MAX_VALUE;
+            for (JsonNode backend : backends) {
+              lowest = Math.min(lowest, backend.path("exported_version").asLong(-1));
+            }
+            return !backends.isEmpty() && lowest >= revision
+                ? Optional.of(lowest)
                 : Optional.empty();
           },
           () -> node.describeLog(40));

@@ -32,6 +32,8 @@ final class LoadLoop implements AutoCloseable {
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong notFound = new AtomicLong();
   private final List<String> firstFailures = new CopyOnWriteArrayList<>();
+  private final java.util.Queue<Long> latencies =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
   private final long startedAt = System.nanoTime();
   private volatile long stoppedAt;
@@ -73,8 +75,10 @@ final class LoadLoop implements AutoCloseable {
       }
       next += periodNanos;
       String url = urls.get(index++ % urls.size());
+      long sent = System.nanoTime();
       Http.Response response = Http.get(url);
       if (response.status() == 200) {
+        latencies.add(System.nanoTime() - sent);
         successes.incrementAndGet();
         continue;
       }
@@ -113,6 +117,20 @@ final class LoadLoop implements AutoCloseable {
 
   long notFound() {
     return notFound.get();
+  }
+
+  /** Forgets the latencies measured so far, to measure a new phase. */
+  void resetLatencies() {
+    latencies.clear();
+  }
+
+  /** The 99th percentile of the successful requests' latency since the last reset, in ms. */
+  double p99Millis() {
+    long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] / 1e6;
   }
 
   /** Requests answered per second over the loop's life so far. */
