@@ -4,9 +4,15 @@ import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotFiles;
+import io.ballast.snapshot.SnapshotFormatException;
+import io.ballast.snapshot.SnapshotIntegrityException;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
@@ -22,12 +28,15 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
@@ -35,11 +44,12 @@ import reactor.netty.resources.ConnectionProvider;
 import reactor.util.retry.Retry;
 
 /**
- * Follows the control plane's conf server for one snapshot kind: long polls for a newer manifest,
- * streams the body it names to a temp file, verifies it and offers it to the data plane. When the
- * CP cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
- * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers. Each
- * answer and each failure is reported to the {@link DataPlane}, which decides what they mean.
+ * Follows the control plane's conf server: long polls for a newer export manifest, checks its
+ * signature, streams both parts' bodies to temp files, verifies them and offers the export, both
+ * parts or neither, to the data plane. When the CP cannot be reached the DP keeps serving; this
+ * loop retries with jittered exponential backoff (200 ms to 5 s) over the configured CP hosts and
+ * follows again as soon as one answers. Each answer and each failure is reported to the {@link
+ * DataPlane}, which decides what they mean.
  *
  * <p>The long poll is the heartbeat: it asks with {@code wait} = the heartbeat interval, so a live
  * CP answers (304 at the latest) every interval, and silence longer than {@code wait} + interval,
@@ -58,13 +68,13 @@ public final class ControlPlaneFollower implements Follower {
   private static final byte[] NO_BODY = new byte[0];
 
   /** A manifest poll's answer, read whole: a manifest is small. */
-  private record Answer(int status, String etag, String date, byte[] body) {}
+  private record Answer(int status, String etag, String date, String lineage, byte[] body) {}
 
   private final List<URI> hosts;
   private final String gatewayGroup;
-  private final SnapshotKind kind;
   private final DataPlane dataPlane;
   private final Path downloadDir;
+  private final SignatureVerifier verifier;
   private final ConnectionProvider connections;
   private final HttpClient manifests;
   private final HttpClient bodies;
@@ -84,50 +94,42 @@ public final class ControlPlaneFollower implements Follower {
   private Disposable loop;
 
   public ControlPlaneFollower(
-      List<URI> hosts,
-      String gatewayGroup,
-      SnapshotKind kind,
-      DataPlane dataPlane,
-      Path downloadDir) {
-    this(hosts, gatewayGroup, kind, dataPlane, downloadDir, Optional.empty());
+      List<URI> hosts, String gatewayGroup, DataPlane dataPlane, Path downloadDir) {
+    this(
+        hosts,
+        gatewayGroup,
+        dataPlane,
+        downloadDir,
+        Optional.empty(),
+        DEFAULT_HEARTBEAT,
+        SignatureVerifier.notRequired());
   }
 
   /**
    * @param tls the context for {@code https://} hosts: the client certificate presented and the CAs
    *     trusted. Host names are verified either way (Reactor Netty's default for {@code https}).
-   */
-  public ControlPlaneFollower(
-      List<URI> hosts,
-      String gatewayGroup,
-      SnapshotKind kind,
-      DataPlane dataPlane,
-      Path downloadDir,
-      Optional<SslContext> tls) {
-    this(hosts, gatewayGroup, kind, dataPlane, downloadDir, tls, DEFAULT_HEARTBEAT);
-  }
-
-  /**
    * @param heartbeat the long poll's {@code wait}; silence longer than {@code wait} + {@code
    *     heartbeat} gives the CP up
+   * @param verifier checks each export manifest's signature before any body is read
    */
   public ControlPlaneFollower(
       List<URI> hosts,
       String gatewayGroup,
-      SnapshotKind kind,
       DataPlane dataPlane,
       Path downloadDir,
       Optional<SslContext> tls,
-      Duration heartbeat) {
+      Duration heartbeat,
+      SignatureVerifier verifier) {
     this.hosts = hosts;
-    this.heartbeat = heartbeat;
     this.gatewayGroup = gatewayGroup;
-    this.kind = kind;
     this.dataPlane = dataPlane;
     this.downloadDir = downloadDir;
+    this.heartbeat = heartbeat;
+    this.verifier = verifier;
     // One poll or one download at a time: two connections cover a body fetched while the
     // manifest's connection is still being released.
     this.connections =
-        ConnectionProvider.builder("ballast-control-plane-" + kind.id()).maxConnections(2).build();
+        ConnectionProvider.builder("ballast-control-plane").maxConnections(2).build();
     HttpClient http =
         HttpClient.create(connections)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
@@ -155,12 +157,12 @@ public final class ControlPlaneFollower implements Follower {
             .subscribe();
   }
 
-  /** One long poll; on a newer manifest, the download, verification and offer. */
+  /** One long poll; on a newer export, the download, verification and offer. */
   private Mono<Void> pollOnce() {
     URI base = hosts.get(Math.floorMod(hostIndex.get(), hosts.size()));
     long served = known();
     // Until this follower's last poll was answered, ask without waiting: the answer is what tells
-    // the data plane (and so the storage followers, which stand down) that the CP is back, and a
+    // the data plane (and so the storage follower, which stands down) that the CP is back, and a
     // 304 confirms a version this DP took from storage meanwhile.
     Duration wait = answered ? heartbeat : Duration.ZERO;
     return manifests
@@ -171,7 +173,7 @@ public final class ControlPlaneFollower implements Follower {
               }
             })
         .get()
-        .uri(base.resolve(ConfServerProtocol.manifestPath(kind, wait)).toString())
+        .uri(base.resolve(ConfServerProtocol.exportPath(wait)).toString())
         .responseSingle(
             (response, body) ->
                 body.asByteArray()
@@ -182,6 +184,7 @@ public final class ControlPlaneFollower implements Follower {
                                 response.status().code(),
                                 response.responseHeaders().get(HttpHeaderNames.ETAG),
                                 response.responseHeaders().get(HttpHeaderNames.DATE),
+                                response.responseHeaders().get(ConfServerProtocol.LINEAGE_HEADER),
                                 bytes)))
         // Off the event loop: confirming or applying waits for the applier, which may be busy
         // compiling a table.
@@ -203,21 +206,20 @@ public final class ControlPlaneFollower implements Follower {
     }
     switch (answer.status()) {
       case 304 -> {
-        long version = dataPlane.version(kind);
-        if (kind == SnapshotKind.RESOURCES) {
-          // The ETag of a 304 is the CP's own version: one behind what is served is news.
-          long theirs = ConfServerProtocol.versionOf(answer.etag());
-          if (theirs != ConfServerProtocol.NO_VERSION) {
-            dataPlane.controlPlaneAt(base, theirs);
-          }
+        long version = dataPlane.version(SnapshotKind.RESOURCES);
+        // The ETag of a 304 is the CP's own version: one behind what is served, or of another
+        // lineage, is news.
+        long theirs = ConfServerProtocol.versionOf(answer.etag());
+        if (theirs != ConfServerProtocol.NO_VERSION) {
+          dataPlane.controlPlaneAt(base, theirs, Optional.ofNullable(answer.lineage()));
         }
         if (ConfServerProtocol.etagOf(version).equals(answer.etag())) {
-          dataPlane.confirm(kind, version, Source.CONTROL_PLANE);
+          dataPlane.confirm(SnapshotKind.RESOURCES, version, Source.CONTROL_PLANE);
         }
         return Mono.empty();
       }
       case 200 -> {
-        return fetchBody(base, SnapshotManifest.fromJson(answer.body()));
+        return fetchParts(base, answer);
       }
       default -> {
         // The CP's error body says why (a client certificate of another gateway group, say).
@@ -233,17 +235,32 @@ public final class ControlPlaneFollower implements Follower {
     }
   }
 
-  private Mono<Void> fetchBody(URI base, SnapshotManifest manifest) {
-    boolean ours = manifest.gatewayGroup().equals(gatewayGroup) && manifest.kind() == kind;
+  /** Checks the manifest's signature, then downloads and verifies both parts and offers them. */
+  private Mono<Void> fetchParts(URI base, Answer answer) {
+    SignedExport signed;
+    try {
+      signed = verifier.verify(answer.body());
+    } catch (SnapshotIntegrityException | SnapshotFormatException e) {
+      // The ETag of a 200 is the export's version: remember it, or the poll would spin on it.
+      long version = ConfServerProtocol.versionOf(answer.etag());
+      refused = Math.max(refused, version);
+      ReasonCode code =
+          e instanceof SnapshotIntegrityException ? ReasonCode.SIGNATURE : ReasonCode.CHECKSUM;
+      dataPlane.reject(
+          version, Source.CONTROL_PLANE, code, "control plane " + base + ": " + e.getMessage());
+      return Mono.empty();
+    }
+    ExportManifest manifest = signed.manifest();
     if (manifest.version() <= known()) {
-      if (ours && manifest.version() == dataPlane.version(kind)) {
+      if (manifest.gatewayGroup().equals(gatewayGroup)
+          && manifest.version() == dataPlane.version(SnapshotKind.RESOURCES)) {
         // A poll sent before this DP took the same version from storage or its cache: the CP
         // holds it too, as a 304 would have said.
-        dataPlane.confirm(kind, manifest.version(), Source.CONTROL_PLANE);
+        dataPlane.confirm(SnapshotKind.RESOURCES, manifest.version(), Source.CONTROL_PLANE);
       }
       return Mono.empty();
     }
-    if (!ours) {
+    if (!manifest.gatewayGroup().equals(gatewayGroup)) {
       // A CP of another gateway group (or a misrouted answer): never serve it.
       refused = manifest.version();
       dataPlane.reject(
@@ -251,26 +268,40 @@ public final class ControlPlaneFollower implements Follower {
           Source.CONTROL_PLANE,
           "control plane "
               + base
-              + " sent a "
-              + manifest.kind().id()
-              + " snapshot of gateway group '"
+              + " sent an export of gateway group '"
               + manifest.gatewayGroup()
               + "'; this node serves '"
               + gatewayGroup
               + "'");
       return Mono.empty();
     }
-    URI url = base.resolve(ConfServerProtocol.bodyPath(kind, manifest.version()));
-    return Mono.using(
-        () -> {
-          PrivateFiles.createFolder(downloadDir);
-          return PrivateFiles.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
-        },
-        temp ->
-            download(url, temp)
-                .publishOn(Schedulers.boundedElastic())
-                .flatMap(status -> applyDownloaded(status, url, manifest, temp)),
-        ControlPlaneFollower::deleteQuietly);
+    Map<SnapshotKind, Path> files = new EnumMap<>(SnapshotKind.class);
+    return Flux.fromArray(SnapshotKind.values())
+        .concatMap(kind -> download(base, manifest.part(kind), files))
+        .collectList()
+        .publishOn(Schedulers.boundedElastic())
+        .flatMap(statuses -> applyDownloaded(base, signed, statuses, files))
+        .doFinally(signal -> files.values().forEach(ControlPlaneFollower::deleteQuietly));
+  }
+
+  /**
+   * Streams {@code part}'s body into a new temp file (added to {@code files}); emits the status.
+   */
+  private Mono<Integer> download(URI base, SnapshotManifest part, Map<SnapshotKind, Path> files) {
+    URI url = base.resolve(ConfServerProtocol.partPath(part.version(), part.kind()));
+    return Mono.fromCallable(
+            () -> {
+              PrivateFiles.createFolder(downloadDir);
+              Path temp =
+                  PrivateFiles.createTempFile(
+                      downloadDir,
+                      "export-" + part.version() + "-" + part.kind().id() + "-",
+                      ".gz");
+              files.put(part.kind(), temp);
+              return temp;
+            })
+        .subscribeOn(Schedulers.boundedElastic())
+        .flatMap(file -> download(url, file));
   }
 
   /** Streams the body at {@code url} into {@code file}; emits the response status. */
@@ -310,24 +341,35 @@ public final class ControlPlaneFollower implements Follower {
     }
   }
 
-  private Mono<Void> applyDownloaded(int status, URI url, SnapshotManifest manifest, Path body) {
-    if (status == 404) {
-      // A newer snapshot replaced this one while we asked for it: the next poll gets it.
+  private Mono<Void> applyDownloaded(
+      URI base, SignedExport signed, List<Integer> statuses, Map<SnapshotKind, Path> files) {
+    long version = signed.version();
+    if (statuses.contains(404)) {
+      // A newer export replaced this one while we asked for it: the next poll gets it.
       return Mono.empty();
     }
-    if (status != 200) {
-      return Mono.error(new IOException("control plane answered " + status + " for " + url));
+    for (int status : statuses) {
+      if (status != 200) {
+        return Mono.error(
+            new IOException(
+                "control plane " + base + " answered " + status + " for export " + version));
+      }
     }
+    Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
     try {
-      SnapshotFiles.verify(body, manifest);
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        SnapshotManifest part = signed.manifest().part(kind);
+        SnapshotFiles.verify(files.get(kind), part);
+        parts.put(kind, new VerifiedSnapshot(part, files.get(kind)));
+      }
     } catch (RuntimeException e) {
-      refused = manifest.version();
-      dataPlane.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
+      refused = version;
+      dataPlane.reject(version, Source.CONTROL_PLANE, ReasonCode.CHECKSUM, e.getMessage());
       return Mono.empty();
     }
     if (!dataPlane.offer(
-        new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
-      refused = manifest.version();
+        new VerifiedExport(signed, parts), Source.CONTROL_PLANE, Optional.empty())) {
+      refused = version;
     }
     return Mono.empty();
   }
@@ -347,7 +389,7 @@ public final class ControlPlaneFollower implements Follower {
   }
 
   private long known() {
-    return Math.max(dataPlane.version(kind), refused);
+    return Math.max(dataPlane.version(SnapshotKind.RESOURCES), refused);
   }
 
   private static void deleteQuietly(Path file) {

@@ -3,7 +3,9 @@ package io.ballast.dataplane;
 import io.ballast.dataplane.SnapshotApplier.Rejection;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.gateway.route.RouteTable;
+import io.ballast.snapshot.ExportManifest;
 import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
 import java.net.URI;
@@ -13,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +82,7 @@ public final class DataPlane implements AutoCloseable {
 
   private final Health health = new Health();
   private final List<Follower> followers = new ArrayList<>();
-  private final Map<SnapshotKind, Follower> storageFollowers = new EnumMap<>(SnapshotKind.class);
+  private Follower storageFollower;
   private Follower fileFollower;
 
   // What the sources said, written under this object's lock; the mode follows from it.
@@ -96,6 +97,19 @@ public final class DataPlane implements AutoCloseable {
 
   /** The standalone file's content is served. */
   private volatile boolean fileServed;
+
+  /**
+   * The newest export pointer read from storage or the cache (by version, then signing time): its
+   * {@code expires_at} says whether what storage offers is still fresh.
+   */
+  private ExportManifest newestPointer;
+
+  private Source newestPointerSource;
+
+  /** Why this node's clock seems off, by the CP's {@code Date} and by a {@code signed_at}. */
+  private String skewByDate;
+
+  private String skewBySignature;
 
   private Mode mode = Mode.NOT_SERVING;
   private Instant since;
@@ -122,51 +136,54 @@ public final class DataPlane implements AutoCloseable {
    * closes this data plane, which stops what was started.
    */
   public void start() {
-    Map<SnapshotKind, ETag> cachedPointers = serveCache();
+    Optional<ETag> cachedPointer = serveCache();
     if (deployment instanceof Deployment.ControlPlane cp) {
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), kind, this));
-      }
-      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointers));
+      followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), this));
+      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointer));
     } else if (deployment instanceof Deployment.StorageOnly storageOnly) {
-      followStorage(storageOnly.storage(), cachedPointers);
+      followStorage(storageOnly.storage(), cachedPointer);
     } else if (deployment instanceof Deployment.File file) {
       fileFollower = sources.standaloneFile(file, this);
       followers.add(fileFollower);
     } else if (deployment instanceof Deployment.Traditional traditional) {
+      followers.add(sources.localControlPlane(traditional.exports(), this));
+    }
+  }
+
+  /**
+   * Applies the cached configuration: the standalone file's snapshots in the file mode, else the
+   * cached export, its signature checked again. Returns the storage pointer ETag it was read with.
+   */
+  private Optional<ETag> serveCache() {
+    if (deployment instanceof Deployment.File) {
       for (SnapshotKind kind : SnapshotKind.values()) {
-        followers.add(sources.localControlPlane(kind, traditional.updates().apply(kind), this));
+        cache
+            .load(kind)
+            .ifPresent(entry -> offer(entry.snapshot(), Source.CACHE, entry.storageEtag()));
       }
+      return Optional.empty();
     }
-  }
-
-  /** Applies the cached snapshots; returns the storage pointer ETags they were read with. */
-  private Map<SnapshotKind, ETag> serveCache() {
-    Map<SnapshotKind, ETag> pointers = new EnumMap<>(SnapshotKind.class);
-    for (SnapshotKind kind : SnapshotKind.values()) {
+    Optional<LocalCache.ExportEntry> entry = cache.loadExport();
+    if (entry.isEmpty()) {
       cache
-          .load(kind)
+          .lastRefusal()
           .ifPresent(
-              entry -> {
-                offer(entry.snapshot(), Source.CACHE, entry.storageEtag());
-                entry.storageEtag().ifPresent(etag -> pointers.put(kind, etag));
-              });
+              refusal ->
+                  report(
+                      refusal.signature() ? ReasonCode.SIGNATURE : ReasonCode.CHECKSUM,
+                      "the local cache was set aside: " + refusal.reason()));
+      return Optional.empty();
     }
-    return pointers;
+    VerifiedExport export = entry.get().export();
+    pointerRead(export.manifest(), Source.CACHE);
+    offer(export, Source.CACHE, entry.get().storageEtag());
+    return entry.get().storageEtag();
   }
 
-  private void followStorage(Deployment.Storage storage, Map<SnapshotKind, ETag> cachedPointers) {
-    for (SnapshotKind kind : SnapshotKind.values()) {
-      Follower follower =
-          sources.storage(
-              storage.fetchers().get(kind),
-              storage.pollInterval(),
-              kind,
-              Optional.ofNullable(cachedPointers.get(kind)),
-              this);
-      storageFollowers.put(kind, follower);
-      followers.add(follower);
-    }
+  private void followStorage(Deployment.Storage storage, Optional<ETag> cachedPointer) {
+    storageFollower =
+        sources.storage(storage.fetcher(), storage.pollInterval(), cachedPointer, this);
+    followers.add(storageFollower);
   }
 
   // ---- what the proxy and the node read
@@ -265,7 +282,36 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * A source delivers {@code snapshot}: it is applied if newer than the one served and valid.
+   * A source delivers {@code export}: both parts are applied if it is newer than the one served and
+   * valid, or neither.
+   *
+   * @return as {@link SnapshotApplier#apply(VerifiedExport, Source, Optional)}: true when it is
+   *     served now
+   */
+  boolean offer(VerifiedExport export, Source source, Optional<ETag> storageEtag) {
+    long before = applier.version(SnapshotKind.RESOURCES);
+    boolean served = applier.apply(export, source, storageEtag);
+    afterApply(served, export.version(), before);
+    afterResources(source, export.version(), before, served);
+    checkFreshness();
+    return served;
+  }
+
+  private void afterApply(boolean served, long version, long before) {
+    if (served) {
+      clear(ReasonCode.NO_SOURCE);
+      if (version > before) {
+        // A newer valid configuration: what was refused before is superseded.
+        clear(ReasonCode.CHECKSUM);
+        clear(ReasonCode.SIGNATURE);
+        clear(ReasonCode.CP_BEHIND);
+      }
+    }
+  }
+
+  /**
+   * A standalone file's snapshot of one kind (the file mode's only source): applied if newer than
+   * the one served and valid.
    *
    * @return as {@link SnapshotApplier#apply}: true when it is served now
    */
@@ -275,14 +321,7 @@ public final class DataPlane implements AutoCloseable {
     // Applied outside this lock: compiling a large table takes a while, and the CP followers
     // report their connection meanwhile.
     boolean served = applier.apply(snapshot, source, storageEtag);
-    if (served) {
-      clear(ReasonCode.NO_SOURCE);
-      if (snapshot.version() > before) {
-        // A newer valid snapshot: what was refused before is superseded.
-        clear(ReasonCode.CHECKSUM);
-        clear(ReasonCode.SIGNATURE);
-      }
-    }
+    afterApply(served, snapshot.version(), before);
     if (kind == SnapshotKind.RESOURCES) {
       afterResources(source, snapshot.version(), before, served);
     }
@@ -363,9 +402,29 @@ public final class DataPlane implements AutoCloseable {
    * A CP answered that it holds {@code cpVersion}: one behind the version served is reported
    * ({@link ReasonCode#CP_BEHIND}) and the newer one kept; one at or above it ends the report.
    */
-  void controlPlaneAt(URI host, long cpVersion) {
+  void controlPlaneAt(URI host, long cpVersion, Optional<String> cpLineage) {
     long served = applier.version(SnapshotKind.RESOURCES);
-    if (served != SnapshotApplier.NONE && cpVersion < served) {
+    Optional<String> servedLineage =
+        applier.serving().flatMap(s -> s.export()).map(e -> e.manifest().lineage());
+    if (cpLineage.isPresent()
+        && servedLineage.isPresent()
+        && !cpLineage.get().equals(servedLineage.get())) {
+      report(
+          ReasonCode.CP_BEHIND,
+          "control plane "
+              + host
+              + " is of lineage "
+              + cpLineage.get()
+              + " (version "
+              + cpVersion
+              + "), not the served export's "
+              + servedLineage.get()
+              + " (version "
+              + served
+              + "); serving "
+              + served
+              + " until an operator settles which lineage wins");
+    } else if (served != SnapshotApplier.NONE && cpVersion < served) {
       report(
           ReasonCode.CP_BEHIND,
           "control plane "
@@ -386,22 +445,93 @@ public final class DataPlane implements AutoCloseable {
    * is reported as {@link ReasonCode#CLOCK_SKEW}. Serving goes on either way: versions, not clocks,
    * order snapshots.
    */
-  void controlPlaneClock(URI host, Instant theirs) {
+  synchronized void controlPlaneClock(URI host, Instant theirs) {
     Duration skew = Duration.between(theirs, clock.instant());
-    if (skew.abs().compareTo(CLOCK_TOLERANCE.plusSeconds(1)) > 0) {
-      report(
-          ReasonCode.CLOCK_SKEW,
-          "this node's clock is "
-              + skew.abs().toSeconds()
-              + " s "
-              + (skew.isNegative() ? "behind" : "ahead of")
-              + " control plane "
-              + host
-              + " (tolerance "
-              + CLOCK_TOLERANCE.toMinutes()
-              + " min)");
-    } else {
+    skewByDate =
+        beyondTolerance(skew)
+            ? "this node's clock is "
+                + skew.abs().toSeconds()
+                + " s "
+                + (skew.isNegative() ? "behind" : "ahead of")
+                + " control plane "
+                + host
+                + " (tolerance "
+                + CLOCK_TOLERANCE.toMinutes()
+                + " min)"
+            : null;
+    reportSkew();
+  }
+
+  private static boolean beyondTolerance(Duration skew) {
+    return skew.abs().compareTo(CLOCK_TOLERANCE.plusSeconds(1)) > 0;
+  }
+
+  private void reportSkew() {
+    String detail = skewByDate != null ? skewByDate : skewBySignature;
+    if (detail == null) {
       clear(ReasonCode.CLOCK_SKEW);
+    } else {
+      report(ReasonCode.CLOCK_SKEW, detail);
+    }
+  }
+
+  /**
+   * A signed export pointer was read from {@code source} (storage, or the cache at start): the
+   * newest such is what freshness is judged by. A {@code signed_at} further in the future than
+   * {@link #CLOCK_TOLERANCE} says this node's clock is behind.
+   */
+  synchronized void pointerRead(ExportManifest pointer, Source source) {
+    if (newestPointer == null
+        || pointer.version() > newestPointer.version()
+        || (pointer.version() == newestPointer.version()
+            && pointer.signedAt().isAfter(newestPointer.signedAt()))) {
+      newestPointer = pointer;
+      newestPointerSource = source;
+    }
+    Duration ahead = Duration.between(clock.instant(), pointer.signedAt());
+    skewBySignature =
+        !ahead.isNegative() && beyondTolerance(ahead)
+            ? "export "
+                + pointer.version()
+                + " from "
+                + source.id()
+                + " was signed at "
+                + pointer.signedAt()
+                + ", "
+                + ahead.toSeconds()
+                + " s ahead of this node's clock (tolerance "
+                + CLOCK_TOLERANCE.toMinutes()
+                + " min)"
+            : null;
+    reportSkew();
+    checkFreshness();
+  }
+
+  /**
+   * {@link ReasonCode#STALE} while no live CP is followed and the newest pointer read has expired:
+   * its CP stopped re-signing it (a frozen pointer, a CP long gone). Serving goes on; a newer or
+   * re-signed pointer, or the CP answering, ends it.
+   */
+  synchronized void checkFreshness() {
+    if (newestPointer == null || controlPlaneAnswers) {
+      clear(ReasonCode.STALE);
+      return;
+    }
+    if (newestPointer.expiredAt(clock.instant())) {
+      report(
+          ReasonCode.STALE,
+          "the newest export pointer read ("
+              + newestPointerSource.id()
+              + ", version "
+              + newestPointer.version()
+              + ", signed at "
+              + newestPointer.signedAt()
+              + ") expired at "
+              + newestPointer.expiresAt()
+              + "; serving version "
+              + applier.version(SnapshotKind.RESOURCES));
+    } else {
+      clear(ReasonCode.STALE);
     }
   }
 
@@ -426,6 +556,7 @@ public final class DataPlane implements AutoCloseable {
     for (ReasonCode code : STORAGE_CODES) {
       clear(code);
     }
+    checkFreshness();
     String why = "control plane " + host + " answered";
     if (deployment instanceof Deployment.ControlPlane cp && cp.fallback().isPresent()) {
       why += "; storage polling stops";
@@ -445,6 +576,7 @@ public final class DataPlane implements AutoCloseable {
     }
     controlPlaneAnswers = false;
     controlPlaneSince = clock.instant();
+    checkFreshness();
     String prefix = "control plane " + host + " ";
     String message = describe(error);
     // An error of the follower's own ("control plane <host> answered 503") names the CP already.
@@ -458,17 +590,19 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /** Storage's pointer of {@code kind} is the one last read: storage still answers with it. */
-  synchronized void storageUnchanged(SnapshotKind kind) {
-    if (kind == SnapshotKind.RESOURCES && pollsStorage() && !storageAnswers) {
+  synchronized void storageUnchanged() {
+    checkFreshness();
+    if (pollsStorage() && !storageAnswers) {
       storageAnswers = true;
       update("storage answers; its pointer has not moved since the version last read");
     }
   }
 
   /** A storage poll of {@code kind} found no snapshot or failed; the follower polls again. */
-  synchronized void storageFailed(SnapshotKind kind, String problem) {
+  synchronized void storageFailed(String problem) {
     noSourceYet("storage: " + problem);
-    if (kind == SnapshotKind.RESOURCES && storageAnswers) {
+    checkFreshness();
+    if (storageAnswers) {
       storageAnswers = false;
       update("storage: " + problem);
     }
@@ -527,6 +661,7 @@ public final class DataPlane implements AutoCloseable {
    * #storageStatus()}, which the node puts beside the storage settings.
    */
   public synchronized Map<String, Object> status() {
+    checkFreshness();
     Map<String, Object> status = new LinkedHashMap<>();
     Map<String, Object> served = new LinkedHashMap<>();
     applier
@@ -535,10 +670,27 @@ public final class DataPlane implements AutoCloseable {
             s -> {
               served.put("source", s.source().id());
               served.put("version", s.manifest().version());
-              served.put("created_at", s.manifest().createdAt().toString());
+              served.put("created_at", s.createdAt().toString());
               served.put(
-                  "age_seconds",
-                  Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
+                  "age_seconds", Duration.between(s.createdAt(), clock.instant()).toSeconds());
+              s.export()
+                  .ifPresent(
+                      e -> {
+                        served.put("lineage", e.manifest().lineage());
+                        served.put("key_id", e.keyId().orElse("unsigned"));
+                      });
+              ExportManifest pointer = newestPointer;
+              if (pointer != null) {
+                served.put("signed_at", pointer.signedAt().toString());
+                served.put("expires_at", pointer.expiresAt().toString());
+              } else {
+                s.export()
+                    .ifPresent(
+                        e -> {
+                          served.put("signed_at", e.manifest().signedAt().toString());
+                          served.put("expires_at", e.manifest().expiresAt().toString());
+                        });
+              }
               served.put("applied_at", s.appliedAt().toString());
               served.put("counts", s.manifest().counts());
             },
@@ -587,6 +739,10 @@ public final class DataPlane implements AutoCloseable {
     }
     dataPlane.put("transitions", kept);
     dataPlane.put("health", health.status(serving()));
+    Map<String, Object> cached = new LinkedHashMap<>();
+    cached.put("write_failures", cache.writeFailures());
+    cache.lastRefusal().ifPresent(refusal -> cached.put("set_aside", refusal.reason()));
+    dataPlane.put("cache", cached);
     status.put("data_plane", dataPlane);
     return status;
   }
@@ -596,6 +752,7 @@ public final class DataPlane implements AutoCloseable {
    * in force, and the age of the configuration served.
    */
   public String prometheus() {
+    checkFreshness();
     StringBuilder out = new StringBuilder(health.prometheus());
     applier
         .serving()
@@ -606,16 +763,14 @@ public final class DataPlane implements AutoCloseable {
                             + " its signed created_at\n")
                     .append("# TYPE ballast_config_age_seconds gauge\n")
                     .append("ballast_config_age_seconds ")
-                    .append(Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds())
+                    .append(Duration.between(s.createdAt(), clock.instant()).toSeconds())
                     .append('\n'));
     return out.toString();
   }
 
-  /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by snapshot kind. */
+  /** The storage follower's {@code state}, {@code last_poll}, {@code last_error}… */
   public Map<String, Object> storageStatus() {
-    Map<String, Object> polls = new LinkedHashMap<>();
-    storageFollowers.forEach((kind, follower) -> polls.put(kind.id(), follower.status()));
-    return polls;
+    return storageFollower == null ? Map.of() : storageFollower.status();
   }
 
   /** Stops the sources, the last started first. */

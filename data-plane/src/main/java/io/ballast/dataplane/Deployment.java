@@ -1,14 +1,12 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.StandaloneFile.Format;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.VerifiedExport;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -36,12 +34,14 @@ public sealed interface Deployment {
       implements Deployment {}
 
   /**
-   * {@code deployment.role: traditional}: both roles in one process, the DP takes the snapshots its
+   * {@code deployment.role: traditional}: both roles in one process, the DP takes the exports its
    * own CP builds, in memory, with the same checks.
    */
-  record Traditional(Function<SnapshotKind, Flux<VerifiedSnapshot>> updates)
-      implements Deployment {}
+  record Traditional(Flux<VerifiedExport> exports) implements Deployment {}
 
-  /** The storage a data plane polls: one fetcher per snapshot kind. */
-  record Storage(Map<SnapshotKind, SnapshotFetcher> fetchers, Duration pollInterval) {}
+  /**
+   * The storage a data plane polls: the fetcher of the export pointer (it checks signatures with
+   * the node's trusted keys).
+   */
+  record Storage(ExportFetcher fetcher, Duration pollInterval) {}
 }

@@ -1,9 +1,9 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import io.netty.handler.ssl.SslContext;
 import java.net.URI;
@@ -27,6 +27,7 @@ public final class Followers implements Sources {
   private final Clock clock;
   private final Optional<SslContext> controlPlaneTls;
   private final Timings timings;
+  private final SignatureVerifier verifier;
 
   /**
    * How long a source may stay silent.
@@ -54,44 +55,47 @@ public final class Followers implements Sources {
    *     deployment.certs}); without one, Reactor Netty's default (the JDK's CAs)
    */
   public Followers(Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls) {
-    this(downloadDir, clock, controlPlaneTls, Timings.DEFAULTS);
+    this(downloadDir, clock, controlPlaneTls, Timings.DEFAULTS, SignatureVerifier.notRequired());
   }
 
+  /**
+   * @param verifier checks the signature of every export the CP sends ({@code
+   *     ballast.snapshot_signing.trusted_keys}); storage's fetcher and the cache hold their own
+   */
   public Followers(
-      Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls, Timings timings) {
+      Path downloadDir,
+      Clock clock,
+      Optional<SslContext> controlPlaneTls,
+      Timings timings,
+      SignatureVerifier verifier) {
     this.downloadDir = downloadDir;
     this.clock = clock;
     this.controlPlaneTls = controlPlaneTls;
     this.timings = timings;
+    this.verifier = verifier;
   }
 
   @Override
-  public Follower controlPlane(
-      List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+  public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
     ControlPlaneFollower follower =
         new ControlPlaneFollower(
             hosts,
             gatewayGroup,
-            kind,
             dataPlane,
             downloadDir,
             controlPlaneTls,
-            timings.heartbeatInterval());
+            timings.heartbeatInterval(),
+            verifier);
     follower.start();
     return follower;
   }
 
   @Override
   public Follower storage(
-      SnapshotFetcher fetcher,
-      Duration interval,
-      SnapshotKind kind,
-      Optional<ETag> cachedPointer,
-      DataPlane dataPlane) {
+      ExportFetcher fetcher, Duration interval, Optional<ETag> cachedPointer, DataPlane dataPlane) {
     StorageFollower follower =
         new StorageFollower(
             fetcher,
-            kind,
             dataPlane,
             interval,
             timings.storageDeadline(),
@@ -119,20 +123,19 @@ public final class Followers implements Sources {
   }
 
   @Override
-  public Follower localControlPlane(
-      SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+  public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
     Disposable subscription =
-        updates
+        exports
             // Only the newest matters; an older file may already be pruned by the builder.
             .onBackpressureLatest()
             .publishOn(Schedulers.boundedElastic(), 1)
             .subscribe(
-                snapshot -> {
+                export -> {
                   try {
-                    dataPlane.offer(snapshot, Source.CONTROL_PLANE, Optional.empty());
+                    dataPlane.offer(export, Source.CONTROL_PLANE, Optional.empty());
                   } catch (RuntimeException e) {
                     // Keep following: the next build supersedes this one.
-                    log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
+                    log.error("could not apply export {}: {}", export.version(), e.toString());
                   }
                 });
     return subscription::dispose;

@@ -4,10 +4,12 @@ import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.resource.ResourceSet;
 import io.ballast.seal.Sealing;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
 import java.time.Clock;
@@ -45,9 +47,28 @@ public final class SnapshotApplier {
     }
   }
 
-  /** What the DP serves now. */
+  /**
+   * What the DP serves now.
+   *
+   * @param manifest the resources part's manifest
+   * @param export the signed export it is part of; empty for a standalone file's snapshot
+   */
   public record Serving(
-      RouteTable table, SnapshotManifest manifest, Source source, Instant appliedAt) {}
+      RouteTable table,
+      SnapshotManifest manifest,
+      Source source,
+      Instant appliedAt,
+      Optional<SignedExport> export) {
+
+    public Serving(RouteTable table, SnapshotManifest manifest, Source source, Instant appliedAt) {
+      this(table, manifest, source, appliedAt, Optional.empty());
+    }
+
+    /** When the configuration was built: the export's signed {@code created_at}. */
+    public Instant createdAt() {
+      return export.map(e -> e.manifest().createdAt()).orElse(manifest.createdAt());
+    }
+  }
 
   /** The last snapshot refused, for the status endpoint. */
   public record Rejection(long version, Source source, String reason, Instant at) {}
@@ -172,6 +193,63 @@ public final class SnapshotApplier {
     return true;
   }
 
+  /**
+   * Applies both parts of {@code export} if it is newer than what is served, or neither: the
+   * resources are compiled first, and only when they are valid do the table and the instance
+   * settings change, together. An export of the served version only relabels its source (see {@link
+   * #confirm}).
+   *
+   * @param storageEtag the storage pointer's ETag when the export came from storage
+   * @return true when it is now served (newly, or it was the same version already); false when it
+   *     is older than the one served or its content is refused
+   * @throws java.io.UncheckedIOException when a body cannot be read: worth another try
+   */
+  public synchronized boolean apply(
+      VerifiedExport export, Source source, Optional<ETag> storageEtag) {
+    long current = version(SnapshotKind.RESOURCES);
+    if (export.version() < current) {
+      log.info(
+          "not applying export {} from {}: version {} is served",
+          export.version(),
+          source.id(),
+          current);
+      return false;
+    }
+    if (export.version() == current) {
+      confirm(SnapshotKind.RESOURCES, export.version(), source);
+      return true;
+    }
+    SnapshotManifest resources = export.part(SnapshotKind.RESOURCES).manifest();
+    try {
+      ResourceSet set =
+          sealing.opened(SnapshotContent.readResources(export.part(SnapshotKind.RESOURCES).body()));
+      RouteTable table = RouteTable.compile(set, plugins, table());
+      // Both parts switch here, one after the other with nothing between that can fail.
+      instance = export.part(SnapshotKind.INSTANCE).manifest();
+      serving.set(
+          new Serving(table, resources, source, clock.instant(), Optional.of(export.signed())));
+    } catch (SnapshotFormatException | IllegalArgumentException e) {
+      lastRejection = new Rejection(export.version(), source, e.getMessage(), clock.instant());
+      log.error(
+          "refused export {} from {}; still serving version {}: {}",
+          export.version(),
+          source.id(),
+          current,
+          e.getMessage());
+      return false;
+    }
+    log.info(
+        "now serving export {} from {} ({}{})",
+        export.version(),
+        source.id(),
+        resources.counts(),
+        export.signed().keyId().map(id -> ", signed by key " + id).orElse(", unsigned"));
+    if (source != Source.CACHE) {
+      cache.save(export, storageEtag);
+    }
+    return true;
+  }
+
   /** Records a refusal found before a snapshot reaches {@link #apply} (e.g. a bad checksum). */
   public void reject(long version, Source source, String reason) {
     lastRejection = new Rejection(version, source, reason, clock.instant());
@@ -188,7 +266,9 @@ public final class SnapshotApplier {
         && current != null
         && current.manifest().version() == version
         && source.compareTo(current.source()) > 0) {
-      serving.set(new Serving(current.table(), current.manifest(), source, current.appliedAt()));
+      serving.set(
+          new Serving(
+              current.table(), current.manifest(), source, current.appliedAt(), current.export()));
     }
   }
 }

@@ -2,12 +2,12 @@ package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.FetchResult;
-import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotIntegrityException;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ETag;
@@ -32,9 +32,11 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
- * pointer costs no body) and offers what it finds to the data plane. Polls while {@code wanted}
- * says so ({@link DataPlane#pollsStorage()}).
+ * Polls object storage's export pointer with If-None-Match on its ETag (an unchanged pointer costs
+ * no body, a re-signed one at the served version no body either) and offers the newer exports it
+ * finds, both parts verified, to the data plane. Polls while {@code wanted} says so ({@link
+ * DataPlane#pollsStorage()}). Every pointer read is also news of its freshness ({@link
+ * DataPlane#pointerRead}).
  *
  * <p>Each poll has a deadline, and the next poll is scheduled whatever the last one did, so a
  * storage that hangs is reported and polled again instead of stopping the loop. Polls are {@code
@@ -62,8 +64,7 @@ public final class StorageFollower implements Follower {
           ReasonCode.STORAGE_MISSING_BUCKET,
           ReasonCode.BODY_MISSING);
 
-  private final SnapshotFetcher fetcher;
-  private final SnapshotKind kind;
+  private final ExportFetcher fetcher;
   private final DataPlane dataPlane;
   private final Duration interval;
   private final Duration deadline;
@@ -88,22 +89,13 @@ public final class StorageFollower implements Follower {
   private Disposable loop;
 
   public StorageFollower(
-      SnapshotFetcher fetcher,
-      SnapshotKind kind,
+      ExportFetcher fetcher,
       DataPlane dataPlane,
       Duration interval,
       BooleanSupplier wanted,
       Path downloadDir,
       Optional<ETag> cachedPointerEtag) {
-    this(
-        fetcher,
-        kind,
-        dataPlane,
-        interval,
-        DEFAULT_DEADLINE,
-        wanted,
-        downloadDir,
-        cachedPointerEtag);
+    this(fetcher, dataPlane, interval, DEFAULT_DEADLINE, wanted, downloadDir, cachedPointerEtag);
   }
 
   /**
@@ -111,8 +103,7 @@ public final class StorageFollower implements Follower {
    *     that does not answer
    */
   public StorageFollower(
-      SnapshotFetcher fetcher,
-      SnapshotKind kind,
+      ExportFetcher fetcher,
       DataPlane dataPlane,
       Duration interval,
       Duration deadline,
@@ -120,7 +111,6 @@ public final class StorageFollower implements Follower {
       Path downloadDir,
       Optional<ETag> cachedPointerEtag) {
     this.fetcher = fetcher;
-    this.kind = kind;
     this.dataPlane = dataPlane;
     this.interval = interval;
     this.deadline = deadline;
@@ -165,7 +155,11 @@ public final class StorageFollower implements Follower {
   private Mono<Duration> pollOnce() {
     lastPoll = Instant.now();
     return Mono.fromCallable(() -> PrivateFiles.createFolder(downloadDir))
-        .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
+        .then(
+            Mono.defer(
+                () ->
+                    fetcher.fetchLatest(
+                        pointerEtag, dataPlane.version(SnapshotKind.RESOURCES), downloadDir)))
         .timeout(deadline)
         .map(
             result -> {
@@ -180,35 +174,45 @@ public final class StorageFollower implements Follower {
   }
 
   private void handle(FetchResult result) {
-    if (reportsHealth()) {
-      STORAGE_DOWN.forEach(dataPlane::clear);
-    }
+    STORAGE_DOWN.forEach(dataPlane::clear);
     if (result instanceof FetchResult.Fetched fetched) {
+      VerifiedExport export = fetched.export();
       try {
-        long served = dataPlane.version(kind);
-        long version = fetched.manifest().version();
-        dataPlane.offer(
-            new VerifiedSnapshot(fetched.manifest(), fetched.bodyFile()),
-            Source.STORAGE,
-            Optional.of(fetched.pointerEtag()));
-        // Remember the pointer whatever the outcome: re-reading an older or refused body gains
-        // nothing; the next change of the pointer is what matters.
+        dataPlane.pointerRead(export.manifest(), Source.STORAGE);
+        dataPlane.offer(export, Source.STORAGE, Optional.of(fetched.pointerEtag()));
+        // Remember the pointer whatever the outcome: re-reading a refused export gains nothing;
+        // the next change of the pointer is what matters.
         pointerEtag = fetched.pointerEtag();
-        if (reportsHealth()) {
-          rolledBack(version, served);
-        }
+        dataPlane.clear(ReasonCode.ROLLBACK_REFUSED);
       } finally {
-        try {
-          Files.deleteIfExists(fetched.bodyFile());
-        } catch (IOException e) {
-          log.debug("cannot delete {}: {}", fetched.bodyFile(), e.toString());
+        for (SnapshotKind kind : SnapshotKind.values()) {
+          deleteQuietly(export.part(kind).body());
         }
       }
+    } else if (result instanceof FetchResult.NoNewer noNewer) {
+      // The pointer moved but names no newer export: re-signed (fresher), or rolled back.
+      pointerEtag = noNewer.pointerEtag();
+      dataPlane.pointerRead(noNewer.signed().manifest(), Source.STORAGE);
+      long served = dataPlane.version(SnapshotKind.RESOURCES);
+      long version = noNewer.signed().version();
+      if (version == served) {
+        dataPlane.confirm(SnapshotKind.RESOURCES, version, Source.STORAGE);
+      }
+      rolledBack(version, served);
+      dataPlane.storageUnchanged();
     } else if (result instanceof FetchResult.NotModified) {
-      dataPlane.storageUnchanged(kind);
+      dataPlane.storageUnchanged();
     } else if (result instanceof FetchResult.Missing) {
-      lastError = "no " + kind.id() + " snapshot in storage yet";
-      dataPlane.storageFailed(kind, lastError);
+      lastError = "no export in storage yet";
+      dataPlane.storageFailed(lastError);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.debug("cannot delete {}: {}", file, e.toString());
     }
   }
 
@@ -217,9 +221,7 @@ public final class StorageFollower implements Follower {
     if (served != SnapshotApplier.NONE && version < served) {
       dataPlane.report(
           ReasonCode.ROLLBACK_REFUSED,
-          "storage's "
-              + kind.id()
-              + " pointer names version "
+          "storage's pointer names export "
               + version
               + ", older than the served "
               + served
@@ -242,7 +244,6 @@ public final class StorageFollower implements Follower {
     Duration delay;
     if (error instanceof SnapshotIntegrityException || error instanceof ChecksumMismatchException) {
       code = signatureProblem(message) ? ReasonCode.SIGNATURE : ReasonCode.CHECKSUM;
-      // Reported by whichever kind it is: a refused body is news whatever its kind.
       dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, code, message);
       delay = Backoff.jittered(interval);
     } else if (error instanceof SnapshotFormatException) {
@@ -274,26 +275,15 @@ public final class StorageFollower implements Follower {
     }
     state = code;
     if (code != null && STORAGE_DOWN.contains(code)) {
-      if (reportsHealth()) {
-        dataPlane.report(code, message);
-      }
-      dataPlane.storageFailed(kind, message);
+      dataPlane.report(code, message);
+      dataPlane.storageFailed(message);
     }
     log.warn(
-        "polling storage for the {} snapshot failed ({} in a row), next poll in {} ms: {}",
-        kind.id(),
+        "polling storage for the export failed ({} in a row), next poll in {} ms: {}",
         failure,
         delay.toMillis(),
         message);
     return delay;
-  }
-
-  /**
-   * Whether this follower's storage-wide findings go to the health: the resources follower's only,
-   * as both kinds' followers see the same storage and would otherwise raise and clear in turn.
-   */
-  private boolean reportsHealth() {
-    return kind == SnapshotKind.RESOURCES;
   }
 
   private static boolean signatureProblem(String message) {
@@ -318,10 +308,6 @@ public final class StorageFollower implements Follower {
   private static String describe(Throwable error) {
     String message = error.getMessage();
     return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
-  }
-
-  public SnapshotKind kind() {
-    return kind;
   }
 
   public Optional<Instant> lastPoll() {

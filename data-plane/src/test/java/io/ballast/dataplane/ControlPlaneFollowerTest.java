@@ -10,7 +10,7 @@ import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,7 +43,7 @@ import reactor.netty.http.server.HttpServer;
 class ControlPlaneFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
-  private static final String RESOURCES = ConfServerProtocol.PATH + "/resources";
+  private static final String EXPORT = ConfServerProtocol.EXPORT_PATH;
 
   @TempDir Path dir;
   private int port;
@@ -97,9 +98,7 @@ class ControlPlaneFollowerTest {
 
   private void startControlPlane() {
     store = ConfigStore.open(dir.resolve("store"));
-    builder =
-        new SnapshotBuilder(
-            store, dir.resolve("snapshots"), "", Snapshots.GROUP, "cp-test", Clock.systemUTC());
+    builder = Snapshots.builder(store, dir.resolve("snapshots"));
     builder.start(List.of());
   }
 
@@ -159,8 +158,7 @@ class ControlPlaneFollowerTest {
 
   private void startFollower(List<URI> hosts) {
     follower =
-        new ControlPlaneFollower(
-            hosts, Snapshots.GROUP, SnapshotKind.RESOURCES, dataPlane, dir.resolve("downloads"));
+        new ControlPlaneFollower(hosts, Snapshots.GROUP, dataPlane, dir.resolve("downloads"));
     follower.start();
   }
 
@@ -222,14 +220,16 @@ class ControlPlaneFollowerTest {
    * names it) and {@code body} for its body, counting the body requests.
    */
   private RouterFunction<ServerResponse> fakeServer(
-      VerifiedSnapshot snapshot,
+      VerifiedExport export,
       byte[] body,
       AtomicInteger manifestRequests,
-      AtomicInteger bodyRequests) {
-    String etag = ConfServerProtocol.etagOf(snapshot.version());
+      AtomicInteger bodyRequests)
+      throws IOException {
+    String etag = ConfServerProtocol.etagOf(export.version());
+    byte[] instance = Files.readAllBytes(export.part(SnapshotKind.INSTANCE).body());
     return RouterFunctions.route()
         .GET(
-            RESOURCES,
+            EXPORT,
             request -> {
               manifestRequests.incrementAndGet();
               if (etag.equals(request.headers().firstHeader("If-None-Match"))) {
@@ -239,36 +239,39 @@ class ControlPlaneFollowerTest {
               return ServerResponse.ok()
                   .contentType(MediaType.APPLICATION_JSON)
                   .eTag(etag)
-                  .bodyValue(snapshot.manifest().toJson());
+                  .bodyValue(export.signed().json());
             })
         .GET(
-            ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, snapshot.version()),
+            ConfServerProtocol.partPath(export.version(), SnapshotKind.RESOURCES),
             request -> {
               bodyRequests.incrementAndGet();
               return ServerResponse.ok().bodyValue(body);
             })
+        .GET(
+            ConfServerProtocol.partPath(export.version(), SnapshotKind.INSTANCE),
+            request -> ServerResponse.ok().bodyValue(instance))
         .build();
   }
 
   @Test
   void aManifestOfTheVersionServedConfirmsItWithoutADownload() {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
-    applier.apply(snapshot, SnapshotApplier.Source.STORAGE, Optional.empty());
+    VerifiedExport export = Snapshots.export(dir, 7, Snapshots.routeTo("/ip"));
+    applier.apply(export, SnapshotApplier.Source.STORAGE, Optional.empty());
     AtomicInteger bodyRequests = new AtomicInteger();
     // What a poll that left before the DP took version 7 from storage gets: the manifest (without
     // an ETag, which would let WebFlux answer the follower's If-None-Match with a 304).
     serve(
         RouterFunctions.route()
             .GET(
-                RESOURCES,
+                EXPORT,
                 request ->
                     Mono.delay(Duration.ofMillis(50))
                         .then(
                             ServerResponse.ok()
                                 .contentType(MediaType.APPLICATION_JSON)
-                                .bodyValue(snapshot.manifest().toJson())))
+                                .bodyValue(export.signed().json())))
             .GET(
-                ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, 7),
+                ConfServerProtocol.partPath(7, SnapshotKind.RESOURCES),
                 request -> {
                   bodyRequests.incrementAndGet();
                   return ServerResponse.notFound().build();
@@ -285,8 +288,8 @@ class ControlPlaneFollowerTest {
   }
 
   @Test
-  void refusesABodyThatDoesNotMatchItsManifestWithoutAskingAgain() {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+  void refusesABodyThatDoesNotMatchItsManifestWithoutAskingAgain() throws IOException {
+    VerifiedExport snapshot = Snapshots.export(dir, 7, Snapshots.routeTo("/ip"));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
     serve(fakeServer(snapshot, "not the body".getBytes(), manifestRequests, bodyRequests));
@@ -296,6 +299,7 @@ class ControlPlaneFollowerTest {
     SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
     assertThat(rejection.version()).isEqualTo(7);
     assertThat(rejection.reason()).contains("does not match its manifest");
+    assertThat(dataPlane.reports(ReasonCode.CHECKSUM)).isTrue();
 
     int polls = manifestRequests.get();
     await("five more polls", LIMIT, () -> manifestRequests.get() >= polls + 5);
@@ -306,16 +310,28 @@ class ControlPlaneFollowerTest {
 
   @Test
   void refusesInvalidContentWithoutAskingAgain() throws IOException {
-    VerifiedSnapshot invalid =
-        Snapshots.raw(
-            dir,
-            SnapshotKind.RESOURCES,
-            7,
-            List.<SnapshotEntry>of(
-                Snapshots.entry("routes", "r1", "{\"uri\":\"/ip\",\"upstream_id\":\"missing\"}")));
+    Instant now = Instant.now();
+    VerifiedExport invalid =
+        Snapshots.export(
+            Snapshots.raw(
+                dir,
+                SnapshotKind.RESOURCES,
+                7,
+                List.<SnapshotEntry>of(
+                    Snapshots.entry(
+                        "routes", "r1", "{\"uri\":\"/ip\",\"upstream_id\":\"missing\"}"))),
+            Snapshots.raw(dir, SnapshotKind.INSTANCE, 7, List.of()),
+            Optional.empty(),
+            now,
+            now.plus(Duration.ofMinutes(15)));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
-    serve(fakeServer(invalid, Files.readAllBytes(invalid.body()), manifestRequests, bodyRequests));
+    serve(
+        fakeServer(
+            invalid,
+            Files.readAllBytes(invalid.part(SnapshotKind.RESOURCES).body()),
+            manifestRequests,
+            bodyRequests));
     startFollower();
 
     await("the content is refused", LIMIT, () -> applier.lastRejection().isPresent());
@@ -331,7 +347,7 @@ class ControlPlaneFollowerTest {
   void aDataPlaneAheadOfTheControlPlaneWaitsInsteadOfSpinning() throws InterruptedException {
     // E.g. a CP whose store was lost and restarted empty, while DPs serve what they had.
     applier.apply(
-        Snapshots.resources(dir, 10, Snapshots.routeTo("/ip")),
+        Snapshots.export(dir, 10, Snapshots.routeTo("/ip")),
         SnapshotApplier.Source.STORAGE,
         Optional.empty());
     startControlPlane();
@@ -353,6 +369,8 @@ class ControlPlaneFollowerTest {
 
     assertThat(manifestRequests.get()).isLessThanOrEqualTo(2);
     assertThat(version()).isEqualTo(10);
+    // Its 304 names its own version: behind what is served.
+    assertThat(dataPlane.reports(ReasonCode.CP_BEHIND)).isTrue();
     assertThat(routes("/ip")).isTrue();
   }
 

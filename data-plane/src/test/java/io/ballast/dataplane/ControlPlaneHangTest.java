@@ -7,6 +7,7 @@ import io.ballast.controlplane.ConfServerApi;
 import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.ResourceType;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotKind;
 import java.net.URI;
 import java.nio.file.Path;
@@ -51,9 +52,7 @@ class ControlPlaneHangTest {
   @BeforeEach
   void create() {
     store = ConfigStore.open(dir.resolve("store"));
-    builder =
-        new SnapshotBuilder(
-            store, dir.resolve("snapshots"), "", Snapshots.GROUP, "cp-test", Clock.systemUTC());
+    builder = Snapshots.builder(store, dir.resolve("snapshots"));
     builder.start(List.of());
     store.put(Snapshots.resource(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM));
     store.put(
@@ -86,11 +85,11 @@ class ControlPlaneHangTest {
         new ControlPlaneFollower(
             List.of(URI.create("http://127.0.0.1:" + server.port())),
             Snapshots.GROUP,
-            SnapshotKind.RESOURCES,
             dataPlane,
             dir.resolve("downloads"),
             Optional.empty(),
-            HEARTBEAT);
+            HEARTBEAT,
+            SignatureVerifier.notRequired());
   }
 
   /** An answer the hung CP would never have sent. */

@@ -7,9 +7,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.ConnectException;
 import java.net.URI;
@@ -38,21 +38,19 @@ class DataPlaneHealthTest {
       new Deployment.ControlPlane(
           List.of(CP),
           Snapshots.GROUP,
-          Optional.of(new Deployment.Storage(Map.of(), Duration.ofSeconds(10))));
+          Optional.of(new Deployment.Storage(null, Duration.ofSeconds(10))));
 
   /** Sources that start nothing: the test speaks for them. */
   private static final class SilentSources implements Sources {
     @Override
-    public Follower controlPlane(
-        List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+    public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
       return () -> {};
     }
 
     @Override
     public Follower storage(
-        SnapshotFetcher fetcher,
+        ExportFetcher fetcher,
         Duration interval,
-        SnapshotKind kind,
         Optional<ETag> cachedPointer,
         DataPlane dataPlane) {
       return () -> {};
@@ -64,8 +62,7 @@ class DataPlaneHealthTest {
     }
 
     @Override
-    public Follower localControlPlane(
-        SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+    public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
       return () -> {};
     }
   }
@@ -98,7 +95,7 @@ class DataPlaneHealthTest {
 
   private boolean offer(long version, Source source) {
     return dataPlane.offer(
-        Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version)),
+        Snapshots.export(dir, version, Snapshots.routeTo("/v" + version)),
         source,
         Optional.empty());
   }
@@ -171,7 +168,7 @@ class DataPlaneHealthTest {
     assertThat(codes()).isEmpty();
 
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    dataPlane.storageFailed(SnapshotKind.RESOURCES, "storage did not answer within 30000 ms");
+    dataPlane.storageFailed("storage did not answer within 30000 ms");
 
     assertThat(health()).containsEntry("state", "not_ready");
     assertThat(codes()).containsExactly("no_source");
@@ -191,7 +188,7 @@ class DataPlaneHealthTest {
     offer(10, Source.STORAGE);
 
     dataPlane.controlPlaneAnswered(CP);
-    dataPlane.controlPlaneAt(CP, 2);
+    dataPlane.controlPlaneAt(CP, 2, Optional.empty());
 
     assertThat(codes()).containsExactly("cp_behind");
     assertThat(reasons().get(0).get("detail"))
@@ -201,7 +198,7 @@ class DataPlaneHealthTest {
     assertThat(offer(3, Source.CONTROL_PLANE)).isFalse();
     assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
 
-    dataPlane.controlPlaneAt(CP, 10);
+    dataPlane.controlPlaneAt(CP, 10, Optional.empty());
 
     assertThat(codes()).isEmpty();
   }
@@ -242,11 +239,11 @@ class DataPlaneHealthTest {
             ReasonCode.ROLLBACK_REFUSED)) {
       dataPlane.report(code, "storage says " + code.id());
     }
-    dataPlane.report(ReasonCode.STALE, "pointer expired");
+    dataPlane.report(ReasonCode.SHRINK, "export 5 held");
 
     dataPlane.controlPlaneAnswered(CP);
 
-    assertThat(codes()).containsExactly("stale");
+    assertThat(codes()).containsExactly("shrink");
   }
 
   @Test

@@ -11,9 +11,9 @@ import io.ballast.dataplane.DataPlane.Mode;
 import io.ballast.dataplane.DataPlane.Transition;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile.Format;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -44,7 +44,7 @@ class DataPlaneTest {
 
   private static final URI CP = URI.create("http://cp:9280");
   private static final Deployment.Storage STORAGE =
-      new Deployment.Storage(Map.of(), Duration.ofSeconds(10));
+      new Deployment.Storage(null, Duration.ofSeconds(10));
   private static final Deployment WITH_FALLBACK =
       new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.of(STORAGE));
 
@@ -86,20 +86,17 @@ class DataPlaneTest {
     }
 
     @Override
-    public Follower controlPlane(
-        List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
-      return follower("control_plane " + kind.id(), dataPlane);
+    public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
+      return follower("control_plane", dataPlane);
     }
 
     @Override
     public Follower storage(
-        SnapshotFetcher fetcher,
+        ExportFetcher fetcher,
         Duration interval,
-        SnapshotKind kind,
         Optional<ETag> cachedPointer,
         DataPlane dataPlane) {
-      return follower(
-          "storage " + kind.id() + cachedPointer.map(e -> " " + e.value()).orElse(""), dataPlane);
+      return follower("storage" + cachedPointer.map(e -> " " + e.value()).orElse(""), dataPlane);
     }
 
     /** The real follower, not started: the test calls {@link StandaloneFileFollower#check()}. */
@@ -120,9 +117,8 @@ class DataPlaneTest {
     }
 
     @Override
-    public Follower localControlPlane(
-        SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
-      return follower("local " + kind.id(), dataPlane);
+    public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
+      return follower("local", dataPlane);
     }
   }
 
@@ -158,16 +154,22 @@ class DataPlaneTest {
     return dataPlane;
   }
 
-  private VerifiedSnapshot routeTo(long version, String uri) {
-    return Snapshots.resources(dir, version, Snapshots.routeTo(uri));
+  private VerifiedExport routeTo(long version, String uri) {
+    return Snapshots.export(dir, version, Snapshots.routeTo(uri));
   }
 
-  private VerifiedSnapshot invalid(long version) {
-    return Snapshots.raw(
-        dir,
-        SnapshotKind.RESOURCES,
-        version,
-        List.of(entry("routes", "r1", "{\"uri\":\"/x\",\"upstream_id\":\"missing\"}")));
+  private VerifiedExport invalid(long version) {
+    Instant now = Instant.now();
+    return Snapshots.export(
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            version,
+            List.of(entry("routes", "r1", "{\"uri\":\"/x\",\"upstream_id\":\"missing\"}"))),
+        Snapshots.raw(dir, SnapshotKind.INSTANCE, version, List.of()),
+        Optional.empty(),
+        now,
+        now.plus(Duration.ofMinutes(15)));
   }
 
   private void cached(long version, String uri, Optional<ETag> pointer) {
@@ -208,12 +210,7 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.NOT_SERVING);
     assertThat(dataPlane.serving()).isFalse();
     assertThat(dataPlane.transitions()).isEmpty();
-    assertThat(sources.started)
-        .containsExactly(
-            "control_plane resources",
-            "control_plane instance",
-            "storage resources",
-            "storage instance");
+    assertThat(sources.started).containsExactly("control_plane", "storage");
     // The CP has not answered yet: storage is polled, for a DP starting during a CP outage.
     assertThat(dataPlane.pollsStorage()).isTrue();
     assertThat(section("config")).containsEntry("source", "none");
@@ -235,7 +232,7 @@ class DataPlaneTest {
     assertThat(routes("/cached")).isTrue();
     assertThat(sources.servedAtStart).containsOnly(41L);
     // The cached pointer lets the first storage poll be a 304; the instance kind has none.
-    assertThat(sources.started).contains("storage resources pointer-41", "storage instance");
+    assertThat(sources.started).contains("storage pointer-41");
     assertThat(lastTransition())
         .isEqualTo(
             new Transition(
@@ -274,7 +271,7 @@ class DataPlaneTest {
 
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.NOT_SERVING);
     assertThat(dataPlane.transitions()).isEmpty();
@@ -348,18 +345,14 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(lastTransition().reason()).isEqualTo("storage holds the served version 41");
 
-    dataPlane.storageFailed(SnapshotKind.RESOURCES, "bucket 'ballast' unreachable: timeout");
+    dataPlane.storageFailed("bucket 'ballast' unreachable: timeout");
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(lastTransition().reason())
         .isEqualTo("storage: bucket 'ballast' unreachable: timeout");
     assertThat(version()).isEqualTo(41);
 
-    // Another kind's trouble says nothing of the configuration served.
-    dataPlane.storageUnchanged(SnapshotKind.INSTANCE);
-    assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
-
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
   }
@@ -423,8 +416,7 @@ class DataPlaneTest {
   @Test
   void withoutStorageALostControlPlaneLeavesTheCache() {
     start(new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.empty()));
-    assertThat(sources.started)
-        .containsExactly("control_plane resources", "control_plane instance");
+    assertThat(sources.started).containsExactly("control_plane");
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.offer(routeTo(41, "/ip"), Source.CONTROL_PLANE, Optional.empty());
 
@@ -443,12 +435,12 @@ class DataPlaneTest {
 
     start(new Deployment.StorageOnly(STORAGE));
 
-    assertThat(sources.started).containsExactly("storage resources pointer-41", "storage instance");
+    assertThat(sources.started).containsExactly("storage pointer-41");
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(dataPlane.pollsStorage()).isTrue();
     assertThat(section("control_plane")).isEqualTo(Map.of("state", "not_used"));
 
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(version()).isEqualTo(41);
@@ -496,7 +488,7 @@ class DataPlaneTest {
 
   @Test
   void aBrokenFileAtStartKeepsTheCacheUntilItIsFixed() throws IOException {
-    cached(41, "/cached", Optional.empty());
+    cache.save(Snapshots.resources(dir, 41, Snapshots.routeTo("/cached")), Optional.empty());
     Path file = dir.resolve("apisix.yaml");
     Files.writeString(file, "routes: [\n#END\n");
     start(new Deployment.File(file, Format.YAML, name -> null, Duration.ofSeconds(1), "test"));
@@ -527,9 +519,9 @@ class DataPlaneTest {
   void theTraditionalRoleFollowsItsOwnControlPlane() {
     cached(41, "/cached", Optional.empty());
 
-    start(new Deployment.Traditional(kind -> Flux.never()));
+    start(new Deployment.Traditional(Flux.never()));
 
-    assertThat(sources.started).containsExactly("local resources", "local instance");
+    assertThat(sources.started).containsExactly("local");
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(dataPlane.pollsStorage()).isFalse();
     assertThat(dataPlane.status()).doesNotContainKey("control_plane");
@@ -604,11 +596,6 @@ class DataPlaneTest {
 
     dataPlane.close();
 
-    assertThat(sources.closed)
-        .containsExactly(
-            "storage instance",
-            "storage resources",
-            "control_plane instance",
-            "control_plane resources");
+    assertThat(sources.closed).containsExactly("storage", "control_plane");
   }
 }

@@ -3,12 +3,13 @@ package io.ballast.dataplane;
 import static io.ballast.dataplane.Snapshots.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ballast.snapshot.BodyStats;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotPublisher;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.ObjectKey;
@@ -50,10 +51,9 @@ class StorageFollowerFaultTest {
   private static final Duration LIMIT = Duration.ofSeconds(5);
   private static final Duration INTERVAL = Duration.ofMillis(100);
   private static final Duration DEADLINE = Duration.ofMillis(300);
-  private static final SnapshotLayout LAYOUT =
-      new SnapshotLayout("", Snapshots.GROUP, SnapshotKind.RESOURCES);
-  private static final String POINTER =
-      "filesystem bucket 'resources' key 'default/resources/latest.json'";
+  private static final ExportLayout LAYOUT = new ExportLayout("", Snapshots.GROUP);
+  private static final String POINTER = "filesystem bucket 'resources' key 'default/latest.json'";
+  private static final SnapshotSigner SIGNER = new SnapshotSigner(SigningKeys.generate());
 
   /** A storage that fails as {@link #fault} says, or passes each read to the real bucket. */
   private static final class FaultyStorage implements ObjectStorage {
@@ -114,15 +114,15 @@ class StorageFollowerFaultTest {
     // Not started: the test starts its one follower itself.
     dataPlane =
         new DataPlane(
-            new Deployment.StorageOnly(new Deployment.Storage(Map.of(), INTERVAL)),
+            new Deployment.StorageOnly(new Deployment.Storage(null, INTERVAL)),
             applier,
             cache,
             new Followers(dir.resolve("downloads"), Clock.systemUTC()),
             Clock.systemUTC());
     follower =
         new StorageFollower(
-            new SnapshotFetcher(storage, LAYOUT),
-            SnapshotKind.RESOURCES,
+            new ExportFetcher(
+                storage, storage, LAYOUT, SignatureVerifier.trusting(List.of(SIGNER.publicKey()))),
             dataPlane,
             INTERVAL,
             DEADLINE,
@@ -147,15 +147,18 @@ class StorageFollowerFaultTest {
   }
 
   private void publish(long version) {
-    VerifiedSnapshot snapshot =
-        Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version));
-    var manifest = snapshot.manifest();
-    new SnapshotPublisher(bucket, LAYOUT, 5, "cp-test", Clock.systemUTC())
-        .publish(
-            version,
-            snapshot.body(),
-            new BodyStats(manifest.bodySize(), manifest.bodySha256(), manifest.counts()))
+    publish(version, SIGNER, Clock.systemUTC());
+  }
+
+  /** Publishes export {@code version} signed by {@code signer} at {@code clock}'s now. */
+  private void publish(long version, SnapshotSigner signer, Clock clock) {
+    publisher(signer, clock)
+        .publish(Snapshots.export(dir, version, Snapshots.routeTo("/v" + version)))
         .block(LIMIT);
+  }
+
+  private ExportPublisher publisher(SnapshotSigner signer, Clock clock) {
+    return new ExportPublisher(bucket, bucket, LAYOUT, 5, signer, Duration.ofMinutes(15), clock);
   }
 
   /** The file in the bucket's folder whose name ends with {@code suffix}. */
@@ -163,6 +166,7 @@ class StorageFollowerFaultTest {
     try (Stream<Path> files = Files.walk(dir.resolve("storage"))) {
       return files
           .filter(f -> f.getFileName().toString().endsWith(suffix))
+          .filter(f -> !f.toString().contains("/instance/"))
           .findFirst()
           .orElseThrow();
     }
@@ -263,7 +267,7 @@ class StorageFollowerFaultTest {
 
     await("access_denied", LIMIT, () -> dataPlane.reports(ReasonCode.ACCESS_DENIED));
     assertThat(detail(ReasonCode.ACCESS_DENIED).orElseThrow())
-        .contains("bucket 'resources'", "key 'default/resources/latest.json'", "403");
+        .contains("bucket 'resources'", "key 'default/latest.json'", "403");
     // Retried four intervals on, then eight: not at every poll.
     sleep(Duration.ofMillis(1000));
     assertThat(storage.gets.get()).isBetween(2, 3);
@@ -316,9 +320,7 @@ class StorageFollowerFaultTest {
 
     await("rollback_refused", LIMIT, () -> dataPlane.reports(ReasonCode.ROLLBACK_REFUSED));
     assertThat(detail(ReasonCode.ROLLBACK_REFUSED).orElseThrow())
-        .isEqualTo(
-            "storage's resources pointer names version 1, older than the served 2; refused,"
-                + " serving 2");
+        .isEqualTo("storage's pointer names export 1, older than the served 2; refused, serving 2");
     assertThat(version()).isEqualTo(2);
 
     publish(3);
@@ -345,6 +347,66 @@ class StorageFollowerFaultTest {
 
     await("version 2 is served", LIMIT, () -> version() == 2);
     await("checksum ends", LIMIT, () -> !dataPlane.reports(ReasonCode.CHECKSUM));
+  }
+
+  @Test
+  void anExportSignedByAnotherKeyIsNeverApplied() {
+    publish(1);
+    follower.start();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+
+    // A bucket re-created by someone else, with an export of their own.
+    publish(2, new SnapshotSigner(SigningKeys.generate()), Clock.systemUTC());
+
+    await("signature", LIMIT, () -> dataPlane.reports(ReasonCode.SIGNATURE));
+    assertThat(detail(ReasonCode.SIGNATURE).orElseThrow()).contains("not trusted");
+    sleep(Duration.ofMillis(300));
+    assertThat(version()).isEqualTo(1);
+
+    publish(3);
+
+    await("version 3 is served", LIMIT, () -> version() == 3);
+    await("signature ends", LIMIT, () -> !dataPlane.reports(ReasonCode.SIGNATURE));
+  }
+
+  @Test
+  void aFrozenPointerIsStaleOnceExpiredAndServingGoesOnUntilItIsReSigned() {
+    // Signed an hour ago for 15 minutes: the CP stopped re-signing it 45 minutes ago.
+    publish(1, SIGNER, Clock.offset(Clock.systemUTC(), Duration.ofHours(-1)));
+    follower.start();
+
+    await("stale", LIMIT, () -> dataPlane.reports(ReasonCode.STALE));
+    assertThat(version()).isEqualTo(1);
+    assertThat(dataPlane.healthState()).isEqualTo("degraded");
+    assertThat(detail(ReasonCode.STALE).orElseThrow()).contains("version 1", "expired at");
+
+    // The CP's cron tick re-signs the same export: no body is read, the pointer is fresh again.
+    publisher(SIGNER, Clock.systemUTC()).refresh(1).block(LIMIT);
+
+    await("stale ends", LIMIT, () -> !dataPlane.reports(ReasonCode.STALE));
+    assertThat(dataPlane.healthState()).isEqualTo("ok");
+  }
+
+  @Test
+  void aClockTenMinutesOffRaisesNothingTwoHoursOffIsClockSkewAndServingGoesOn() {
+    publish(1, SIGNER, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10)));
+    follower.start();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    sleep(Duration.ofMillis(300));
+    assertThat(dataPlane.healthState()).isEqualTo("ok");
+
+    publish(2, SIGNER, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-10)));
+    await("version 2 is served", LIMIT, () -> version() == 2);
+    sleep(Duration.ofMillis(300));
+    assertThat(dataPlane.healthState()).isEqualTo("ok");
+
+    // A CP whose clock is two hours ahead: this node's clock seems two hours behind.
+    publish(3, SIGNER, Clock.offset(Clock.systemUTC(), Duration.ofHours(2)));
+
+    await("clock_skew", LIMIT, () -> dataPlane.reports(ReasonCode.CLOCK_SKEW));
+    await("version 3 is served", LIMIT, () -> version() == 3);
+    assertThat(detail(ReasonCode.CLOCK_SKEW).orElseThrow()).contains("export 3", "ahead of");
+    assertThat(dataPlane.reports(ReasonCode.STALE)).isFalse();
   }
 
   private static void sleep(Duration duration) {

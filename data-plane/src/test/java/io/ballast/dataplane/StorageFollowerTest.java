@@ -4,12 +4,13 @@ import static io.ballast.dataplane.Snapshots.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.snapshot.BodyStats;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotPublisher;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
@@ -22,7 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,8 +37,8 @@ import reactor.core.publisher.Mono;
 class StorageFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
-  private static final SnapshotLayout LAYOUT =
-      new SnapshotLayout("", Snapshots.GROUP, SnapshotKind.RESOURCES);
+  private static final ExportLayout LAYOUT = new ExportLayout("", Snapshots.GROUP);
+  private static final SnapshotSigner SIGNER = new SnapshotSigner(SigningKeys.generate());
 
   /** Counts reads: every get, pointer reads, and bodies actually handed out. */
   private static final class CountingStorage implements ObjectStorage {
@@ -70,7 +71,7 @@ class StorageFollowerTest {
                 if (key.equals(LAYOUT.latestKey())) {
                   pointerReads.incrementAndGet();
                 } else if (result instanceof ReadResult.Found
-                    && LAYOUT.versionOf(key).isPresent()) {
+                    && LAYOUT.part(SnapshotKind.RESOURCES).versionOf(key).isPresent()) {
                   bodyDownloads.incrementAndGet();
                 }
               });
@@ -111,10 +112,7 @@ class StorageFollowerTest {
     // Not started: the test starts its one follower itself, and says when it polls.
     dataPlane =
         new DataPlane(
-            new Deployment.StorageOnly(
-                new Deployment.Storage(
-                    Map.of(SnapshotKind.RESOURCES, new SnapshotFetcher(counting, LAYOUT)),
-                    Duration.ofMillis(100))),
+            new Deployment.StorageOnly(new Deployment.Storage(fetcher(), Duration.ofMillis(100))),
             applier,
             cache,
             new Followers(dir.resolve("downloads"), Clock.systemUTC()),
@@ -132,14 +130,15 @@ class StorageFollowerTest {
     }
   }
 
+  private ExportFetcher fetcher() {
+    return new ExportFetcher(
+        counting, counting, LAYOUT, SignatureVerifier.trusting(List.of(SIGNER.publicKey())));
+  }
+
   private ETag publish(long version, String uri) {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, version, Snapshots.routeTo(uri));
-    var manifest = snapshot.manifest();
-    new SnapshotPublisher(bucket, LAYOUT, 5, "cp-test", Clock.systemUTC())
-        .publish(
-            version,
-            snapshot.body(),
-            new BodyStats(manifest.bodySize(), manifest.bodySha256(), manifest.counts()))
+    new ExportPublisher(
+            bucket, bucket, LAYOUT, 5, SIGNER, Duration.ofMinutes(15), Clock.systemUTC())
+        .publish(Snapshots.export(dir, version, Snapshots.routeTo(uri)))
         .block(LIMIT);
     return bucket.head(LAYOUT.latestKey()).block(LIMIT).etag();
   }
@@ -147,8 +146,7 @@ class StorageFollowerTest {
   private void startFollower(Optional<ETag> cachedPointerEtag) {
     follower =
         new StorageFollower(
-            new SnapshotFetcher(counting, LAYOUT),
-            SnapshotKind.RESOURCES,
+            fetcher(),
             dataPlane,
             Duration.ofMillis(100),
             () -> {
@@ -180,9 +178,9 @@ class StorageFollowerTest {
     assertThat(applier.table().match("GET", "h", "/ip")).isPresent();
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.STORAGE);
     // The applier serves first and writes the cache right after.
-    await("version 1 is cached", LIMIT, () -> cache.load(SnapshotKind.RESOURCES).isPresent());
-    LocalCache.Entry cached = cache.load(SnapshotKind.RESOURCES).orElseThrow();
-    assertThat(cached.snapshot().version()).isEqualTo(1);
+    await("version 1 is cached", LIMIT, () -> cache.loadExport().isPresent());
+    LocalCache.ExportEntry cached = cache.loadExport().orElseThrow();
+    assertThat(cached.export().version()).isEqualTo(1);
     assertThat(cached.storageEtag()).contains(pointer);
   }
 
@@ -245,7 +243,7 @@ class StorageFollowerTest {
     startFollower(Optional.empty());
 
     await("the empty bucket is reported", LIMIT, () -> follower.lastError().isPresent());
-    assertThat(follower.lastError().orElseThrow()).contains("no resources snapshot");
+    assertThat(follower.lastError().orElseThrow()).contains("no export");
     assertThat(follower.lastPoll()).isPresent();
     assertThat(version()).isEqualTo(SnapshotApplier.NONE);
   }
