@@ -7,9 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.chaos.ClusterFixture.ControlPlane;
 import io.ballast.chaos.ClusterFixture.DataPlane;
+import io.ballast.snapshot.SnapshotEntry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,13 +37,14 @@ class SnapshotTamperingTest {
 
   private FaultScenario scenario;
   private FilesystemStorage exported;
+  private FilesystemStorage readByDataPlanes;
   private StorageReplica replica;
   private ControlPlane cp;
   private DataPlane dp;
 
   @BeforeEach
   void startCluster() {
-    FilesystemStorage readByDataPlanes = FilesystemStorage.create(tmp.resolve("storage"));
+    readByDataPlanes = FilesystemStorage.create(tmp.resolve("storage"));
     exported = FilesystemStorage.create(tmp.resolve("cp-storage"));
     replica = new StorageReplica(exported, readByDataPlanes);
     scenario = new FaultScenario(new ClusterFixture(tmp, readByDataPlanes));
@@ -144,6 +148,69 @@ class SnapshotTamperingTest {
         .isEmpty();
 
     scenario.assertGeneralCriteria();
+  }
+
+  @Test
+  void invalidConfigurationSignedByTheControlPlaneIsRefusedWhole() {
+    JsonNode pointer = replica.pointer();
+    long served = servedVersion();
+    long forged = pointer.path("version").asLong() + 1;
+    String upstream = scenario.cluster.upstream().hostPort();
+    List<SnapshotEntry> routes = new ArrayList<>();
+    for (int i = 0; i < FaultScenario.EXISTING_ROUTES; i++) {
+      routes.add(route("r" + i, upstream));
+    }
+    routes.add(route("r7", upstream));
+    // One field no CP would accept: a port out of range.
+    routes.add(route("r8", "127.0.0.1:70000"));
+    ForgedExport.publish(
+        readByDataPlanes,
+        cp.node().dir().resolve("data/signing"),
+        pointer.path("lineage").asString(),
+        forged,
+        routes,
+        tmp.resolve("forged"));
+    Instant pushed = Instant.now();
+    JsonNode rejection =
+        Await.until(
+            "the DP to refuse export " + forged,
+            REASON_WAIT,
+            ClusterFixture.POLL,
+            () -> {
+              JsonNode last = dp.node().status().path("last_rejection");
+              return last.path("version").asLong(-1) == forged
+                  ? java.util.Optional.of(last)
+                  : java.util.Optional.empty();
+            },
+            () -> dp.node().describeLog(40));
+    Await.sleep(P.multipliedBy(3));
+    figure(
+        "invalid configuration",
+        "refused whole in "
+            + seconds(Duration.between(pushed, Instant.now()).minus(P.multipliedBy(3)))
+            + ": "
+            + rejection.path("reason").asString(""));
+    assertThat(rejection.path("reason").asString(""))
+        .as("the error names the resource and the field")
+        .contains("r8")
+        .contains("port");
+    assertThat(servedVersion()).as("served version").isEqualTo(served);
+    assertThat(Http.get(dp.url("/r7")).status())
+        .as("the valid route r7 of the refused export")
+        .isEqualTo(404);
+    assertThat(scenario.sampler().versionsServed()).doesNotContain(forged);
+
+    scenario.assertGeneralCriteria();
+  }
+
+  private static SnapshotEntry route(String id, String upstream) {
+    return new SnapshotEntry(
+        "routes",
+        id,
+        Http.parse(
+            """
+            {"id":"%s","uri":"/%s","upstream":{"type":"roundrobin","nodes":{"%s":1}}}"""
+                .formatted(id, id, upstream)));
   }
 
   private long servedVersion() {
