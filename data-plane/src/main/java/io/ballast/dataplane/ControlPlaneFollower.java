@@ -105,6 +105,16 @@ public final class ControlPlaneFollower implements Follower {
         SignatureVerifier.notRequired());
   }
 
+  public ControlPlaneFollower(
+      List<URI> hosts,
+      String gatewayGroup,
+      DataPlane dataPlane,
+      Path downloadDir,
+      Optional<SslContext> tls,
+      SignatureVerifier verifier) {
+    this(hosts, gatewayGroup, dataPlane, downloadDir, tls, DEFAULT_HEARTBEAT, verifier);
+  }
+
   /**
    * @param tls the context for {@code https://} hosts: the client certificate presented and the CAs
    *     trusted. Host names are verified either way (Reactor Netty's default for {@code https}).
@@ -206,7 +216,7 @@ public final class ControlPlaneFollower implements Follower {
     }
     switch (answer.status()) {
       case 304 -> {
-        long version = dataPlane.version(SnapshotKind.RESOURCES);
+        long version = dataPlane.version();
         // The ETag of a 304 is the CP's own version: one behind what is served, or of another
         // lineage, is news.
         long theirs = ConfServerProtocol.versionOf(answer.etag());
@@ -214,7 +224,7 @@ public final class ControlPlaneFollower implements Follower {
           dataPlane.controlPlaneAt(base, theirs, Optional.ofNullable(answer.lineage()));
         }
         if (ConfServerProtocol.etagOf(version).equals(answer.etag())) {
-          dataPlane.confirm(SnapshotKind.RESOURCES, version, Source.CONTROL_PLANE);
+          dataPlane.confirm(version, Source.CONTROL_PLANE);
         }
         return Mono.empty();
       }
@@ -253,10 +263,10 @@ public final class ControlPlaneFollower implements Follower {
     ExportManifest manifest = signed.manifest();
     if (manifest.version() <= known()) {
       if (manifest.gatewayGroup().equals(gatewayGroup)
-          && manifest.version() == dataPlane.version(SnapshotKind.RESOURCES)) {
+          && manifest.version() == dataPlane.version()) {
         // A poll sent before this DP took the same version from storage or its cache: the CP
         // holds it too, as a 304 would have said.
-        dataPlane.confirm(SnapshotKind.RESOURCES, manifest.version(), Source.CONTROL_PLANE);
+        dataPlane.confirm(manifest.version(), Source.CONTROL_PLANE);
       }
       return Mono.empty();
     }
@@ -389,7 +399,7 @@ public final class ControlPlaneFollower implements Follower {
   }
 
   private long known() {
-    return Math.max(dataPlane.version(SnapshotKind.RESOURCES), refused);
+    return Math.max(dataPlane.version(), refused);
   }
 
   private static void deleteQuietly(Path file) {

@@ -3,10 +3,10 @@ package io.ballast.dataplane;
 import io.ballast.dataplane.SnapshotApplier.Rejection;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.gateway.route.RouteTable;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.ExportManifest;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedExport;
-import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
 import java.net.URI;
 import java.time.Clock;
@@ -82,7 +82,7 @@ public final class DataPlane implements AutoCloseable {
 
   private final Health health = new Health();
   private final List<Follower> followers = new ArrayList<>();
-  private Follower storageFollower;
+  private final Map<String, Follower> storageFollowers = new LinkedHashMap<>();
   private Follower fileFollower;
 
   // What the sources said, written under this object's lock; the mode follows from it.
@@ -146,24 +146,16 @@ public final class DataPlane implements AutoCloseable {
       fileFollower = sources.standaloneFile(file, this);
       followers.add(fileFollower);
     } else if (deployment instanceof Deployment.Traditional traditional) {
-      followers.add(sources.localControlPlane(traditional.exports(), this));
+      followers.add(sources.localControlPlane(traditional.exports().get(), this));
     }
   }
 
   /**
-   * Applies the cached configuration: the standalone file's snapshots in the file mode, else the
-   * cached export, its signature checked again. Returns the storage pointer ETag it was read with.
+   * Applies the cached export, its signature checked again; returns the storage pointer ETag it was
+   * read with. A cache that fails is set aside and said so.
    */
   private Optional<ETag> serveCache() {
-    if (deployment instanceof Deployment.File) {
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        cache
-            .load(kind)
-            .ifPresent(entry -> offer(entry.snapshot(), Source.CACHE, entry.storageEtag()));
-      }
-      return Optional.empty();
-    }
-    Optional<LocalCache.ExportEntry> entry = cache.loadExport();
+    Optional<LocalCache.Entry> entry = cache.load();
     if (entry.isEmpty()) {
       cache
           .lastRefusal()
@@ -175,15 +167,21 @@ public final class DataPlane implements AutoCloseable {
       return Optional.empty();
     }
     VerifiedExport export = entry.get().export();
-    pointerRead(export.manifest(), Source.CACHE);
+    if (!(deployment instanceof Deployment.File)) {
+      // A standalone file's export is unsigned and never expires: freshness is storage's matter.
+      pointerRead(export.manifest(), Source.CACHE);
+    }
     offer(export, Source.CACHE, entry.get().storageEtag());
     return entry.get().storageEtag();
   }
 
+  /** One follower per storage backend. */
   private void followStorage(Deployment.Storage storage, Optional<ETag> cachedPointer) {
-    storageFollower =
-        sources.storage(storage.fetcher(), storage.pollInterval(), cachedPointer, this);
-    followers.add(storageFollower);
+    for (ExportFetcher fetcher : storage.fetchers()) {
+      Follower follower = sources.storage(fetcher, storage.pollInterval(), cachedPointer, this);
+      storageFollowers.put(fetcher.describe(), follower);
+      followers.add(follower);
+    }
   }
 
   // ---- what the proxy and the node read
@@ -272,9 +270,9 @@ public final class DataPlane implements AutoCloseable {
 
   // ---- what the sources report
 
-  /** The version served of {@code kind}, {@link SnapshotApplier#NONE} when none. */
-  long version(SnapshotKind kind) {
-    return applier.version(kind);
+  /** The version of the export served, {@link SnapshotApplier#NONE} when none. */
+  long version() {
+    return applier.version();
   }
 
   Optional<Rejection> lastRejection() {
@@ -289,7 +287,7 @@ public final class DataPlane implements AutoCloseable {
    *     served now
    */
   boolean offer(VerifiedExport export, Source source, Optional<ETag> storageEtag) {
-    long before = applier.version(SnapshotKind.RESOURCES);
+    long before = applier.version();
     boolean served = applier.apply(export, source, storageEtag);
     afterApply(served, export.version(), before);
     afterResources(source, export.version(), before, served);
@@ -307,25 +305,6 @@ public final class DataPlane implements AutoCloseable {
         clear(ReasonCode.CP_BEHIND);
       }
     }
-  }
-
-  /**
-   * A standalone file's snapshot of one kind (the file mode's only source): applied if newer than
-   * the one served and valid.
-   *
-   * @return as {@link SnapshotApplier#apply}: true when it is served now
-   */
-  boolean offer(VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
-    SnapshotKind kind = snapshot.manifest().kind();
-    long before = applier.version(kind);
-    // Applied outside this lock: compiling a large table takes a while, and the CP followers
-    // report their connection meanwhile.
-    boolean served = applier.apply(snapshot, source, storageEtag);
-    afterApply(served, snapshot.version(), before);
-    if (kind == SnapshotKind.RESOURCES) {
-      afterResources(source, snapshot.version(), before, served);
-    }
-    return served;
   }
 
   private synchronized void afterResources(
@@ -380,8 +359,8 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /** A source with the served version confirms it: see {@link SnapshotApplier#confirm}. */
-  void confirm(SnapshotKind kind, long version, Source source) {
-    applier.confirm(kind, version, source);
+  void confirm(long version, Source source) {
+    applier.confirm(version, source);
   }
 
   /** A snapshot refused before it reached {@link #offer}: the mode and version stay. */
@@ -403,9 +382,8 @@ public final class DataPlane implements AutoCloseable {
    * ({@link ReasonCode#CP_BEHIND}) and the newer one kept; one at or above it ends the report.
    */
   void controlPlaneAt(URI host, long cpVersion, Optional<String> cpLineage) {
-    long served = applier.version(SnapshotKind.RESOURCES);
-    Optional<String> servedLineage =
-        applier.serving().flatMap(s -> s.export()).map(e -> e.manifest().lineage());
+    long served = applier.version();
+    Optional<String> servedLineage = applier.serving().map(s -> s.manifest().lineage());
     if (cpLineage.isPresent()
         && servedLineage.isPresent()
         && !cpLineage.get().equals(servedLineage.get())) {
@@ -529,7 +507,7 @@ public final class DataPlane implements AutoCloseable {
               + ") expired at "
               + newestPointer.expiresAt()
               + "; serving version "
-              + applier.version(SnapshotKind.RESOURCES));
+              + applier.version());
     } else {
       clear(ReasonCode.STALE);
     }
@@ -587,6 +565,14 @@ public final class DataPlane implements AutoCloseable {
     if (!update(why)) {
       log.warn("{}; retrying", why);
     }
+  }
+
+  /**
+   * Storage's pointer names {@code version}, not newer than the one served (the same export
+   * re-signed, say): storage answers, and nothing is downloaded.
+   */
+  void storageHolds(long version) {
+    afterResources(Source.STORAGE, version, applier.version(), true);
   }
 
   /** Storage's pointer of {@code kind} is the one last read: storage still answers with it. */
@@ -670,33 +656,21 @@ public final class DataPlane implements AutoCloseable {
             s -> {
               served.put("source", s.source().id());
               served.put("version", s.manifest().version());
-              served.put("created_at", s.createdAt().toString());
+              served.put("created_at", s.manifest().createdAt().toString());
               served.put(
-                  "age_seconds", Duration.between(s.createdAt(), clock.instant()).toSeconds());
-              s.export()
-                  .ifPresent(
-                      e -> {
-                        served.put("lineage", e.manifest().lineage());
-                        served.put("key_id", e.keyId().orElse("unsigned"));
-                      });
-              ExportManifest pointer = newestPointer;
-              if (pointer != null) {
-                served.put("signed_at", pointer.signedAt().toString());
-                served.put("expires_at", pointer.expiresAt().toString());
-              } else {
-                s.export()
-                    .ifPresent(
-                        e -> {
-                          served.put("signed_at", e.manifest().signedAt().toString());
-                          served.put("expires_at", e.manifest().expiresAt().toString());
-                        });
-              }
+                  "age_seconds",
+                  Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
+              served.put("lineage", s.manifest().lineage());
+              // Freshness is judged by the newest pointer read, which may be a re-signed one.
+              ExportManifest pointer = newestPointer == null ? s.manifest() : newestPointer;
+              served.put("signed_at", pointer.signedAt().toString());
+              served.put("expires_at", pointer.expiresAt().toString());
               served.put("applied_at", s.appliedAt().toString());
-              served.put("counts", s.manifest().counts());
+              served.put("counts", s.manifest().part(SnapshotKind.RESOURCES).counts());
             },
             () -> served.put("source", "none"));
     status.put("config", served);
-    status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
+    status.put("instance_version", applier.version());
     applier
         .lastRejection()
         .ifPresent(
@@ -763,14 +737,16 @@ public final class DataPlane implements AutoCloseable {
                             + " its signed created_at\n")
                     .append("# TYPE ballast_config_age_seconds gauge\n")
                     .append("ballast_config_age_seconds ")
-                    .append(Duration.between(s.createdAt(), clock.instant()).toSeconds())
+                    .append(Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds())
                     .append('\n'));
     return out.toString();
   }
 
-  /** The storage follower's {@code state}, {@code last_poll}, {@code last_error}… */
+  /** Each storage follower's {@code state}, {@code last_poll}, {@code last_error}…, by backend. */
   public Map<String, Object> storageStatus() {
-    return storageFollower == null ? Map.of() : storageFollower.status();
+    Map<String, Object> polls = new LinkedHashMap<>();
+    storageFollowers.forEach((backend, follower) -> polls.put(backend, follower.status()));
+    return polls;
   }
 
   /** Stops the sources, the last started first. */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 
 /** Where a data plane takes its configuration from, with what it needs to reach it. */
@@ -37,11 +38,8 @@ public sealed interface Deployment {
    * {@code deployment.role: traditional}: both roles in one process, the DP takes the exports its
    * own CP builds, in memory, with the same checks.
    */
-  record Traditional(Flux<VerifiedExport> exports) implements Deployment {}
+  record Traditional(Supplier<Flux<VerifiedExport>> exports) implements Deployment {}
 
-  /**
-   * The storage a data plane polls: the fetcher of the export pointer (it checks signatures with
-   * the node's trusted keys).
-   */
-  record Storage(ExportFetcher fetcher, Duration pollInterval) {}
+  /** The storage a data plane polls: one fetcher per storage backend. */
+  record Storage(List<ExportFetcher> fetchers, Duration pollInterval) {}
 }

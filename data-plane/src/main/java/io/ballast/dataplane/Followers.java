@@ -59,6 +59,18 @@ public final class Followers implements Sources {
   }
 
   /**
+   * @param verifier checks the signature of every export manifest the CP sends (storage's fetchers
+   *     carry their own)
+   */
+  public Followers(
+      Path downloadDir,
+      Clock clock,
+      Optional<SslContext> controlPlaneTls,
+      SignatureVerifier verifier) {
+    this(downloadDir, clock, controlPlaneTls, Timings.DEFAULTS, verifier);
+  }
+
+  /**
    * @param verifier checks the signature of every export the CP sends ({@code
    *     ballast.snapshot_signing.trusted_keys}); storage's fetcher and the cache hold their own
    */

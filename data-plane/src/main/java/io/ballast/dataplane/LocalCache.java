@@ -7,12 +7,10 @@ import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotIntegrityException;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotManifest;
 import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,38 +19,27 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data plane's last-known-good configuration on local disk, so that a DP restarting while both
- * the CP and storage are unreachable still serves.
- *
- * <p>An export (from the CP or storage) lives in {@code <dir>/export/}: {@code manifest.json}, the
- * signed manifest's exact bytes, {@code resources-<version>.ndjson.gz} and {@code
- * instance-<version>.ndjson.gz}, and, when it came from storage, {@code storage-etag-<version>}
- * (the pointer's ETag, for the next If-None-Match). On load the signature is checked again with the
- * node's {@link SignatureVerifier} and both bodies against their parts; a cache that fails is set
- * aside ({@code export.refused-<millis>}), never deleted, so that it can be looked at.
- *
- * <p>A standalone file's snapshot lives per kind: {@code <dir>/<kind>/manifest.json} naming the
- * version and {@code body-<version>.ndjson.gz}.
- *
- * <p>Every file is written to a temp file, fsynced and renamed ({@link DurableFiles}); {@code
- * manifest.json} is written last, so a failure (a full disk) or a crash before it leaves the
- * previous entry whole. A failed write is counted and its temp file removed.
+ * The data plane's last-known-good export on local disk, so that a DP restarting while both the CP
+ * and storage are unreachable still serves. Layout: {@code <dir>/export/manifest.json} (the signed
+ * manifest's exact bytes), one {@code <kind>-<version>.ndjson.gz} per part and, when the export
+ * came from storage, {@code storage-etag-<version>} (the pointer's ETag, for the next
+ * If-None-Match). On load the signature is checked again, as for any other source.
  */
 public final class LocalCache {
 
+  private static final String FOLDER = "export";
   private static final String MANIFEST = "manifest.json";
 
   private static final Logger log = LoggerFactory.getLogger(LocalCache.class);
 
-  /** A cached snapshot and the storage pointer ETag it was read with, if it came from storage. */
-  public record Entry(VerifiedSnapshot snapshot, Optional<ETag> storageEtag) {}
-
-  private static final String EXPORT = "export";
+  /** A cached export and the storage pointer ETag it was read with, if it came from storage. */
+  public record Entry(VerifiedExport export, Optional<ETag> storageEtag) {}
 
   /** Why a cached export was not served, for the data plane to report. */
   public record Refusal(boolean signature, String reason) {}
@@ -66,9 +53,6 @@ public final class LocalCache {
     this(dir, SignatureVerifier.notRequired());
   }
 
-  /**
-   * @param verifier checks a cached export's signature again on load
-   */
   public LocalCache(Path dir, SignatureVerifier verifier) {
     this.dir = dir;
     this.verifier = verifier;
@@ -84,62 +68,52 @@ public final class LocalCache {
     return Optional.ofNullable(lastRefusal);
   }
 
-  /** A cached export and the storage pointer ETag it was read with, if it came from storage. */
-  public record ExportEntry(VerifiedExport export, Optional<ETag> storageEtag) {}
-
   /**
-   * The cached export, its signature and both bodies verified again; empty when there is none or
-   * when it fails, in which case it is set aside.
+   * The cached export, verified again; empty when none, or when damaged or not trusted, in which
+   * case it is set aside ({@code export.refused-<millis>}), not deleted, so that someone can look
+   * at it and nothing reads it again.
    */
-  public Optional<ExportEntry> loadExport() {
-    Path folder = dir.resolve(EXPORT);
+  public Optional<Entry> load() {
+    Path folder = dir.resolve(FOLDER);
     Path manifestFile = folder.resolve(MANIFEST);
     if (!Files.exists(manifestFile)) {
       return Optional.empty();
     }
     try {
       SignedExport signed = verifier.verify(Files.readAllBytes(manifestFile));
-      long version = signed.version();
       Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
       for (SnapshotKind kind : SnapshotKind.values()) {
-        SnapshotManifest part = signed.manifest().part(kind);
-        Path body = folder.resolve(partName(kind, version));
-        SnapshotFiles.verify(body, part);
-        parts.put(kind, new VerifiedSnapshot(part, body));
+        Path body = folder.resolve(bodyName(kind, signed.version()));
+        SnapshotFiles.verify(body, signed.manifest().part(kind));
+        parts.put(kind, new VerifiedSnapshot(signed.manifest().part(kind), body));
       }
-      Path etagFile = folder.resolve(etagName(version));
+      Path etagFile = folder.resolve(etagName(signed.version()));
       Optional<ETag> etag =
           Files.exists(etagFile)
               ? Optional.of(ETag.of(Files.readString(etagFile, StandardCharsets.UTF_8)))
               : Optional.empty();
-      return Optional.of(new ExportEntry(new VerifiedExport(signed, parts), etag));
+      return Optional.of(new Entry(new VerifiedExport(signed, parts), etag));
     } catch (IOException | RuntimeException e) {
+      String reason = e.getMessage() == null ? e.toString() : e.getMessage();
       lastRefusal =
-          new Refusal(e instanceof SnapshotIntegrityException && isSignature(e), describe(e));
-      setAside(folder, describe(e));
+          new Refusal(
+              e instanceof SnapshotIntegrityException
+                  && (reason.contains("signed") || reason.contains("signature")),
+              reason);
+      setAside(folder, reason);
       return Optional.empty();
     }
   }
 
-  private static boolean isSignature(Exception e) {
-    String message = String.valueOf(e.getMessage());
-    return message.contains("signed") || message.contains("signature");
-  }
-
-  private static String describe(Exception e) {
-    return e.getMessage() == null ? e.toString() : e.getMessage();
-  }
-
-  /** Renames a cache that failed, so that nothing reads it again and someone can look at it. */
-  private void setAside(Path folder, String reason) {
+  private static void setAside(Path folder, String reason) {
     Path aside =
         folder.resolveSibling(folder.getFileName() + ".refused-" + System.currentTimeMillis());
     try {
       Files.move(folder, aside);
-      log.warn("set the cached export aside as {}: {}", aside, reason);
+      log.warn("set the local cache aside as {}, not serving it: {}", aside, reason);
     } catch (IOException e) {
       log.warn(
-          "ignoring the cached export in {} ({}); it could not be set aside: {}",
+          "not serving the local cache in {} ({}); it could not be set aside: {}",
           folder,
           reason,
           e.toString());
@@ -147,41 +121,44 @@ public final class LocalCache {
   }
 
   /**
-   * Replaces the cached export: the bodies (copied: the files belong to whoever downloaded them)
-   * and the ETag first, the signed manifest last. Never throws: a failure is counted and logged,
-   * and the previous entry stays whole.
+   * Replaces the cached export. The new bodies (copied: the source files belong to whoever
+   * downloaded them) and ETag go to files named by version; replacing {@code manifest.json} is the
+   * one step that switches entries, so a failure or crash before it leaves the previous entry
+   * whole. Files of other versions are removed afterwards. Each file goes to a temp file, fsynced
+   * and renamed ({@link DurableFiles}); a failed write (a full disk) is counted, its temp files
+   * removed, and logged; it never throws.
    */
   public void save(VerifiedExport export, Optional<ETag> storageEtag) {
     long version = export.version();
-    Path folder = dir.resolve(EXPORT);
+    Path folder = dir.resolve(FOLDER);
     List<Path> written = new ArrayList<>();
     try {
       PrivateFiles.createFolder(folder);
       for (SnapshotKind kind : SnapshotKind.values()) {
-        Path target = folder.resolve(partName(kind, version));
+        Path source = export.part(kind).body();
+        Path target = folder.resolve(bodyName(kind, version));
         written.add(target);
-        DurableFiles.replace(target, out -> Files.copy(export.part(kind).body(), out));
+        DurableFiles.replace(target, out -> Files.copy(source, out));
       }
       Path etagFile = folder.resolve(etagName(version));
+      written.add(etagFile);
+      written.add(folder.resolve(MANIFEST));
       if (storageEtag.isPresent()) {
-        written.add(etagFile);
         DurableFiles.replace(
             etagFile, out -> out.write(storageEtag.get().value().getBytes(StandardCharsets.UTF_8)));
       } else {
         Files.deleteIfExists(etagFile);
       }
-      Path manifest = folder.resolve(MANIFEST);
-      written.add(manifest);
-      DurableFiles.replace(manifest, out -> out.write(export.signed().json()));
-      List<String> keep =
-          List.of(
+      DurableFiles.replace(folder.resolve(MANIFEST), out -> out.write(export.signed().json()));
+      Set<String> current =
+          Set.of(
               MANIFEST,
-              partName(SnapshotKind.RESOURCES, version),
-              partName(SnapshotKind.INSTANCE, version),
+              bodyName(SnapshotKind.RESOURCES, version),
+              bodyName(SnapshotKind.INSTANCE, version),
               etagName(version));
       try (var files = Files.list(folder)) {
         for (Path file : files.toList()) {
-          if (!keep.contains(file.getFileName().toString())) {
+          if (!current.contains(file.getFileName().toString())) {
             Files.deleteIfExists(file);
           }
         }
@@ -189,92 +166,24 @@ public final class LocalCache {
     } catch (IOException | RuntimeException e) {
       writeFailures.incrementAndGet();
       for (Path target : written) {
-        deleteQuietly(DurableFiles.tempOf(target));
+        try {
+          Files.deleteIfExists(DurableFiles.tempOf(target));
+        } catch (IOException cleanup) {
+          log.debug("cannot delete {}: {}", DurableFiles.tempOf(target), cleanup.toString());
+        }
       }
       log.warn(
-          "could not write export {} to the local cache in {} (failure {} since start; the"
-              + " previous entry stays): {}",
+          "could not write export {} to the local cache in {} ({} failed writes since start; the"
+              + " previous entry stays whole): {}",
           version,
           folder,
           writeFailures.get(),
-          describe(e));
+          e.getMessage() == null ? e.toString() : e.getMessage());
     }
   }
 
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.debug("cannot delete {}: {}", file, e.toString());
-    }
-  }
-
-  private static String partName(SnapshotKind kind, long version) {
+  private static String bodyName(SnapshotKind kind, long version) {
     return kind.id() + "-" + version + ".ndjson.gz";
-  }
-
-  /** The cached snapshot of {@code kind}, verified again; empty when none or when it is damaged. */
-  public Optional<Entry> load(SnapshotKind kind) {
-    Path folder = dir.resolve(kind.id());
-    Path manifestFile = folder.resolve(MANIFEST);
-    if (!Files.exists(manifestFile)) {
-      return Optional.empty();
-    }
-    try {
-      SnapshotManifest manifest = SnapshotManifest.fromJson(Files.readAllBytes(manifestFile));
-      Path body = folder.resolve(bodyName(manifest.version()));
-      SnapshotFiles.verify(body, manifest);
-      Path etagFile = folder.resolve(etagName(manifest.version()));
-      Optional<ETag> etag =
-          Files.exists(etagFile)
-              ? Optional.of(ETag.of(Files.readString(etagFile, StandardCharsets.UTF_8)))
-              : Optional.empty();
-      return Optional.of(new Entry(new VerifiedSnapshot(manifest, body), etag));
-    } catch (IOException | RuntimeException e) {
-      log.warn("ignoring the damaged {} cache in {}: {}", kind.id(), folder, e.getMessage());
-      return Optional.empty();
-    }
-  }
-
-  /**
-   * Replaces the cached snapshot of its kind. The new body (copied: the source file belongs to
-   * whoever downloaded it) and ETag go to files named by version; replacing {@code manifest.json}
-   * is the one step that switches entries, so a failure or crash before it leaves the previous
-   * entry whole. Files of other versions are removed afterwards.
-   */
-  public void save(VerifiedSnapshot snapshot, Optional<ETag> storageEtag) {
-    long version = snapshot.version();
-    Path folder = dir.resolve(snapshot.manifest().kind().id());
-    try {
-      PrivateFiles.createFolder(folder);
-      DurableFiles.replace(
-          folder.resolve(bodyName(version)), out -> Files.copy(snapshot.body(), out));
-      Path etagFile = folder.resolve(etagName(version));
-      if (storageEtag.isPresent()) {
-        DurableFiles.replace(
-            etagFile, out -> out.write(storageEtag.get().value().getBytes(StandardCharsets.UTF_8)));
-      } else {
-        Files.deleteIfExists(etagFile);
-      }
-      DurableFiles.replace(
-          folder.resolve(MANIFEST), out -> out.write(snapshot.manifest().toJson()));
-      try (var files = Files.list(folder)) {
-        for (Path file : files.toList()) {
-          String name = file.getFileName().toString();
-          if (!name.equals(MANIFEST)
-              && !name.equals(bodyName(version))
-              && !name.equals(etagName(version))) {
-            Files.deleteIfExists(file);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the snapshot cache in " + folder, e);
-    }
-  }
-
-  private static String bodyName(long version) {
-    return "body-" + version + ".ndjson.gz";
   }
 
   private static String etagName(long version) {

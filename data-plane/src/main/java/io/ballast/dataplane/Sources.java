@@ -16,11 +16,11 @@ import reactor.core.publisher.Flux;
  */
 public interface Sources {
 
-  /** Follows the CP's conf server: its exports, both parts at one version. */
+  /** Follows the CP's conf server. */
   Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane);
 
   /**
-   * Polls storage's export pointer every {@code interval} while {@link DataPlane#pollsStorage()}.
+   * Polls one storage backend every {@code interval} while {@link DataPlane#pollsStorage()}.
    *
    * @param cachedPointer the storage pointer ETag of the cached export, if it came from storage
    */

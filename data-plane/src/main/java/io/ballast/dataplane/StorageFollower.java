@@ -155,11 +155,7 @@ public final class StorageFollower implements Follower {
   private Mono<Duration> pollOnce() {
     lastPoll = Instant.now();
     return Mono.fromCallable(() -> PrivateFiles.createFolder(downloadDir))
-        .then(
-            Mono.defer(
-                () ->
-                    fetcher.fetchLatest(
-                        pointerEtag, dataPlane.version(SnapshotKind.RESOURCES), downloadDir)))
+        .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, dataPlane.version(), downloadDir)))
         .timeout(deadline)
         .map(
             result -> {
@@ -193,17 +189,17 @@ public final class StorageFollower implements Follower {
       // The pointer moved but names no newer export: re-signed (fresher), or rolled back.
       pointerEtag = noNewer.pointerEtag();
       dataPlane.pointerRead(noNewer.signed().manifest(), Source.STORAGE);
-      long served = dataPlane.version(SnapshotKind.RESOURCES);
+      long served = dataPlane.version();
       long version = noNewer.signed().version();
       if (version == served) {
-        dataPlane.confirm(SnapshotKind.RESOURCES, version, Source.STORAGE);
+        dataPlane.confirm(version, Source.STORAGE);
       }
       rolledBack(version, served);
-      dataPlane.storageUnchanged();
+      dataPlane.storageHolds(version);
     } else if (result instanceof FetchResult.NotModified) {
       dataPlane.storageUnchanged();
     } else if (result instanceof FetchResult.Missing) {
-      lastError = "no export in storage yet";
+      lastError = "no export in " + fetcher.describe() + " yet";
       dataPlane.storageFailed(lastError);
     }
   }
@@ -221,7 +217,8 @@ public final class StorageFollower implements Follower {
     if (served != SnapshotApplier.NONE && version < served) {
       dataPlane.report(
           ReasonCode.ROLLBACK_REFUSED,
-          "storage's pointer names export "
+          fetcher.describe()
+              + ": its pointer names export "
               + version
               + ", older than the served "
               + served
@@ -262,7 +259,7 @@ public final class StorageFollower implements Follower {
       delay = misconfigured.delay(failure);
     } else if (error instanceof TimeoutException) {
       code = ReasonCode.STORAGE_UNREACHABLE;
-      message = "storage did not answer within " + deadline.toMillis() + " ms";
+      message = fetcher.describe() + " did not answer within " + deadline.toMillis() + " ms";
       lastError = message;
       delay = unreachable.delay(failure);
     } else if (refused(error)) {
@@ -279,7 +276,8 @@ public final class StorageFollower implements Follower {
       dataPlane.storageFailed(message);
     }
     log.warn(
-        "polling storage for the export failed ({} in a row), next poll in {} ms: {}",
+        "polling {} for an export failed ({} in a row), next poll in {} ms: {}",
+        fetcher.describe(),
         failure,
         delay.toMillis(),
         message);

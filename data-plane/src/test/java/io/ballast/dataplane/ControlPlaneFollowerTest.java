@@ -8,10 +8,15 @@ import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.ConfServerProtocol;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.snapshot.VerifiedExport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -19,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,7 +47,7 @@ import reactor.netty.http.server.HttpServer;
 class ControlPlaneFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
-  private static final String EXPORT = ConfServerProtocol.EXPORT_PATH;
+  private static final String RESOURCES = ConfServerProtocol.EXPORT_PATH;
 
   @TempDir Path dir;
   private int port;
@@ -53,6 +57,8 @@ class ControlPlaneFollowerTest {
   private SnapshotApplier applier;
   private DataPlane dataPlane;
   private ControlPlaneFollower follower;
+  private final SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
+  private SignatureVerifier verifier = SignatureVerifier.notRequired();
   private Sinks.Empty<Void> kill;
 
   private static int freePort() throws IOException {
@@ -98,7 +104,16 @@ class ControlPlaneFollowerTest {
 
   private void startControlPlane() {
     store = ConfigStore.open(dir.resolve("store"));
-    builder = Snapshots.builder(store, dir.resolve("snapshots"));
+    builder =
+        new SnapshotBuilder(
+            store,
+            dir.resolve("snapshots"),
+            new ExportLayout("", Snapshots.GROUP),
+            "cp-test",
+            () -> Snapshots.LINEAGE,
+            signer,
+            Duration.ofMinutes(15),
+            Clock.systemUTC());
     builder.start(List.of());
   }
 
@@ -158,7 +173,13 @@ class ControlPlaneFollowerTest {
 
   private void startFollower(List<URI> hosts) {
     follower =
-        new ControlPlaneFollower(hosts, Snapshots.GROUP, dataPlane, dir.resolve("downloads"));
+        new ControlPlaneFollower(
+            hosts,
+            Snapshots.GROUP,
+            dataPlane,
+            dir.resolve("downloads"),
+            Optional.empty(),
+            verifier);
     follower.start();
   }
 
@@ -171,7 +192,7 @@ class ControlPlaneFollowerTest {
   }
 
   private long version() {
-    return applier.version(SnapshotKind.RESOURCES);
+    return applier.version();
   }
 
   private void awaitServed(long version) {
@@ -220,16 +241,14 @@ class ControlPlaneFollowerTest {
    * names it) and {@code body} for its body, counting the body requests.
    */
   private RouterFunction<ServerResponse> fakeServer(
-      VerifiedExport export,
+      VerifiedExport snapshot,
       byte[] body,
       AtomicInteger manifestRequests,
-      AtomicInteger bodyRequests)
-      throws IOException {
-    String etag = ConfServerProtocol.etagOf(export.version());
-    byte[] instance = Files.readAllBytes(export.part(SnapshotKind.INSTANCE).body());
+      AtomicInteger bodyRequests) {
+    String etag = ConfServerProtocol.etagOf(snapshot.version());
     return RouterFunctions.route()
         .GET(
-            EXPORT,
+            RESOURCES,
             request -> {
               manifestRequests.incrementAndGet();
               if (etag.equals(request.headers().firstHeader("If-None-Match"))) {
@@ -239,37 +258,46 @@ class ControlPlaneFollowerTest {
               return ServerResponse.ok()
                   .contentType(MediaType.APPLICATION_JSON)
                   .eTag(etag)
-                  .bodyValue(export.signed().json());
+                  .bodyValue(snapshot.signed().json());
             })
         .GET(
-            ConfServerProtocol.partPath(export.version(), SnapshotKind.RESOURCES),
+            ConfServerProtocol.partPath(snapshot.version(), SnapshotKind.RESOURCES),
             request -> {
               bodyRequests.incrementAndGet();
               return ServerResponse.ok().bodyValue(body);
             })
         .GET(
-            ConfServerProtocol.partPath(export.version(), SnapshotKind.INSTANCE),
-            request -> ServerResponse.ok().bodyValue(instance))
+            ConfServerProtocol.partPath(snapshot.version(), SnapshotKind.INSTANCE),
+            request ->
+                ServerResponse.ok().bodyValue(readAll(snapshot.part(SnapshotKind.INSTANCE).body())))
         .build();
+  }
+
+  private static byte[] readAll(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
   void aManifestOfTheVersionServedConfirmsItWithoutADownload() {
-    VerifiedExport export = Snapshots.export(dir, 7, Snapshots.routeTo("/ip"));
-    applier.apply(export, SnapshotApplier.Source.STORAGE, Optional.empty());
+    VerifiedExport snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    applier.apply(snapshot, SnapshotApplier.Source.STORAGE, Optional.empty());
     AtomicInteger bodyRequests = new AtomicInteger();
     // What a poll that left before the DP took version 7 from storage gets: the manifest (without
     // an ETag, which would let WebFlux answer the follower's If-None-Match with a 304).
     serve(
         RouterFunctions.route()
             .GET(
-                EXPORT,
+                RESOURCES,
                 request ->
                     Mono.delay(Duration.ofMillis(50))
                         .then(
                             ServerResponse.ok()
                                 .contentType(MediaType.APPLICATION_JSON)
-                                .bodyValue(export.signed().json())))
+                                .bodyValue(snapshot.signed().json())))
             .GET(
                 ConfServerProtocol.partPath(7, SnapshotKind.RESOURCES),
                 request -> {
@@ -288,8 +316,8 @@ class ControlPlaneFollowerTest {
   }
 
   @Test
-  void refusesABodyThatDoesNotMatchItsManifestWithoutAskingAgain() throws IOException {
-    VerifiedExport snapshot = Snapshots.export(dir, 7, Snapshots.routeTo("/ip"));
+  void refusesABodyThatDoesNotMatchItsManifestWithoutAskingAgain() {
+    VerifiedExport snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
     serve(fakeServer(snapshot, "not the body".getBytes(), manifestRequests, bodyRequests));
@@ -299,7 +327,6 @@ class ControlPlaneFollowerTest {
     SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
     assertThat(rejection.version()).isEqualTo(7);
     assertThat(rejection.reason()).contains("does not match its manifest");
-    assertThat(dataPlane.reports(ReasonCode.CHECKSUM)).isTrue();
 
     int polls = manifestRequests.get();
     await("five more polls", LIMIT, () -> manifestRequests.get() >= polls + 5);
@@ -310,20 +337,13 @@ class ControlPlaneFollowerTest {
 
   @Test
   void refusesInvalidContentWithoutAskingAgain() throws IOException {
-    Instant now = Instant.now();
     VerifiedExport invalid =
-        Snapshots.export(
-            Snapshots.raw(
-                dir,
-                SnapshotKind.RESOURCES,
-                7,
-                List.<SnapshotEntry>of(
-                    Snapshots.entry(
-                        "routes", "r1", "{\"uri\":\"/ip\",\"upstream_id\":\"missing\"}"))),
-            Snapshots.raw(dir, SnapshotKind.INSTANCE, 7, List.of()),
-            Optional.empty(),
-            now,
-            now.plus(Duration.ofMinutes(15)));
+        Snapshots.raw(
+            dir,
+            SnapshotKind.RESOURCES,
+            7,
+            List.<SnapshotEntry>of(
+                Snapshots.entry("routes", "r1", "{\"uri\":\"/ip\",\"upstream_id\":\"missing\"}")));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
     serve(
@@ -347,7 +367,7 @@ class ControlPlaneFollowerTest {
   void aDataPlaneAheadOfTheControlPlaneWaitsInsteadOfSpinning() throws InterruptedException {
     // E.g. a CP whose store was lost and restarted empty, while DPs serve what they had.
     applier.apply(
-        Snapshots.export(dir, 10, Snapshots.routeTo("/ip")),
+        Snapshots.resources(dir, 10, Snapshots.routeTo("/ip")),
         SnapshotApplier.Source.STORAGE,
         Optional.empty());
     startControlPlane();
@@ -369,8 +389,6 @@ class ControlPlaneFollowerTest {
 
     assertThat(manifestRequests.get()).isLessThanOrEqualTo(2);
     assertThat(version()).isEqualTo(10);
-    // Its 304 names its own version: behind what is served.
-    assertThat(dataPlane.reports(ReasonCode.CP_BEHIND)).isTrue();
     assertThat(routes("/ip")).isTrue();
   }
 
@@ -390,5 +408,29 @@ class ControlPlaneFollowerTest {
     awaitServed(store.revision());
     assertThat(routes("/ip")).isTrue();
     assertThat(dataPlane.controlPlaneConnected()).isTrue();
+  }
+
+  @Test
+  void anExportNotSignedByATrustedKeyIsRefusedBeforeItsBodies() {
+    verifier = SignatureVerifier.trusting(List.of(signer.publicKey()));
+    VerifiedExport unsigned = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    AtomicInteger manifestRequests = new AtomicInteger();
+    AtomicInteger bodyRequests = new AtomicInteger();
+    serve(
+        fakeServer(
+            unsigned,
+            readAll(unsigned.part(SnapshotKind.RESOURCES).body()),
+            manifestRequests,
+            bodyRequests));
+    startFollower();
+
+    await("the manifest is refused", LIMIT, () -> applier.lastRejection().isPresent());
+    SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
+    assertThat(rejection.version()).isEqualTo(7);
+    assertThat(rejection.reason()).endsWith("unsigned");
+    int polls = manifestRequests.get();
+    await("two more polls", LIMIT, () -> manifestRequests.get() >= polls + 2);
+    assertThat(bodyRequests).hasValue(0);
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
   }
 }

@@ -7,8 +7,10 @@ import io.ballast.controlplane.ConfServerApi;
 import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.ResourceType;
+import io.ballast.snapshot.ExportLayout;
 import io.ballast.snapshot.SignatureVerifier;
-import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.SigningKeys;
+import io.ballast.snapshot.SnapshotSigner;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -52,7 +54,16 @@ class ControlPlaneHangTest {
   @BeforeEach
   void create() {
     store = ConfigStore.open(dir.resolve("store"));
-    builder = Snapshots.builder(store, dir.resolve("snapshots"));
+    builder =
+        new SnapshotBuilder(
+            store,
+            dir.resolve("snapshots"),
+            new ExportLayout("", Snapshots.GROUP),
+            "cp-test",
+            () -> Snapshots.LINEAGE,
+            new SnapshotSigner(SigningKeys.generate()),
+            Duration.ofMinutes(15),
+            Clock.systemUTC());
     builder.start(List.of());
     store.put(Snapshots.resource(ResourceType.UPSTREAMS, "u1", Snapshots.UPSTREAM));
     store.put(
@@ -110,10 +121,7 @@ class ControlPlaneHangTest {
   @Test
   void aHungControlPlaneIsGivenUpWithinThreeHeartbeatsAndFollowedAgainWhenItAnswers() {
     follower.start();
-    await(
-        "the store's version is served",
-        LIMIT,
-        () -> applier.version(SnapshotKind.RESOURCES) == store.revision());
+    await("the store's version is served", LIMIT, () -> applier.version() == store.revision());
     await("the CP answers", LIMIT, dataPlane::controlPlaneConnected);
 
     hung.set(true);

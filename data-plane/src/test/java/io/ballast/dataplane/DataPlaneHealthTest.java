@@ -8,7 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.snapshot.ExportFetcher;
-import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.ConnectException;
@@ -38,7 +37,7 @@ class DataPlaneHealthTest {
       new Deployment.ControlPlane(
           List.of(CP),
           Snapshots.GROUP,
-          Optional.of(new Deployment.Storage(null, Duration.ofSeconds(10))));
+          Optional.of(new Deployment.Storage(List.of(), Duration.ofSeconds(10))));
 
   /** Sources that start nothing: the test speaks for them. */
   private static final class SilentSources implements Sources {
@@ -95,7 +94,7 @@ class DataPlaneHealthTest {
 
   private boolean offer(long version, Source source) {
     return dataPlane.offer(
-        Snapshots.export(dir, version, Snapshots.routeTo("/v" + version)),
+        Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version)),
         source,
         Optional.empty());
   }
@@ -194,9 +193,9 @@ class DataPlaneHealthTest {
     assertThat(reasons().get(0).get("detail"))
         .isEqualTo(
             "control plane http://cp:9280 is at version 2, behind the served 10; serving 10");
-    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
+    assertThat(dataPlane.version()).isEqualTo(10);
     assertThat(offer(3, Source.CONTROL_PLANE)).isFalse();
-    assertThat(dataPlane.version(SnapshotKind.RESOURCES)).isEqualTo(10);
+    assertThat(dataPlane.version()).isEqualTo(10);
 
     dataPlane.controlPlaneAt(CP, 10, Optional.empty());
 

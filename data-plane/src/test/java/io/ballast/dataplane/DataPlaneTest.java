@@ -12,9 +12,12 @@ import io.ballast.dataplane.DataPlane.Transition;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile.Format;
 import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
+import io.ballast.storage.filesystem.FilesystemBackend;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -42,9 +45,20 @@ import reactor.core.publisher.Flux;
  */
 class DataPlaneTest {
 
+  /** A fetcher the fake sources never use: the storage followers here are fakes. */
+  private static ExportFetcher unusedFetcher() {
+    FilesystemBackend unused =
+        new FilesystemBackend(Path.of(System.getProperty("java.io.tmpdir"), "ballast-unused"));
+    return new ExportFetcher(
+        unused.bucket("resources"),
+        unused.bucket("config"),
+        new ExportLayout("", Snapshots.GROUP),
+        SignatureVerifier.notRequired());
+  }
+
   private static final URI CP = URI.create("http://cp:9280");
   private static final Deployment.Storage STORAGE =
-      new Deployment.Storage(null, Duration.ofSeconds(10));
+      new Deployment.Storage(List.of(unusedFetcher()), Duration.ofSeconds(10));
   private static final Deployment WITH_FALLBACK =
       new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.of(STORAGE));
 
@@ -81,7 +95,7 @@ class DataPlaneTest {
 
     private Follower follower(String name, DataPlane dataPlane) {
       started.add(name);
-      servedAtStart.add(dataPlane.version(SnapshotKind.RESOURCES));
+      servedAtStart.add(dataPlane.version());
       return () -> closed.add(name);
     }
 
@@ -155,21 +169,15 @@ class DataPlaneTest {
   }
 
   private VerifiedExport routeTo(long version, String uri) {
-    return Snapshots.export(dir, version, Snapshots.routeTo(uri));
+    return Snapshots.resources(dir, version, Snapshots.routeTo(uri));
   }
 
   private VerifiedExport invalid(long version) {
-    Instant now = Instant.now();
-    return Snapshots.export(
-        Snapshots.raw(
-            dir,
-            SnapshotKind.RESOURCES,
-            version,
-            List.of(entry("routes", "r1", "{\"uri\":\"/x\",\"upstream_id\":\"missing\"}"))),
-        Snapshots.raw(dir, SnapshotKind.INSTANCE, version, List.of()),
-        Optional.empty(),
-        now,
-        now.plus(Duration.ofMinutes(15)));
+    return Snapshots.raw(
+        dir,
+        SnapshotKind.RESOURCES,
+        version,
+        List.of(entry("routes", "r1", "{\"uri\":\"/x\",\"upstream_id\":\"missing\"}")));
   }
 
   private void cached(long version, String uri, Optional<ETag> pointer) {
@@ -181,7 +189,7 @@ class DataPlaneTest {
   }
 
   private long version() {
-    return dataPlane.version(SnapshotKind.RESOURCES);
+    return dataPlane.version();
   }
 
   private Transition lastTransition() {
@@ -231,7 +239,7 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(routes("/cached")).isTrue();
     assertThat(sources.servedAtStart).containsOnly(41L);
-    // The cached pointer lets the first storage poll be a 304; the instance kind has none.
+    // The cached pointer lets the first storage poll be a 304.
     assertThat(sources.started).contains("storage pointer-41");
     assertThat(lastTransition())
         .isEqualTo(
@@ -384,7 +392,7 @@ class DataPlaneTest {
     assertThat(dataPlane.transitions()).hasSize(4);
 
     // The CP confirms the version: the status names it as the source again.
-    dataPlane.confirm(SnapshotKind.RESOURCES, 43, Source.CONTROL_PLANE);
+    dataPlane.confirm(43, Source.CONTROL_PLANE);
     assertThat(section("config")).containsEntry("source", "control_plane");
   }
 
@@ -488,7 +496,7 @@ class DataPlaneTest {
 
   @Test
   void aBrokenFileAtStartKeepsTheCacheUntilItIsFixed() throws IOException {
-    cache.save(Snapshots.resources(dir, 41, Snapshots.routeTo("/cached")), Optional.empty());
+    cached(41, "/cached", Optional.empty());
     Path file = dir.resolve("apisix.yaml");
     Files.writeString(file, "routes: [\n#END\n");
     start(new Deployment.File(file, Format.YAML, name -> null, Duration.ofSeconds(1), "test"));
@@ -519,7 +527,7 @@ class DataPlaneTest {
   void theTraditionalRoleFollowsItsOwnControlPlane() {
     cached(41, "/cached", Optional.empty());
 
-    start(new Deployment.Traditional(Flux.never()));
+    start(new Deployment.Traditional(Flux::never));
 
     assertThat(sources.started).containsExactly("local");
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
@@ -548,7 +556,7 @@ class DataPlaneTest {
     logged.list.clear();
 
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    // The other kind's follower fails too: no news.
+    // Failing again: no news.
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.controlPlaneAnswered(CP);

