@@ -16,7 +16,6 @@ import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.FetchResult;
 import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SigningKeys;
-import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
@@ -30,7 +29,6 @@ import io.ballast.testkit.AzuriteServer;
 import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.S3ProxyServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.node.ObjectNode;
@@ -48,9 +47,9 @@ import tools.jackson.databind.node.ObjectNode;
  * through a {@link FaultProxy} in PASS mode. Run by {@code bench/storage.sh}; not a test.
  *
  * <p>Each backend: 3 warm-up rounds, then {@code runs} measured rounds. A round publishes a new
- * export (both bodies uploaded with If-None-Match *, then the signed pointer with If-Match), pulls
- * it as a data plane that has nothing (pointer and its signature, both bodies, size and SHA-256
- * check, to files), then polls once more with the pointer's ETag.
+ * export (both bodies with If-None-Match *, then the signed pointer with If-Match), pulls it as a
+ * data plane that has nothing (pointer and its signature, both bodies checked, to files), then
+ * polls once more with the pointer's ETag.
  */
 public final class StorageBench {
 
@@ -159,40 +158,39 @@ public final class StorageBench {
     FallbackCpConfig config =
         FallbackCpConfig.find(ConfigLoader.parse(yaml, "bench.yaml", System::getenv)).orElseThrow();
     Path downloads = Files.createDirectories(work.resolve("downloads"));
-    Path instanceBody = work.resolve("instance.ndjson.gz");
-    BodyStats instanceStats;
-    try (OutputStream out = Files.newOutputStream(instanceBody);
-        SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
-      instanceStats = writer.finish();
-    }
-    SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
     try (StorageBackend backend = StorageBackends.open(config.backend(), config.block())) {
-      ObjectStorage resources = backend.bucket(config.resourceBucket());
-      ObjectStorage instance = backend.bucket(config.configBucket());
+      ObjectStorage bucket = backend.bucket(config.resourceBucket());
+      ObjectStorage configBucket = backend.bucket(config.configBucket());
       ExportLayout layout = new ExportLayout(config.prefix(), "bench");
+      SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
       ExportPublisher publisher =
           new ExportPublisher(
-              resources, instance, layout, 3, signer, Duration.ofMinutes(15), Clock.systemUTC());
+              bucket, configBucket, layout, 3, signer, Duration.ofMinutes(15), Clock.systemUTC());
       ExportFetcher fetcher =
           new ExportFetcher(
-              resources, instance, layout, SignatureVerifier.trusting(List.of(signer.publicKey())));
+              bucket,
+              configBucket,
+              layout,
+              SignatureVerifier.trusting(List.of(signer.publicKey())));
+      Path instanceBody = work.resolve("instance.ndjson.gz");
+      BodyStats instanceStats = SnapshotContent.writeResources(ResourceSet.empty(), instanceBody);
       List<Double> publishMs = new ArrayList<>();
       List<Double> pullMs = new ArrayList<>();
       long received = -1;
       long sent = -1;
       for (int round = 1; round <= WARMUP + runs; round++) {
-        VerifiedExport export =
-            export(layout, signer, round, body, stats, instanceBody, instanceStats);
         long start = System.nanoTime();
-        publisher.publish(export).block();
+        publisher
+            .publish(export(signer, layout, round, body, stats, instanceBody, instanceStats))
+            .block();
         double published = millisSince(start);
 
         start = System.nanoTime();
         FetchResult.Fetched fetched =
-            (FetchResult.Fetched) fetcher.fetchLatest(null, round - 1, downloads).block();
+            (FetchResult.Fetched) fetcher.fetchLatest(null, -1, downloads).block();
         double pulled = millisSince(start);
-        for (SnapshotKind kind : SnapshotKind.values()) {
-          Files.delete(fetched.export().part(kind).body());
+        for (VerifiedSnapshot part : fetched.export().parts().values()) {
+          Files.delete(part.body());
         }
 
         if (proxy != null) {
@@ -221,55 +219,45 @@ public final class StorageBench {
     }
   }
 
-  /** Export {@code version}: the bench's resources body and an empty instance body, signed. */
+  /** Export {@code version} of the same bodies, as a CP would sign it. */
   private static VerifiedExport export(
-      ExportLayout layout,
       SnapshotSigner signer,
+      ExportLayout layout,
       long version,
-      Path resourcesBody,
-      BodyStats resourcesStats,
+      Path body,
+      BodyStats stats,
       Path instanceBody,
       BodyStats instanceStats) {
     Instant now = Instant.now();
-    Map<SnapshotKind, SnapshotManifest> parts =
-        Map.of(
-            SnapshotKind.RESOURCES,
-            SnapshotManifest.of(
-                "bench",
-                SnapshotKind.RESOURCES,
-                version,
-                now,
-                "bench",
-                layout.bodyKey(SnapshotKind.RESOURCES, version).value(),
-                resourcesStats),
-            SnapshotKind.INSTANCE,
-            SnapshotManifest.of(
-                "bench",
-                SnapshotKind.INSTANCE,
-                version,
-                now,
-                "bench",
-                layout.bodyKey(SnapshotKind.INSTANCE, version).value(),
-                instanceStats));
+    Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
+    Map<SnapshotKind, SnapshotManifest> manifests = new EnumMap<>(SnapshotKind.class);
+    for (SnapshotKind kind : SnapshotKind.values()) {
+      boolean resources = kind == SnapshotKind.RESOURCES;
+      SnapshotManifest part =
+          SnapshotManifest.of(
+              "bench",
+              kind,
+              version,
+              now,
+              "bench",
+              layout.bodyKey(kind, version).value(),
+              resources ? stats : instanceStats);
+      manifests.put(kind, part);
+      parts.put(kind, new VerifiedSnapshot(part, resources ? body : instanceBody));
+    }
     ExportManifest manifest =
         new ExportManifest(
             "bench",
-            "00000000-0000-0000-0000-000000000001",
+            "bench-lineage",
             version,
             version - 1,
             false,
             now,
             "bench",
-            parts,
+            manifests,
             now,
             now.plus(Duration.ofMinutes(15)));
-    return new VerifiedExport(
-        signer.sign(manifest),
-        Map.of(
-            SnapshotKind.RESOURCES,
-            new VerifiedSnapshot(parts.get(SnapshotKind.RESOURCES), resourcesBody),
-            SnapshotKind.INSTANCE,
-            new VerifiedSnapshot(parts.get(SnapshotKind.INSTANCE), instanceBody)));
+    return new VerifiedExport(signer.sign(manifest), parts);
   }
 
   /** N routes on one upstream, shaped like the Admin API's. */

@@ -57,7 +57,7 @@ class StorageOutageTest {
           .as("the Admin API takes writes while storage is %s", fault)
           .isTrue();
       awaitError(cp, "/storage/export/backends/0/last_error", fault);
-      awaitError(dp, "/storage/last_error", fault);
+      awaitError(dp, "/storage/backends/0/last_error", fault);
       assertServes(dp, route - 1);
 
       storage.faults().mode(FaultProxy.Mode.PASS);
@@ -68,7 +68,7 @@ class StorageOutageTest {
     String path = "/r" + ++route;
     assertThat(cp.admin().putRoute("r" + route, path, upstream).isSuccess()).isTrue();
     awaitError(cp, "/storage/export/backends/0/last_error", "killed");
-    awaitError(dp, "/storage/last_error", "killed");
+    awaitError(dp, "/storage/backends/0/last_error", "killed");
     assertServes(dp, route - 1);
     storage.server().restart();
     awaitServed(dp, path);

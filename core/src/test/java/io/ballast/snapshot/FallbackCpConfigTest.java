@@ -261,7 +261,8 @@ class FallbackCpConfigTest {
         .isInstanceOfSatisfying(
             ConfigException.class, e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.crontab"))
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("cron_spec, gateway_group, poll_interval, retention");
+        .hasMessageContaining(
+            "cron_spec, expire_after, export_debounce, gateway_group, poll_interval, retention");
   }
 
   @Test
@@ -336,5 +337,38 @@ class FallbackCpConfigTest {
     assertThat(StorageProvider.COMMON_BLOCK_KEYS)
         .containsExactlyInAnyOrder(
             "config_bucket", "resource_bucket", "config_container", "resource_container", "prefix");
+  }
+
+  @Test
+  void expireAfterDefaultsToThreeCronPeriodsAndNeverUnderFifteenMinutes() {
+    FallbackCpConfig everyMinute = parse(API7_DASHBOARD);
+    assertThat(everyMinute.expireAfter()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(everyMinute.exportDebounce()).isEqualTo(Duration.ofSeconds(1));
+
+    FallbackCpConfig everyTenMinutes = parse(API7_DASHBOARD.replace("'@every 1m'", "'@every 10m'"));
+    assertThat(everyTenMinutes.expireAfter()).isEqualTo(Duration.ofMinutes(30));
+  }
+
+  @Test
+  void readsExpireAfterAndExportDebounce() {
+    FallbackCpConfig config =
+        parse(API7_DASHBOARD + "  expire_after: 5m\n  export_debounce: 250ms\n");
+
+    assertThat(config.expireAfter()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.exportDebounce()).isEqualTo(Duration.ofMillis(250));
+  }
+
+  @Test
+  void refusesAnExpiryNoLongerThanOneCronPeriodOrAZeroDebounce() {
+    assertThatThrownBy(() -> parse(API7_DASHBOARD + "  expire_after: 1m\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("fallback_cp.expire_after")
+        .hasMessageContaining("longer than one cron_spec period (60s)");
+    assertThatThrownBy(() -> parse(API7_DASHBOARD + "  export_debounce: 0s\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("fallback_cp.export_debounce");
+    assertThatThrownBy(() -> parse(API7_DASHBOARD + "  export_debounse: 1s\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("did you mean");
   }
 }

@@ -742,11 +742,20 @@ public final class DataPlane implements AutoCloseable {
     return out.toString();
   }
 
-  /** Each storage follower's {@code state}, {@code last_poll}, {@code last_error}…, by backend. */
+  /**
+   * {@code backends}: each storage follower's {@code name}, {@code last_poll} and {@code
+   * last_error}, in the order of the file.
+   */
   public Map<String, Object> storageStatus() {
-    Map<String, Object> polls = new LinkedHashMap<>();
-    storageFollowers.forEach((backend, follower) -> polls.put(backend, follower.status()));
-    return polls;
+    List<Map<String, Object>> backends = new ArrayList<>();
+    storageFollowers.forEach(
+        (backend, follower) -> {
+          Map<String, Object> entry = new LinkedHashMap<>();
+          entry.put("name", backend);
+          entry.putAll(follower.status());
+          backends.add(entry);
+        });
+    return backends.isEmpty() ? Map.of() : Map.of("backends", backends);
   }
 
   /** Stops the sources, the last started first. */

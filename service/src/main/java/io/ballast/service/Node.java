@@ -31,11 +31,13 @@ import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
 import io.ballast.service.config.NodeConfig.Role;
 import io.ballast.service.config.SslConfig;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotEntry;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
@@ -52,7 +54,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,13 +150,28 @@ public final class Node implements AutoCloseable {
     Path data = config.dataDir();
     Sealing sealing = config.dataEncryption().sealing();
 
+    ExportLayout layout = new ExportLayout(prefix, group);
+    Duration expireAfter =
+        fallback
+            .map(FallbackCpConfig::expireAfter)
+            .orElse(FallbackCpConfig.MIN_DEFAULT_EXPIRE_AFTER);
+    SnapshotSigner signer = null;
+
     if (config.holdsConfiguration()) {
       store = openStore(data);
       started.push(store);
       resealStore(sealing);
+      signer = config.snapshotSigning().signer(data);
       builder =
           new SnapshotBuilder(
-              store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
+              store,
+              data.resolve("cp-snapshots"),
+              layout,
+              config.nodeId(),
+              CpLineage.persistedIn(data),
+              signer,
+              expireAfter,
+              clock);
       started.push(builder);
       builder.start(instanceSettings(root));
       config.admin().warnings().forEach(warning -> log.warn("{}", warning));
@@ -167,21 +183,43 @@ public final class Node implements AutoCloseable {
         serveConfServer(group);
       }
       if (backend != null) {
-        exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
+        FallbackCpConfig storage = fallback.get();
+        exporter =
+            new StorageExporter(
+                builder,
+                List.of(
+                    new StorageExporter.Target(
+                        storage.backend(),
+                        new ExportPublisher(
+                            backend.bucket(storage.resourceBucket()),
+                            backend.bucket(storage.configBucket()),
+                            layout,
+                            storage.retention(),
+                            signer,
+                            expireAfter,
+                            clock))),
+                storage.cronSpec(),
+                storage.exportDebounce(),
+                clock);
         started.push(exporter);
         exporter.start();
       }
     }
 
     if (config.servesTraffic()) {
-      LocalCache cache = new LocalCache(data.resolve("dp-cache"));
+      // A traditional node trusts its own CP's key beside those configured.
+      SignatureVerifier verifier =
+          config
+              .snapshotSigning()
+              .verifier(Optional.ofNullable(signer).map(SnapshotSigner::publicKey));
+      LocalCache cache = new LocalCache(data.resolve("dp-cache"), verifier);
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
       SnapshotApplier applier =
           new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics), sealing);
       dataPlane =
           new DataPlane(
-              deployment(backend, prefix, group),
+              deployment(backend, layout, verifier),
               applier,
               cache,
               new Followers(
@@ -189,7 +227,8 @@ public final class Node implements AutoCloseable {
                   clock,
                   controlPlaneTls(group),
                   new Followers.Timings(
-                      config.heartbeat().interval(), storageDeadline(config.fallback()))),
+                      config.heartbeat().interval(), storageDeadline(config.fallback())),
+                  verifier),
               clock);
       started.push(dataPlane);
       metrics.include(dataPlane::prometheus);
@@ -328,9 +367,10 @@ public final class Node implements AutoCloseable {
   }
 
   /** Where this node's data plane takes its configuration from, as its file says. */
-  private Deployment deployment(StorageBackend backend, String prefix, String group) {
+  private Deployment deployment(
+      StorageBackend backend, ExportLayout layout, SignatureVerifier verifier) {
     if (config.role() == Role.TRADITIONAL) {
-      return new Deployment.Traditional(builder::updates);
+      return new Deployment.Traditional(builder::exports);
     }
     if (config.standalone().isPresent()) {
       return new Deployment.File(
@@ -345,18 +385,17 @@ public final class Node implements AutoCloseable {
     Optional<Deployment.Storage> storage = Optional.empty();
     if (backend != null) {
       FallbackCpConfig fallback = config.fallback().orElseThrow();
-      Map<SnapshotKind, SnapshotFetcher> fetchers = new EnumMap<>(SnapshotKind.class);
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        String bucket =
-            kind == SnapshotKind.RESOURCES ? fallback.resourceBucket() : fallback.configBucket();
-        fetchers.put(
-            kind,
-            new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)));
-      }
-      storage = Optional.of(new Deployment.Storage(fetchers, fallback.pollInterval()));
+      ExportFetcher fetcher =
+          new ExportFetcher(
+              backend.bucket(fallback.resourceBucket()),
+              backend.bucket(fallback.configBucket()),
+              layout,
+              verifier);
+      storage = Optional.of(new Deployment.Storage(List.of(fetcher), fallback.pollInterval()));
     }
     if (config.configProvider() == ConfigProvider.CONTROL_PLANE) {
-      return new Deployment.ControlPlane(config.controlPlaneHosts(), group, storage);
+      return new Deployment.ControlPlane(
+          config.controlPlaneHosts(), layout.gatewayGroup(), storage);
     }
     // NodeConfig gives yaml without fallback_cp a standalone file: this is API7's storage-only.
     return new Deployment.StorageOnly(storage.orElseThrow());
@@ -382,7 +421,7 @@ public final class Node implements AutoCloseable {
     String key = "deployment.role_control_plane.conf_server";
     ConfServerConfig confServer = config.confServer();
     Optional<SslContext> tls = Optional.empty();
-    ConfServerApi api = new ConfServerApi(builder, group);
+    ConfServerApi api = new ConfServerApi(builder, group, chain -> true, clock);
     if (confServer.tls()) {
       ChannelTls channel =
           channelTls(
@@ -394,7 +433,7 @@ public final class Node implements AutoCloseable {
                           .clientCaCert()
                           .map(path -> new PemFile(key + ".client_ca_cert", path))));
       tls = Optional.of(channel.context());
-      api = new ConfServerApi(builder, group, channel::trustsClient);
+      api = new ConfServerApi(builder, group, channel::trustsClient, clock);
     } else if (!confServer.loopbackOnly()) {
       log.warn(
           "{}.listen {} is plain HTTP on a non-loopback address: anyone who reaches it can read"
@@ -475,7 +514,7 @@ public final class Node implements AutoCloseable {
     if (dataPlane != null) {
       return dataPlane.serving();
     }
-    return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
+    return builder != null && builder.current().isPresent();
   }
 
   Map<String, Object> status() {

@@ -36,7 +36,8 @@ public record NodeConfig(
     ConfServerConfig confServer,
     ChannelCerts certs,
     DataEncryption dataEncryption,
-    ControlPlaneHeartbeat heartbeat) {
+    ControlPlaneHeartbeat heartbeat,
+    SnapshotSigningConfig snapshotSigning) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -100,7 +101,7 @@ public record NodeConfig(
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
-    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file"));
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file", "snapshot_signing"));
 
     String roleText = deployment.string("role", "traditional");
     Role role =
@@ -181,7 +182,8 @@ public record NodeConfig(
         confServer,
         certs,
         dataEncryption,
-        ControlPlaneHeartbeat.parse(dataPlane.childOrEmpty("control_plane")));
+        ControlPlaneHeartbeat.parse(dataPlane.childOrEmpty("control_plane")),
+        SnapshotSigningConfig.parse(ballast.childOrEmpty("snapshot_signing")));
   }
 
   /**
