@@ -77,7 +77,14 @@ class DataPlaneRestartTest {
         () -> Http.get(dp.url("/r0")).status() == 200 ? Optional.of(true) : Optional.empty(),
         () -> dp.node().describeLog(40));
     Duration firstAnswer = Duration.between(started, Instant.now());
-    JsonNode status = dp.node().status();
+    // The proxy may answer before the status listener is up.
+    JsonNode status =
+        Await.until(
+            "the restarted DP's status",
+            Duration.ofSeconds(30),
+            ClusterFixture.POLL,
+            () -> Optional.of(dp.node().status()),
+            () -> dp.node().describeLog(40));
     figure(
         "DP restart, CP and storage down",
         "first 200 "
