@@ -78,6 +78,14 @@ public final class BallastNode implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Runs the node's clock {@code offset} ahead (negative: behind) of the machine's, through the
+   * {@code ballast.clock_offset} system property, for clock-skew faults; replaces earlier options.
+   */
+  public BallastNode withClockOffset(Duration offset) {
+    return withJvmOptions("-Dballast.clock_offset=" + offset);
+  }
+
   public BallastNode start() {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running: " + process);
@@ -105,11 +113,52 @@ public final class BallastNode implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code kill -STOP}: the process keeps its sockets open but answers nothing, as a hung JVM (a
+   * long GC pause, a deadlock) does. {@link #resume()} lets it run on.
+   */
+  public void suspend() {
+    signal("STOP");
+  }
+
+  /** {@code kill -CONT} after {@link #suspend()}. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String signal) {
+    long pid = pid();
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+      if (!kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + pid + " failed for " + name);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not run kill -" + signal + " " + pid, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling " + name, e);
+    }
+  }
+
   /** SIGTERM, then SIGKILL after 10 s. */
   public void stop() {
     if (process != null) {
       process.stop();
     }
+  }
+
+  /** Rewrites {@code config.yaml} with {@code change} applied, for the next start. */
+  public BallastNode reconfigure(java.util.function.UnaryOperator<String> change) {
+    try {
+      Files.writeString(
+          configFile,
+          change.apply(Files.readString(configFile, StandardCharsets.UTF_8)),
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not rewrite " + configFile, e);
+    }
+    return this;
   }
 
   /** Starts again with the same configuration file and data directory; the node must be down. */

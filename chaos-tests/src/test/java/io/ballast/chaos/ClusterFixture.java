@@ -1,11 +1,13 @@
 package io.ballast.chaos;
 
+import io.ballast.testkit.FaultProxy;
 import io.ballast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -22,6 +24,7 @@ final class ClusterFixture implements AutoCloseable {
   final Path root;
   private final ClusterStorage storage;
   private final List<BallastNode> nodes = new ArrayList<>();
+  private final List<FaultProxy> proxies = new ArrayList<>();
   private UpstreamServer upstream;
   private Optional<Configs.MutualTls> channelTls = Optional.empty();
 
@@ -54,6 +57,14 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   ControlPlane controlPlane(String name) {
+    return controlPlane(name, storage);
+  }
+
+  /**
+   * A control plane exporting to {@code exportTo} instead of the cluster's storage (which the data
+   * planes read), e.g. for a {@link StorageReplica}; the caller closes {@code exportTo}.
+   */
+  ControlPlane controlPlane(String name, ClusterStorage exportTo) {
     int adminPort = FreePorts.next();
     int confPort = FreePorts.next();
     int statusPort = FreePorts.next();
@@ -65,11 +76,30 @@ final class ClusterFixture implements AutoCloseable {
                 dir,
                 statusPort,
                 Configs.controlPlane(
-                    dir, storage, ADMIN_KEY, adminPort, confPort, statusPort, channelTls)));
+                    dir, exportTo, ADMIN_KEY, adminPort, confPort, statusPort, channelTls)));
     return new ControlPlane(node, new AdminApi(adminPort, ADMIN_KEY), confPort);
   }
 
   DataPlane dataPlane(String name, ControlPlane cp) {
+    return dataPlane(name, cp.confPort());
+  }
+
+  /**
+   * A loopback {@link FaultProxy} in front of {@code cp}'s conf server, which {@link #close()}
+   * closes; give it to {@link #dataPlane(String, FaultProxy)} to put faults between CP and DP.
+   */
+  FaultProxy confServerProxy(ControlPlane cp) {
+    FaultProxy proxy = FaultProxy.start(cp.confPort());
+    proxies.add(proxy);
+    return proxy;
+  }
+
+  /** A data plane that reaches its control plane through {@code confServerProxy}. */
+  DataPlane dataPlane(String name, FaultProxy confServerProxy) {
+    return dataPlane(name, confServerProxy.port());
+  }
+
+  private DataPlane dataPlane(String name, int confPort) {
     int proxyPort = FreePorts.next();
     int statusPort = FreePorts.next();
     Path dir = root.resolve(name);
@@ -79,11 +109,16 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.dataPlane(dir, storage, cp.confPort(), proxyPort, statusPort, channelTls)));
+                Configs.dataPlane(dir, storage, confPort, proxyPort, statusPort, channelTls)));
     return new DataPlane(node, proxyPort);
   }
 
   DataPlane standaloneDataPlane(String name) {
+    return standaloneDataPlane(name, UnaryOperator.identity());
+  }
+
+  /** A storage-only data plane whose storage block is the cluster's, changed by {@code change}. */
+  DataPlane standaloneDataPlane(String name, UnaryOperator<String> change) {
     int proxyPort = FreePorts.next();
     int statusPort = FreePorts.next();
     Path dir = root.resolve(name);
@@ -93,7 +128,8 @@ final class ClusterFixture implements AutoCloseable {
                 name,
                 dir,
                 statusPort,
-                Configs.standaloneDataPlane(dir, storage, proxyPort, statusPort)));
+                Configs.standaloneDataPlane(
+                    dir, change.apply(storage.block()), proxyPort, statusPort)));
     return new DataPlane(node, proxyPort);
   }
 
@@ -143,6 +179,9 @@ final class ClusterFixture implements AutoCloseable {
         failure.addSuppressed(e);
       }
     }
+    for (FaultProxy proxy : proxies) {
+      proxy.close();
+    }
     if (upstream != null) {
       upstream.close();
     }
@@ -168,9 +207,14 @@ final class ClusterFixture implements AutoCloseable {
           () -> {
             JsonNode status = node.status();
             long revision = requireLong(node, status, "store_revision");
-            JsonNode exported = status.at("/storage/export/backends/0/exported_version");
-            return exported.isNumber() && exported.asLong() >= revision
-                ? Optional.of(exported.asLong())
+            // Every backend the CP exports to must hold the revision.
+            JsonNode backends = status.at("/storage/export/backends");
+            long lowest = Long.MAX_VALUE;
+            for (JsonNode backend : backends) {
+              lowest = Math.min(lowest, backend.path("exported_version").asLong(-1));
+            }
+            return !backends.isEmpty() && lowest >= revision
+                ? Optional.of(lowest)
                 : Optional.empty();
           },
           () -> node.describeLog(40));

@@ -31,6 +31,11 @@ interface ClusterStorage extends AutoCloseable {
    */
   String block();
 
+  /** The block for control planes: {@link #block()} unless the CP reaches storage another way. */
+  default String controlPlaneBlock() {
+    return block();
+  }
+
   /** The credentials in {@link #block()}, which no node may log. */
   List<String> secrets();
 

@@ -92,7 +92,7 @@ public final class Configs {
             statusPort,
             KEYRING,
             nodeDir,
-            indent(storage.block(), "  "));
+            indent(storage.controlPlaneBlock(), "  "));
   }
 
   /** API7 gateway form: follows the CP, with storage as the fallback under {@code deployment}. */
@@ -128,6 +128,7 @@ public final class Configs {
             control_plane:
               host:
                 - %s://127.0.0.1:%d
+              heartbeat_interval: 1s
         %s  fallback_cp:
         %s    poll_interval: 1s
         apisix:
@@ -159,6 +160,12 @@ public final class Configs {
    */
   public static String standaloneDataPlane(
       Path nodeDir, ClusterStorage storage, int proxyPort, int statusPort) {
+    return standaloneDataPlane(nodeDir, storage.block(), proxyPort, statusPort);
+  }
+
+  /** As above, with {@code storageBlock} in place of the cluster storage's block. */
+  public static String standaloneDataPlane(
+      Path nodeDir, String storageBlock, int proxyPort, int statusPort) {
     return """
         deployment:
           role: data_plane
@@ -178,7 +185,7 @@ public final class Configs {
         ballast:
           data_dir: %s/data
         """
-        .formatted(indent(storage.block(), "    "), proxyPort, statusPort, KEYRING, nodeDir);
+        .formatted(indent(storageBlock, "    "), proxyPort, statusPort, KEYRING, nodeDir);
   }
 
   /**

@@ -23,10 +23,12 @@ final class S3ProxyStorage implements ClusterStorage {
   private final S3ProxyServer server;
   private final FaultProxy faults;
   private final S3AsyncClient client;
+  private final boolean controlPlaneDirect;
 
-  private S3ProxyStorage(S3ProxyServer server, FaultProxy faults) {
+  private S3ProxyStorage(S3ProxyServer server, FaultProxy faults, boolean controlPlaneDirect) {
     this.server = server;
     this.faults = faults;
+    this.controlPlaneDirect = controlPlaneDirect;
     this.client =
         S3AsyncClient.builder()
             .endpointOverride(server.endpoint())
@@ -39,12 +41,21 @@ final class S3ProxyStorage implements ClusterStorage {
   }
 
   static S3ProxyStorage start(Path dir) {
-    return new S3ProxyStorage(startServer(dir), null);
+    return new S3ProxyStorage(startServer(dir), null, false);
   }
 
   static S3ProxyStorage startBehindFaultProxy(Path dir) {
     S3ProxyServer server = startServer(dir);
-    return new S3ProxyStorage(server, FaultProxy.start(server.port()));
+    return new S3ProxyStorage(server, FaultProxy.start(server.port()), false);
+  }
+
+  /**
+   * Data planes reach the server through the fault proxy, control planes directly: the faults are
+   * between storage and the DPs, and the proxy counts only the DPs' requests.
+   */
+  static S3ProxyStorage startBehindFaultProxyForDataPlanes(Path dir) {
+    S3ProxyServer server = startServer(dir);
+    return new S3ProxyStorage(server, FaultProxy.start(server.port()), true);
   }
 
   private static S3ProxyServer startServer(Path dir) {
@@ -68,6 +79,20 @@ final class S3ProxyStorage implements ClusterStorage {
 
   @Override
   public String block() {
+    return block(faults == null ? server.endpoint() : faults.endpoint());
+  }
+
+  @Override
+  public String controlPlaneBlock() {
+    return controlPlaneDirect ? block(server.endpoint()) : block();
+  }
+
+  /** The client used by the tests to read (and to change) what is stored, directly. */
+  S3AsyncClient client() {
+    return client;
+  }
+
+  private String block(java.net.URI endpoint) {
     return """
         aws_s3:
           access_key: %s
@@ -82,8 +107,8 @@ final class S3ProxyStorage implements ClusterStorage {
                 S3ProxyServer.SECRET_KEY,
                 Configs.CONFIG_BUCKET,
                 Configs.RESOURCE_BUCKET,
-                faults == null ? server.endpoint() : faults.endpoint())
-        + (faults == null ? "" : "  timeout: 2s\n");
+                endpoint)
+        + (endpoint.equals(server.endpoint()) ? "" : "  timeout: 2s\n");
   }
 
   @Override

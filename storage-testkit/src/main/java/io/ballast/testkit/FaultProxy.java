@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * client moves. Clients are pointed at {@link #endpoint()} instead of the server's.
  *
  * <p>Changing the {@link Mode} closes every connection open so far, so pooled keep-alive
- * connections meet the new mode on their next request.
+ * connections meet the new mode on their next request. The target can be switched ({@link
+ * #target(int)}), e.g. between two control planes.
  */
 public final class FaultProxy implements AutoCloseable {
 
@@ -37,7 +39,16 @@ public final class FaultProxy implements AutoCloseable {
     /** Reset every connection at once: a crashing server. */
     RESET,
     /** Answer every request with 500 and close: a failing server. */
-    HTTP_500
+    HTTP_500,
+    /** Answer every request with S3's 503 SlowDown and close: a throttling server. */
+    HTTP_503,
+    /** Stop listening, so that connecting is refused; listen on the same port again on leaving. */
+    REFUSE,
+    /**
+     * Forward both ways, but hold every chunk a client sends for the {@link #slow} latency and pass
+     * answers on at no more than its bytes per second: a slow server or link.
+     */
+    SLOW
   }
 
   private static final String ERROR_BODY =
@@ -50,20 +61,36 @@ public final class FaultProxy implements AutoCloseable {
               + "\r\nConnection: close\r\n\r\n"
               + ERROR_BODY)
           .getBytes(StandardCharsets.US_ASCII);
+  private static final String SLOW_DOWN_BODY =
+      "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+  private static final byte[] ERROR_503 =
+      ("HTTP/1.1 503 Slow Down\r\n"
+              + "Content-Type: application/xml\r\n"
+              + "Content-Length: "
+              + SLOW_DOWN_BODY.length()
+              + "\r\nConnection: close\r\n\r\n"
+              + SLOW_DOWN_BODY)
+          .getBytes(StandardCharsets.US_ASCII);
 
-  private final int targetPort;
-  private final ServerSocket listener;
+  private volatile int targetPort;
+  private final int port;
+  private volatile ServerSocket listener;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong toServer = new AtomicLong();
   private final AtomicLong fromServer = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
+  private final AtomicLong errorAnswers = new AtomicLong();
   private final AtomicBoolean corruptNext = new AtomicBoolean();
   private final List<String> requestHeads = Collections.synchronizedList(new ArrayList<>());
   private volatile Mode mode = Mode.PASS;
+  private volatile Duration slowLatency = Duration.ZERO;
+  private volatile long slowBytesPerSecond = Long.MAX_VALUE;
   private volatile boolean closed;
 
   private FaultProxy(int targetPort, ServerSocket listener) {
     this.targetPort = targetPort;
     this.listener = listener;
+    this.port = listener.getLocalPort();
   }
 
   /** A proxy on a free loopback port forwarding to {@code 127.0.0.1:targetPort}. */
@@ -71,7 +98,7 @@ public final class FaultProxy implements AutoCloseable {
     try {
       ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
       FaultProxy proxy = new FaultProxy(targetPort, listener);
-      daemon("fault-proxy-accept-" + listener.getLocalPort(), proxy::acceptLoop);
+      proxy.startAccepting(listener);
       return proxy;
     } catch (IOException e) {
       throw new UncheckedIOException("could not start a fault proxy", e);
@@ -79,16 +106,63 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   public int port() {
-    return listener.getLocalPort();
+    return port;
   }
 
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + port());
   }
 
-  public void mode(Mode mode) {
+  public synchronized void mode(Mode mode) {
+    Mode before = this.mode;
     this.mode = mode;
+    if (mode == Mode.REFUSE && before != Mode.REFUSE) {
+      closeQuietly(listener);
+    } else if (mode != Mode.REFUSE && before == Mode.REFUSE) {
+      listenAgain();
+    }
     closeOpenConnections();
+  }
+
+  /**
+   * {@link Mode#HANG} for the connections already open too: they stay open, but nothing more passes
+   * either way, as with a hung server process or a half-open network path. New connections are
+   * accepted and never answered.
+   */
+  public synchronized void stall() {
+    if (mode == Mode.REFUSE) {
+      listenAgain();
+    }
+    this.mode = Mode.HANG;
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  /**
+   * {@link Mode#SLOW}: each client chunk held {@code latency}, answers at {@code bytesPerSecond}.
+   */
+  public void slow(Duration latency, long bytesPerSecond) {
+    this.slowLatency = latency;
+    this.slowBytesPerSecond = bytesPerSecond;
+    mode(Mode.SLOW);
+  }
+
+  /** Forwards new connections to {@code 127.0.0.1:port} from now on; closes those open so far. */
+  public void target(int port) {
+    this.targetPort = port;
+    closeOpenConnections();
+  }
+
+  /** Connections accepted since the start (not counting refused ones). */
+  public long connections() {
+    return connections.get();
+  }
+
+  /** Requests answered with an injected 500 or 503 since the start. */
+  public long errorAnswers() {
+    return errorAnswers.get();
   }
 
   /** Flips one byte in the middle of the body of the next request with a Content-Length body. */
@@ -127,13 +201,36 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     closed = true;
     closeQuietly(listener);
     closeOpenConnections();
   }
 
-  private void acceptLoop() {
+  /** Binds the same port again after {@link Mode#REFUSE}; the kernel may hold it a moment. */
+  private void listenAgain() {
+    IOException last = null;
+    for (int attempt = 0; attempt < 50 && !closed; attempt++) {
+      try {
+        ServerSocket again = new ServerSocket();
+        again.setReuseAddress(true);
+        again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+        listener = again;
+        startAccepting(again);
+        return;
+      } catch (IOException e) {
+        last = e;
+        sleep(Duration.ofMillis(100));
+      }
+    }
+    throw new UncheckedIOException("could not listen on port " + port + " again", last);
+  }
+
+  private void startAccepting(ServerSocket socket) {
+    daemon("fault-proxy-accept-" + port, () -> acceptLoop(socket));
+  }
+
+  private void acceptLoop(ServerSocket listener) {
     while (!closed) {
       Socket client;
       try {
@@ -142,6 +239,7 @@ public final class FaultProxy implements AutoCloseable {
         return; // closed
       }
       open.add(client);
+      connections.incrementAndGet();
       daemon("fault-proxy-" + client.getPort(), () -> serve(client));
     }
   }
@@ -149,17 +247,14 @@ public final class FaultProxy implements AutoCloseable {
   private void serve(Socket client) {
     try {
       switch (mode) {
-        case PASS -> forward(client);
-        case HANG -> client.getInputStream().transferTo(OutputStream.nullOutputStream());
+        case PASS, SLOW -> forward(client);
+        case HANG, REFUSE -> client.getInputStream().transferTo(OutputStream.nullOutputStream());
         case RESET -> {
           client.setSoLinger(true, 0);
           client.close();
         }
-        case HTTP_500 -> {
-          readHead(client.getInputStream());
-          client.getOutputStream().write(ERROR_500);
-          client.getOutputStream().flush();
-        }
+        case HTTP_500 -> answer(client, ERROR_500);
+        case HTTP_503 -> answer(client, ERROR_503);
       }
     } catch (IOException e) {
       // The client or the proxy closed the connection: nothing to report.
@@ -169,13 +264,20 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
+  private void answer(Socket client, byte[] answer) throws IOException {
+    readHead(client.getInputStream());
+    errorAnswers.incrementAndGet();
+    client.getOutputStream().write(answer);
+    client.getOutputStream().flush();
+  }
+
   private void forward(Socket client) throws IOException {
     Socket server = new Socket();
     open.add(server);
     try {
       server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
       Thread up = daemon("fault-proxy-up-" + client.getPort(), () -> pumpRequests(client, server));
-      pump(server.getInputStream(), client.getOutputStream(), fromServer);
+      pumpAnswers(server.getInputStream(), client.getOutputStream());
       // The server closed (e.g. after a "Connection: close" answer with no length): pass the end
       // on, or the client would wait for more of the answer until it times out.
       client.shutdownOutput();
@@ -195,8 +297,12 @@ public final class FaultProxy implements AutoCloseable {
       int n;
       while ((n = in.read(buffer)) != -1) {
         scanner.scan(buffer, n);
+        holdWhileStalled();
         // Counted before they are passed on, so a client that has its answer sees them counted.
         toServer.addAndGet(n);
+        if (mode == Mode.SLOW) {
+          sleep(slowLatency);
+        }
         out.write(buffer, 0, n);
         out.flush();
       }
@@ -207,17 +313,45 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  private static void pump(InputStream in, OutputStream out, AtomicLong counter) {
+  /** Server to client; in {@link Mode#SLOW} in pieces paced to the configured bytes per second. */
+  private void pumpAnswers(InputStream in, OutputStream out) {
     byte[] buffer = new byte[16 * 1024];
     try {
       int n;
       while ((n = in.read(buffer)) != -1) {
-        counter.addAndGet(n);
-        out.write(buffer, 0, n);
-        out.flush();
+        holdWhileStalled();
+        fromServer.addAndGet(n);
+        if (mode != Mode.SLOW) {
+          out.write(buffer, 0, n);
+          out.flush();
+          continue;
+        }
+        long rate = slowBytesPerSecond;
+        int piece = (int) Math.max(1, Math.min(n, rate / 10));
+        for (int offset = 0; offset < n; offset += piece) {
+          int length = Math.min(piece, n - offset);
+          out.write(buffer, offset, length);
+          out.flush();
+          sleep(Duration.ofNanos(length * 1_000_000_000L / rate));
+        }
       }
     } catch (IOException e) {
       // connection closed
+    }
+  }
+
+  /** After {@link #stall()}: bytes already read wait here until the connection is closed. */
+  private void holdWhileStalled() {
+    while (mode == Mode.HANG && !closed) {
+      sleep(Duration.ofMillis(20));
+    }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -92,6 +92,84 @@ class FaultProxyTest {
   }
 
   @Test
+  void http503AnswersSlowDownAndCountsIt() throws Exception {
+    proxy.mode(FaultProxy.Mode.HTTP_503);
+
+    HttpResponse<byte[]> first = send(get());
+    send(get());
+
+    assertThat(first.statusCode()).isEqualTo(503);
+    assertThat(new String(first.body(), StandardCharsets.US_ASCII)).contains("SlowDown");
+    assertThat(proxy.errorAnswers()).isEqualTo(2);
+  }
+
+  @Test
+  void refuseClosesThePortAndPassOpensItAgain() throws Exception {
+    proxy.mode(FaultProxy.Mode.REFUSE);
+
+    assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), proxy.port()).close())
+        .isInstanceOf(java.net.ConnectException.class);
+
+    proxy.mode(FaultProxy.Mode.PASS);
+
+    assertThat(send(get()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void slowDelaysRequestsAndPacesAnswers() throws Exception {
+    proxy.slow(Duration.ofMillis(300), 20_000);
+
+    long started = System.nanoTime();
+    HttpResponse<byte[]> answer = send(get());
+    long millis = (System.nanoTime() - started) / 1_000_000;
+
+    assertThat(answer.body()).isEqualTo(BODY);
+    // 300 ms held, then 10,000 bytes at 20,000 bytes/s in 2,000-byte pieces 100 ms apart: the
+    // last piece arrives 0.7 s after the request at the earliest.
+    assertThat(millis).isGreaterThanOrEqualTo(650);
+  }
+
+  @Test
+  void targetSwitchesTheServerForNewConnections() throws Exception {
+    HttpServer other =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext(
+        "/",
+        exchange -> {
+          exchange.sendResponseHeaders(204, -1);
+          exchange.close();
+        });
+    other.start();
+    try {
+      proxy.target(other.getAddress().getPort());
+
+      assertThat(send(get()).statusCode()).isEqualTo(204);
+      assertThat(proxy.connections()).isPositive();
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  @Test
+  void stallHoldsAConnectionAlreadyOpen() throws Exception {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+      socket.setSoTimeout(500);
+      byte[] request = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      socket.getOutputStream().write(request);
+      socket.setSoTimeout(5_000);
+      readAnswer(socket);
+      socket.setSoTimeout(500);
+
+      proxy.stall();
+      socket.getOutputStream().write(request);
+
+      assertThatThrownBy(() -> socket.getInputStream().read())
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+      assertThat(socket.isClosed()).isFalse();
+    }
+  }
+
+  @Test
   void resetFailsTheRequest() {
     proxy.mode(FaultProxy.Mode.RESET);
 
@@ -160,6 +238,18 @@ class FaultProxyTest {
       assertThat(new String(answer.body(), StandardCharsets.US_ASCII)).isEqualTo("refused");
       serverThread.join();
     }
+  }
+
+  /** Reads one answer to GET: its head up to the blank line, then the body of BODY's length. */
+  private static void readAnswer(Socket socket) throws IOException {
+    var in = socket.getInputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      assertThat(b).as("answer head").isNotEqualTo(-1);
+      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+    }
+    assertThat(in.readNBytes(BODY.length)).isEqualTo(BODY);
   }
 
   private HttpRequest.Builder get() {

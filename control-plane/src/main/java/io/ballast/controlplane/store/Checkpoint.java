@@ -19,9 +19,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code checkpoint.ndjson}: the full store at one revision. A header line {@code
  * {"format":1,"revision":N,"lineage":"<uuid>","count":K}} (and {@code "shrink_confirmed_revision"}
  * once a shrink was confirmed) then one line per resource {@code {"type","id","value",
- * "created_index","modified_index"}}. Replaced atomically, so it is always whole. The lineage
- * lives here, not in a file of its own, so that it changes together with the content an import
- * brings; a checkpoint written before lineages has none.
+ * "created_index","modified_index"}}. Replaced atomically, so it is always whole. The lineage lives
+ * here, not in a file of its own, so that it changes together with the content an import brings; a
+ * checkpoint written before lineages has none.
  */
 final class Checkpoint {
 
