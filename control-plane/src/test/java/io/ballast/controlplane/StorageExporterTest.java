@@ -55,6 +55,8 @@ class StorageExporterTest {
             store, dir.resolve("snapshots"), "", "default", "cp-test", Clock.systemUTC());
     builder.start(List.of());
     awaitBuilt(0);
+    Files.createDirectories(storageRoot.resolve("config"));
+    Files.createDirectories(storageRoot.resolve("resources"));
     backend = new FilesystemBackend(storageRoot);
     FallbackCpConfig config =
         FallbackCpConfig.find(ConfigLoader.parse(YAML, "test.yaml", name -> null)).orElseThrow();

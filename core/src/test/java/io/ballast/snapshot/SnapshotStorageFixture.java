@@ -28,6 +28,7 @@ final class SnapshotStorageFixture {
   final Path work;
 
   SnapshotStorageFixture(Path dir) throws Exception {
+    Files.createDirectories(dir.resolve("storage").resolve("resources"));
     this.bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
     this.work = Files.createDirectories(dir.resolve("work"));
   }

@@ -18,7 +18,9 @@ import io.ballast.storage.PutOptions;
 import io.ballast.storage.ReadCondition;
 import io.ballast.storage.ReadResult;
 import io.ballast.storage.filesystem.FilesystemBackend;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,6 +55,11 @@ class StorageFollowerTest {
     @Override
     public String describe() {
       return "counting " + delegate.describe();
+    }
+
+    @Override
+    public Mono<Void> checkExists() {
+      return delegate.checkExists();
     }
 
     @Override
@@ -103,7 +110,8 @@ class StorageFollowerTest {
   private StorageFollower follower;
 
   @BeforeEach
-  void create() {
+  void create() throws IOException {
+    Files.createDirectories(dir.resolve("storage").resolve("resources"));
     bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
     counting = new CountingStorage(bucket);
     cache = new LocalCache(dir.resolve("cache"));
