@@ -30,7 +30,29 @@ public final class ConfServerProtocol {
   /** A version lower than every snapshot's: what an unparseable ETag means. */
   public static final long NO_VERSION = -1;
 
+  /**
+   * Format 2: {@code GET /ballast/v2/export?wait=5s} with {@code If-None-Match: "<version>"}
+   * answers the signed {@link ExportManifest} bytes (ETag = its version) as soon as a newer export
+   * exists, or 304 with the CP's own version as ETag when {@code wait} runs out. Both answers carry
+   * {@link #LINEAGE_HEADER} and the standard {@code Date} header. {@code GET
+   * /ballast/v2/export/{version}/{kind}} answers that part's gzip body, 404 once no longer kept.
+   */
+  public static final String EXPORT_PATH = "/ballast/v2/export";
+
+  /** The CP store's lineage, on every answer of {@link #EXPORT_PATH}. */
+  public static final String LINEAGE_HEADER = "X-Ballast-Lineage";
+
   private ConfServerProtocol() {}
+
+  /** The export long poll's path, waiting up to {@code wait} (whole seconds). */
+  public static String exportPath(Duration wait) {
+    return EXPORT_PATH + "?" + WAIT + "=" + wait.toSeconds() + "s";
+  }
+
+  /** The path of the body of {@code kind}'s part of export {@code version}. */
+  public static String partPath(long version, SnapshotKind kind) {
+    return EXPORT_PATH + "/" + version + "/" + kind.id();
+  }
 
   /** The long poll's path for {@code kind}, waiting up to {@code wait} (whole seconds). */
   public static String manifestPath(SnapshotKind kind, Duration wait) {

@@ -71,6 +71,11 @@ public record SnapshotManifest(
   }
 
   public byte[] toJson() {
+    return Json.mapper().writeValueAsBytes(toNode());
+  }
+
+  /** The manifest as a JSON object, as {@link #toJson()} writes it (an export embeds it). */
+  ObjectNode toNode() {
     ObjectNode node = Json.mapper().createObjectNode();
     node.put("format", format);
     node.put("gateway_group", gatewayGroup);
@@ -84,7 +89,7 @@ public record SnapshotManifest(
     node.put("compression", compression);
     ObjectNode countNode = node.putObject("counts");
     new TreeMap<>(counts).forEach(countNode::put);
-    return Json.mapper().writeValueAsBytes(node);
+    return node;
   }
 
   /**
@@ -99,6 +104,11 @@ public record SnapshotManifest(
     } catch (JacksonException e) {
       throw new SnapshotFormatException("snapshot manifest is not JSON: " + e.getOriginalMessage());
     }
+    return fromNode(node);
+  }
+
+  /** Reads a manifest from a JSON node (an export embeds one per part). */
+  static SnapshotManifest fromNode(JsonNode node) {
     if (node == null || !node.isObject()) {
       throw new SnapshotFormatException("snapshot manifest is not a JSON object");
     }
