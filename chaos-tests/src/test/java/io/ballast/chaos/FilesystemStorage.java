@@ -17,10 +17,11 @@ final class FilesystemStorage implements ClusterStorage {
     this.dir = dir;
   }
 
-  /** Creates the folder; the filesystem backend expects it to exist. */
+  /** Creates the folder and its bucket folders, which must exist as S3 buckets must. */
   static FilesystemStorage create(Path dir) {
     try {
-      Files.createDirectories(dir);
+      Files.createDirectories(dir.resolve(Configs.CONFIG_BUCKET));
+      Files.createDirectories(dir.resolve(Configs.RESOURCE_BUCKET));
     } catch (IOException e) {
       throw new UncheckedIOException("could not create " + dir, e);
     }

@@ -176,17 +176,18 @@ class StorageExporterTest {
 
   @Test
   void aFailedExportIsReportedAndTheNextOneCatchesUp() throws Exception {
-    // A regular file where the storage folder should be: no bucket folder can be created.
-    Files.writeString(storageRoot, "not a folder");
+    // The storage folder is gone (an unmounted volume): its buckets are missing, not created.
+    Path away = Files.move(storageRoot, dir.resolve("storage-unmounted"));
     write("u1");
     awaitBuilt(1);
 
     export();
 
-    assertThat(exporter.status().get("last_error")).isNotNull();
+    assertThat((String) exporter.status().get("last_error")).contains("does not exist");
     assertThat(exporter.status()).containsEntry("resources_exported_version", -1L);
+    assertThat(storageRoot).doesNotExist();
 
-    Files.delete(storageRoot);
+    Files.move(away, storageRoot);
     export();
 
     assertThat(exporter.status()).containsEntry("last_error", null);

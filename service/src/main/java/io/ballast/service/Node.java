@@ -8,6 +8,7 @@ import io.ballast.controlplane.StorageExporter;
 import io.ballast.controlplane.StoreSealer;
 import io.ballast.controlplane.admin.AdminApi;
 import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.dataplane.BucketWatch;
 import io.ballast.dataplane.DataPlane;
 import io.ballast.dataplane.Deployment;
 import io.ballast.dataplane.Followers;
@@ -35,9 +36,7 @@ import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.storage.InvalidStorageConfigException;
 import io.ballast.storage.StorageBackend;
-import io.ballast.storage.StorageBackends;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,6 +88,8 @@ public final class Node implements AutoCloseable {
   private SnapshotBuilder builder;
   private StorageExporter exporter;
   private DataPlane dataPlane;
+  private NodeStorage storage;
+  private BucketWatch bucketWatch;
 
   /** The TLS listeners' bound addresses, for /status. */
   private final List<String> tlsListening = new ArrayList<>();
@@ -113,9 +114,13 @@ public final class Node implements AutoCloseable {
     Optional<FallbackCpConfig> fallback = config.fallback();
     StorageBackend backend = null;
     if (fallback.isPresent()) {
-      backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
-      started.push(backend);
-      checkBucketNames(backend, fallback.get().block());
+      storage = NodeStorage.open(fallback.get());
+      started.push(storage);
+      backend = storage.backends().get(0).backend();
+      if (config.holdsConfiguration()) {
+        storage.createOwnFolders(config.dataDir());
+        storage.requireBuckets();
+      }
     }
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
@@ -161,6 +166,9 @@ public final class Node implements AutoCloseable {
               clock);
       started.push(dataPlane);
       dataPlane.start();
+      if (storage != null && !config.holdsConfiguration()) {
+        watchBuckets(fallback.get());
+      }
       ProxyServer proxy =
           new ProxyServer(
               dataPlane::table,
@@ -268,20 +276,27 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * A bucket name the backend refuses is a mistake in the file: it is reported with its key before
-   * anything starts, rather than by the first export or poll.
+   * A data plane whose bucket is missing starts, but is not ready until the bucket appears; it says
+   * which one is missing (a CP refuses to start instead: {@link NodeStorage#requireBuckets}).
    */
-  private static void checkBucketNames(StorageBackend backend, ConfigNode block) {
-    for (String key :
-        List.of("config_bucket", "config_container", "resource_bucket", "resource_container")) {
-      if (block.has(key)) {
-        try {
-          backend.bucket(block.requireString(key));
-        } catch (InvalidStorageConfigException e) {
-          throw block.error(key, e.getMessage());
-        }
-      }
-    }
+  private void watchBuckets(FallbackCpConfig fallback) {
+    bucketWatch =
+        new BucketWatch(
+            storage.buckets(),
+            fallback.pollInterval(),
+            new BucketWatch.Listener() {
+              @Override
+              public void missing(String detail) {
+                log.warn("storage_missing_bucket: {}; not ready until it exists", detail);
+              }
+
+              @Override
+              public void found() {
+                log.info("storage_missing_bucket cleared: every bucket exists");
+              }
+            });
+    started.push(bucketWatch);
+    bucketWatch.start();
   }
 
   /** Where this node's data plane takes its configuration from, as its file says. */
@@ -430,7 +445,7 @@ public final class Node implements AutoCloseable {
 
   boolean ready() {
     if (dataPlane != null) {
-      return dataPlane.serving();
+      return dataPlane.serving() && (bucketWatch == null || !bucketWatch.anyMissing());
     }
     return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
   }
@@ -460,6 +475,9 @@ public final class Node implements AutoCloseable {
               }
               if (exporter != null) {
                 storage.put("export", exporter.status());
+              }
+              if (bucketWatch != null && bucketWatch.anyMissing()) {
+                storage.put("missing_buckets", bucketWatch.missingNow());
               }
               status.put("storage", storage);
             });
