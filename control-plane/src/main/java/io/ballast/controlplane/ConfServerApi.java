@@ -5,8 +5,10 @@ import io.ballast.gateway.tls.ChannelTls;
 import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
 import io.ballast.snapshot.SnapshotKind;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -23,23 +25,24 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
 /**
- * The endpoint data planes follow ({@code conf_server.listen}, 9280), serving the snapshots {@link
- * SnapshotBuilder} builds as {@link ConfServerProtocol} describes. A body is served as the exact
- * bytes the builder wrote, verified by the DP against the manifest exactly as a body read from
- * object storage.
+ * The endpoint data planes follow ({@code conf_server.listen}, 9280), serving the exports {@link
+ * SnapshotBuilder} builds as {@link ConfServerProtocol} describes (format 2). The manifest is the
+ * signed bytes the builder made and each part body the exact bytes it wrote, verified by the DP
+ * exactly as an export read from object storage.
  */
 public final class ConfServerApi {
 
   private final SnapshotBuilder builder;
   private final String gatewayGroup;
   private final Predicate<X509Certificate[]> trustedNow;
+  private final Clock clock;
 
   /**
    * @param gatewayGroup the group whose snapshots {@code builder} builds, the only one a client
    *     certificate may name
    */
   public ConfServerApi(SnapshotBuilder builder, String gatewayGroup) {
-    this(builder, gatewayGroup, chain -> true);
+    this(builder, gatewayGroup, chain -> true, Clock.systemUTC());
   }
 
   /**
@@ -47,16 +50,20 @@ public final class ConfServerApi {
    *     client CA in force now (the CA file may have been replaced since)
    */
   public ConfServerApi(
-      SnapshotBuilder builder, String gatewayGroup, Predicate<X509Certificate[]> trustedNow) {
+      SnapshotBuilder builder,
+      String gatewayGroup,
+      Predicate<X509Certificate[]> trustedNow,
+      Clock clock) {
     this.builder = builder;
     this.gatewayGroup = gatewayGroup;
     this.trustedNow = trustedNow;
+    this.clock = clock;
   }
 
   public RouterFunction<ServerResponse> routes() {
     return RouterFunctions.route()
-        .GET(ConfServerProtocol.PATH + "/{kind}", this::manifest)
-        .GET(ConfServerProtocol.PATH + "/{kind}/{version}", this::body)
+        .GET(ConfServerProtocol.EXPORT_PATH, this::export)
+        .GET(ConfServerProtocol.EXPORT_PATH + "/{version}/{kind}", this::part)
         .filter(
             (request, next) ->
                 groupRefusal(request)
@@ -104,12 +111,12 @@ public final class ConfServerApi {
     return error(HttpStatus.FORBIDDEN, message);
   }
 
-  private Mono<ServerResponse> manifest(ServerRequest request) {
-    Optional<SnapshotKind> kind = kind(request);
-    if (kind.isEmpty()) {
-      return error(
-          HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
-    }
+  /**
+   * The export long poll: the signed manifest of an export newer than {@code If-None-Match} as soon
+   * as one exists, else 304 with the CP's own version when {@code wait} runs out. Every answer
+   * names the store's lineage and carries {@code Date}, from which a DP tells its clock's skew.
+   */
+  private Mono<ServerResponse> export(ServerRequest request) {
     Duration wait;
     try {
       wait =
@@ -123,59 +130,65 @@ public final class ConfServerApi {
     String known = request.headers().firstHeader(HttpHeaders.IF_NONE_MATCH);
     long knownVersion = ConfServerProtocol.versionOf(known);
     return builder
-        .updates(kind.get())
+        .exports()
         // Only newer: a DP ahead of this CP (e.g. one restarted with an empty store) would ignore
-        // an older snapshot and ask again at once, in a loop.
-        .filter(snapshot -> snapshot.version() > knownVersion)
+        // an older export and ask again at once, in a loop.
+        .filter(export -> export.version() > knownVersion)
         .next()
         .timeout(wait, Mono.empty())
         .flatMap(
-            snapshot ->
+            export ->
                 ServerResponse.ok()
                     .contentType(MediaType.APPLICATION_JSON)
-                    .eTag(ConfServerProtocol.etagOf(snapshot.version()))
-                    .bodyValue(snapshot.manifest().toJson()))
+                    .eTag(ConfServerProtocol.etagOf(export.version()))
+                    .headers(this::channelHeaders)
+                    .bodyValue(export.signed().json()))
         .switchIfEmpty(
             Mono.defer(
                 () ->
                     builder
-                        .current(kind.get())
+                        .current()
                         // The ETag of a 304 is the CP's own version, so that a DP holding the
-                        // same version (say, read from storage) knows the CP confirms it.
+                        // same version (say, read from storage) knows the CP confirms it, and a
+                        // DP ahead of it knows the CP is behind.
                         .map(
                             current ->
                                 ServerResponse.status(HttpStatus.NOT_MODIFIED)
                                     .eTag(ConfServerProtocol.etagOf(current.version()))
+                                    .headers(this::channelHeaders)
                                     .build())
                         .orElseGet(
-                            () -> error(HttpStatus.SERVICE_UNAVAILABLE, "no snapshot built yet"))));
+                            () -> error(HttpStatus.SERVICE_UNAVAILABLE, "no export built yet"))));
   }
 
-  private Mono<ServerResponse> body(ServerRequest request) {
-    Optional<SnapshotKind> kind = kind(request);
-    if (kind.isEmpty()) {
+  private void channelHeaders(HttpHeaders headers) {
+    headers.set(ConfServerProtocol.LINEAGE_HEADER, builder.lineage());
+    headers.setDate(clock.millis());
+  }
+
+  private Mono<ServerResponse> part(ServerRequest request) {
+    Optional<SnapshotKind> kind;
+    try {
+      kind = Optional.of(SnapshotKind.fromId(request.pathVariable("kind")));
+    } catch (IllegalArgumentException e) {
       return error(
           HttpStatus.NOT_FOUND, "unknown snapshot kind '" + request.pathVariable("kind") + "'");
     }
     String version = request.pathVariable("version");
-    Optional<VerifiedSnapshot> current = builder.current(kind.get());
-    if (current.isEmpty() || !String.valueOf(current.get().version()).equals(version)) {
-      return error(
-          HttpStatus.NOT_FOUND,
-          kind.get().id() + " snapshot " + version + " is not the current one; poll again");
+    Optional<VerifiedExport> export;
+    try {
+      export = builder.kept(Long.parseLong(version));
+    } catch (NumberFormatException e) {
+      export = Optional.empty();
     }
+    if (export.isEmpty()) {
+      return error(HttpStatus.NOT_FOUND, "export " + version + " is no longer kept; poll again");
+    }
+    VerifiedSnapshot part = export.get().part(kind.get());
     return ServerResponse.ok()
         .contentType(MediaType.parseMediaType("application/gzip"))
-        .eTag(ConfServerProtocol.etagOf(current.get().version()))
-        .body(BodyInserters.fromResource(new FileSystemResource(current.get().body())));
-  }
-
-  private static Optional<SnapshotKind> kind(ServerRequest request) {
-    try {
-      return Optional.of(SnapshotKind.fromId(request.pathVariable("kind")));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
+        .eTag(ConfServerProtocol.etagOf(part.version()))
+        .body(BodyInserters.fromResource(new FileSystemResource(part.body())));
   }
 
   private static Duration parseWait(String text) {

@@ -2,13 +2,19 @@ package io.ballast.controlplane;
 
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.controlplane.store.StoreView;
+import io.ballast.fs.DurableFiles;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.resource.Json;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
 import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,13 +22,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,71 +39,96 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Turns the CP store into snapshot files on local disk: a {@code resources} snapshot for every
- * store revision (bursts of writes coalesce into one build of the newest revision) and one {@code
- * instance} snapshot per process. These exact bytes go to data planes over the conf server and to
- * object storage through the exporter.
+ * Turns the CP store into exports on local disk: for every store revision (bursts of writes
+ * coalesce into one build of the newest revision) one export of both parts at that version, the
+ * {@code resources} part from the store and the {@code instance} part from the CP file's node-level
+ * settings, bound by one signed {@link ExportManifest}. These exact bodies go to data planes over
+ * the conf server and to object storage through the exporter.
+ *
+ * <p>The instance settings only change when a CP restarts with another file. The newest export
+ * built is recorded in {@value #STATE_FILE} (its version and the instance body's SHA-256); a start
+ * whose settings differ from it at a revision not above it moves the store's revision one step
+ * ({@link ConfigStore#bumpRevision}), so the new settings get a new, higher version.
  */
 public final class SnapshotBuilder implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SnapshotBuilder.class);
 
-  /** Older files stay a while so that a DP still downloading one is not cut off. */
-  private static final int FILES_KEPT = 3;
+  /** Older exports stay a while so that a DP still downloading one is not cut off. */
+  private static final int EXPORTS_KEPT = 3;
+
+  static final String STATE_FILE = "newest-export.json";
 
   private final ConfigStore store;
   private final Path workDir;
-  private final String gatewayGroup;
-  private final String prefix;
+  private final ExportLayout layout;
   private final String producer;
+  private final Supplier<String> lineage;
+  private final SnapshotSigner signer;
+  private final Duration expireAfter;
   private final Clock clock;
 
-  /** The newest of each kind, for callers that want it now rather than as a stream. */
-  private final Map<SnapshotKind, VerifiedSnapshot> current = new ConcurrentHashMap<>();
-
-  private final Map<SnapshotKind, Sinks.Many<VerifiedSnapshot>> latest =
-      new EnumMap<>(SnapshotKind.class);
-  private final Deque<Path> builtFiles = new ArrayDeque<>();
+  private final Sinks.Many<VerifiedExport> latest = Sinks.many().replay().latest();
+  private final Deque<VerifiedExport> kept = new ArrayDeque<>();
+  private volatile VerifiedExport current;
+  private Path instanceBody;
+  private BodyStats instanceStats;
   private Disposable subscription;
 
+  /**
+   * @param lineage the store's lineage id, read at each build
+   * @param expireAfter how long a signature stays fresh ({@code fallback_cp.expire_after})
+   */
   public SnapshotBuilder(
       ConfigStore store,
       Path workDir,
-      String prefix,
-      String gatewayGroup,
+      ExportLayout layout,
       String producer,
+      Supplier<String> lineage,
+      SnapshotSigner signer,
+      Duration expireAfter,
       Clock clock) {
-    this.store = store;
-    this.workDir = workDir;
-    this.prefix = prefix;
-    this.gatewayGroup = gatewayGroup;
-    this.producer = producer;
-    this.clock = clock;
-    for (SnapshotKind kind : SnapshotKind.values()) {
-      latest.put(kind, Sinks.many().replay().latest());
-    }
+    this.store = Objects.requireNonNull(store, "store");
+    this.workDir = Objects.requireNonNull(workDir, "workDir");
+    this.layout = Objects.requireNonNull(layout, "layout");
+    this.producer = Objects.requireNonNull(producer, "producer");
+    this.lineage = Objects.requireNonNull(lineage, "lineage");
+    this.signer = Objects.requireNonNull(signer, "signer");
+    this.expireAfter = Objects.requireNonNull(expireAfter, "expireAfter");
+    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /**
-   * Builds the instance snapshot from these node-level settings, then follows the store. The
-   * instance version is the build time in milliseconds: instance settings only change when a CP
-   * restarts with another file, and a restart is later than every earlier build.
-   */
+  /** Writes the instance part from these node-level settings, then follows the store. */
   public void start(List<SnapshotEntry> instanceSettings) {
+    Optional<BuiltState> previous;
     try {
       PrivateFiles.createFolder(workDir);
+      previous = readState();
       try (var stale = Files.list(workDir)) {
         for (Path file : stale.toList()) {
-          Files.deleteIfExists(file);
+          if (!file.getFileName().toString().equals(STATE_FILE)) {
+            Files.deleteIfExists(file);
+          }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare snapshot folder " + workDir, e);
     }
-    long instanceVersion = clock.millis();
-    publish(build(SnapshotKind.INSTANCE, instanceVersion, instanceSettings.stream()));
+    instanceBody = workDir.resolve("instance.ndjson.gz");
+    instanceStats = writeBody(instanceBody, instanceSettings.stream());
+    previous
+        .filter(state -> !state.instanceSha256().equals(instanceStats.sha256Hex()))
+        .filter(state -> store.revision() <= state.version())
+        .ifPresent(
+            state ->
+                store.bumpRevision(
+                    "the node-level settings differ from those of export "
+                        + state.version()
+                        + ", so they need a higher version"));
 
     subscription =
         store
@@ -103,81 +136,144 @@ public final class SnapshotBuilder implements AutoCloseable {
             .onBackpressureLatest()
             .concatMap(
                 revision ->
-                    Mono.fromCallable(this::buildResources)
+                    Mono.fromCallable(this::buildNewest)
                         .subscribeOn(Schedulers.boundedElastic())
-                        .doOnError(e -> log.error("building the resources snapshot failed", e))
+                        .doOnError(e -> log.error("building the export failed", e))
                         .onErrorResume(e -> Mono.empty()),
                 1)
             .subscribe(this::publish);
   }
 
-  /** The newest snapshot of {@code kind}, then every newer one as it is built. */
-  public Flux<VerifiedSnapshot> updates(SnapshotKind kind) {
-    return latest.get(kind).asFlux();
+  /** The newest export, then every newer one as it is built. */
+  public Flux<VerifiedExport> exports() {
+    return latest.asFlux();
   }
 
-  public Optional<VerifiedSnapshot> current(SnapshotKind kind) {
-    return Optional.ofNullable(current.get(kind));
+  public Optional<VerifiedExport> current() {
+    return Optional.ofNullable(current);
   }
 
-  private VerifiedSnapshot buildResources() {
+  /** A recent export still on disk, for a DP that asked for it just before a newer one. */
+  public synchronized Optional<VerifiedExport> kept(long version) {
+    return kept.stream().filter(export -> export.version() == version).findFirst();
+  }
+
+  /** The lineage of the exports built, for the conf server's header. */
+  public String lineage() {
+    return lineage.get();
+  }
+
+  private VerifiedExport buildNewest() {
     StoreView view = store.view();
-    Optional<VerifiedSnapshot> newest = current(SnapshotKind.RESOURCES);
-    if (newest.isPresent() && newest.get().version() == view.revision()) {
-      return newest.get();
+    VerifiedExport newest = current;
+    if (newest != null && newest.version() == view.revision()) {
+      return newest;
     }
-    return build(
-        SnapshotKind.RESOURCES,
-        view.revision(),
-        view.inCanonicalOrder()
-            .map(stored -> stored.resource())
-            .map(r -> new SnapshotEntry(r.type().plural(), r.id(), r.value())));
+    long version = view.revision();
+    Path resourceBody = workDir.resolve("resources-" + version + ".ndjson.gz");
+    BodyStats resourceStats =
+        writeBody(
+            resourceBody,
+            view.inCanonicalOrder()
+                .map(stored -> stored.resource())
+                .map(r -> new SnapshotEntry(r.type().plural(), r.id(), r.value())));
+    Instant now = clock.instant();
+    SnapshotManifest resources = part(SnapshotKind.RESOURCES, version, now, resourceStats);
+    SnapshotManifest instance = part(SnapshotKind.INSTANCE, version, now, instanceStats);
+    ExportManifest manifest =
+        new ExportManifest(
+            layout.gatewayGroup(),
+            lineage.get(),
+            version,
+            newest == null ? ExportManifest.NO_PREVIOUS : newest.version(),
+            false,
+            now,
+            producer,
+            Map.of(SnapshotKind.RESOURCES, resources, SnapshotKind.INSTANCE, instance),
+            now,
+            now.plus(expireAfter));
+    SignedExport signed = signer.sign(manifest);
+    log.info(
+        "built export {} ({} bytes of resources, {})",
+        version,
+        resourceStats.size(),
+        resourceStats.counts());
+    writeState(new BuiltState(version, instanceStats.sha256Hex()));
+    return new VerifiedExport(
+        signed,
+        Map.of(
+            SnapshotKind.RESOURCES,
+            new VerifiedSnapshot(resources, resourceBody),
+            SnapshotKind.INSTANCE,
+            new VerifiedSnapshot(instance, instanceBody)));
   }
 
-  private VerifiedSnapshot build(SnapshotKind kind, long version, Stream<SnapshotEntry> entries) {
-    Path body = workDir.resolve(kind.id() + "-" + version + ".ndjson.gz");
-    BodyStats stats;
+  private SnapshotManifest part(SnapshotKind kind, long version, Instant now, BodyStats stats) {
+    return SnapshotManifest.of(
+        layout.gatewayGroup(),
+        kind,
+        version,
+        now,
+        producer,
+        layout.bodyKey(kind, version).value(),
+        stats);
+  }
+
+  private static BodyStats writeBody(Path body, Stream<SnapshotEntry> entries) {
     try (OutputStream out = PrivateFiles.newOutputStream(body);
         SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
       entries.forEachOrdered(writer::write);
-      stats = writer.finish();
+      return writer.finish();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write snapshot " + body, e);
     }
-    SnapshotLayout layout = new SnapshotLayout(prefix, gatewayGroup, kind);
-    SnapshotManifest manifest =
-        SnapshotManifest.of(
-            gatewayGroup,
-            kind,
-            version,
-            clock.instant(),
-            producer,
-            layout.bodyKey(version).value(),
-            stats);
-    log.info(
-        "built {} snapshot version {} ({} bytes, {})",
-        kind.id(),
-        version,
-        stats.size(),
-        stats.counts());
-    return new VerifiedSnapshot(manifest, body);
   }
 
-  private synchronized void publish(VerifiedSnapshot snapshot) {
-    current.put(snapshot.manifest().kind(), snapshot);
-    latest.get(snapshot.manifest().kind()).tryEmitNext(snapshot);
-    if (snapshot.manifest().kind() == SnapshotKind.RESOURCES) {
-      if (!builtFiles.contains(snapshot.body())) {
-        builtFiles.addLast(snapshot.body());
+  private synchronized void publish(VerifiedExport export) {
+    if (current != null && current.version() == export.version()) {
+      return;
+    }
+    current = export;
+    kept.addLast(export);
+    while (kept.size() > EXPORTS_KEPT) {
+      Path old = kept.removeFirst().part(SnapshotKind.RESOURCES).body();
+      try {
+        Files.deleteIfExists(old);
+      } catch (IOException e) {
+        log.warn("cannot delete old snapshot file {}: {}", old, e.toString());
       }
-      while (builtFiles.size() > FILES_KEPT) {
-        Path old = builtFiles.removeFirst();
-        try {
-          Files.deleteIfExists(old);
-        } catch (IOException e) {
-          log.warn("cannot delete old snapshot file {}: {}", old, e.toString());
-        }
-      }
+    }
+    latest.tryEmitNext(export);
+  }
+
+  /** What {@value #STATE_FILE} records of the newest export built. */
+  private record BuiltState(long version, String instanceSha256) {}
+
+  private Optional<BuiltState> readState() {
+    Path file = workDir.resolve(STATE_FILE);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode node = Json.mapper().readTree(Files.readAllBytes(file));
+      return Optional.of(
+          new BuiltState(node.get("version").asLong(), node.get("instance_sha256").stringValue()));
+    } catch (IOException | RuntimeException e) {
+      log.warn("ignoring unreadable {}: {}", file, e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private void writeState(BuiltState state) {
+    ObjectNode node = Json.mapper().createObjectNode();
+    node.put("version", state.version());
+    node.put("instance_sha256", state.instanceSha256());
+    try {
+      DurableFiles.replace(
+          workDir.resolve(STATE_FILE), out -> out.write(Json.mapper().writeValueAsBytes(node)));
+    } catch (IOException e) {
+      // Only a later restart with other settings needs it; the export itself is fine.
+      log.warn("cannot record the newest export in {}: {}", workDir, e.toString());
     }
   }
 

@@ -2,15 +2,14 @@ package io.ballast.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ballast.config.ConfigLoader;
+import io.ballast.config.CronSpec;
 import io.ballast.controlplane.store.ConfigStore;
-import io.ballast.resource.Json;
-import io.ballast.resource.Resource;
-import io.ballast.resource.ResourceType;
-import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.ExportPublisher;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ReadCondition;
@@ -22,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,17 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class StorageExporterTest {
 
-  private static final String YAML =
-      """
-      fallback_cp:
-        filesystem:
-          config_bucket: config
-          resource_bucket: resources
-        cron_spec: '@every 1h'
-        retention: 2
-      """;
+  private static final ExportLayout LAYOUT = new ExportLayout("", "default");
+  private static final Duration DEBOUNCE = Duration.ofMillis(300);
 
   @TempDir Path dir;
+  private final SnapshotSigner signer = TestBuilders.signer();
   private Path storageRoot;
   private ConfigStore store;
   private SnapshotBuilder builder;
@@ -50,17 +45,13 @@ class StorageExporterTest {
   void start() throws Exception {
     storageRoot = dir.resolve("storage");
     store = ConfigStore.open(dir.resolve("store"));
-    builder =
-        new SnapshotBuilder(
-            store, dir.resolve("snapshots"), "", "default", "cp-test", Clock.systemUTC());
+    builder = TestBuilders.builder(store, dir.resolve("snapshots"), signer);
     builder.start(List.of());
-    awaitBuilt(0);
+    TestBuilders.awaitVersion(builder, 0);
     Files.createDirectories(storageRoot.resolve("config"));
     Files.createDirectories(storageRoot.resolve("resources"));
     backend = new FilesystemBackend(storageRoot);
-    FallbackCpConfig config =
-        FallbackCpConfig.find(ConfigLoader.parse(YAML, "test.yaml", name -> null)).orElseThrow();
-    exporter = new StorageExporter(builder, backend, config, "cp-test", Clock.systemUTC());
+    exporter = exporter(target("fs", backend));
   }
 
   @AfterEach
@@ -70,37 +61,37 @@ class StorageExporterTest {
     store.close();
   }
 
-  private void write(String upstreamId) {
-    store.put(
-        Resource.parse(
-            ResourceType.UPSTREAMS,
-            upstreamId,
-            Json.mapper().readTree("{\"nodes\":{\"127.0.0.1:1980\":1}}")));
+  private StorageExporter exporter(StorageExporter.Target... targets) {
+    return new StorageExporter(
+        builder, List.of(targets), CronSpec.parse("@every 1h"), DEBOUNCE, Clock.systemUTC());
   }
 
-  private void awaitBuilt(long version) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (builder.current(SnapshotKind.RESOURCES).map(s -> s.version()).orElse(-1L) != version) {
-      assertThat(System.nanoTime()).as("built version %d in time", version).isLessThan(deadline);
-      Thread.sleep(10);
-    }
+  private StorageExporter.Target target(String name, FilesystemBackend storage) {
+    return new StorageExporter.Target(
+        name,
+        new ExportPublisher(
+            storage.bucket("resources"),
+            storage.bucket("config"),
+            LAYOUT,
+            2,
+            signer,
+            TestBuilders.EXPIRE_AFTER,
+            Clock.systemUTC()));
   }
 
-  private void export() {
-    exporter.exportChanged().block(Duration.ofSeconds(5));
+  private void run(boolean resign) {
+    exporter.runOnce(resign).block(Duration.ofSeconds(5));
   }
 
-  private static SnapshotLayout layout(SnapshotKind kind) {
-    return new SnapshotLayout("", "default", kind);
-  }
-
-  /** The pointer's manifest in {@code bucket}. */
-  private SnapshotManifest pointer(String bucket, SnapshotKind kind) {
+  /** The pointer's manifest in {@code storage}, its signature checked; null when none. */
+  private static ExportManifest pointer(FilesystemBackend storage, SnapshotSigner signer) {
     ReadResult result =
-        backend.bucket(bucket).get(layout(kind).latestKey(), ReadCondition.NONE).block();
-    assertThat(result).as("pointer of %s", kind.id()).isInstanceOf(ReadResult.Found.class);
+        storage.bucket("resources").get(LAYOUT.latestKey(), ReadCondition.NONE).block();
+    if (!(result instanceof ReadResult.Found found)) {
+      return null;
+    }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ((ReadResult.Found) result)
+    found
         .body()
         .doOnNext(
             buffer -> {
@@ -109,90 +100,137 @@ class StorageExporterTest {
               bytes.writeBytes(chunk);
             })
         .blockLast();
-    return SnapshotManifest.fromJson(bytes.toByteArray());
+    return SignatureVerifier.trusting(List.of(signer.publicKey()))
+        .verify(bytes.toByteArray())
+        .manifest();
+  }
+
+  private ExportManifest pointer() {
+    return pointer(backend, signer);
   }
 
   private ETag pointerEtag() {
-    ObjectMeta meta =
-        backend.bucket("resources").head(layout(SnapshotKind.RESOURCES).latestKey()).block();
+    ObjectMeta meta = backend.bucket("resources").head(LAYOUT.latestKey()).block();
     return meta.etag();
   }
 
-  @Test
-  void exportsBothKinds() throws Exception {
-    write("u1");
-    awaitBuilt(1);
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> backendStatus(int index) {
+    return ((List<Map<String, Object>>) exporter.status().get("backends")).get(index);
+  }
 
-    export();
-
-    assertThat(pointer("resources", SnapshotKind.RESOURCES).version()).isEqualTo(1);
-    assertThat(pointer("config", SnapshotKind.INSTANCE).version())
-        .isEqualTo(builder.current(SnapshotKind.INSTANCE).orElseThrow().version());
-    assertThat(exporter.status())
-        .containsEntry("resources_exported_version", 1L)
-        .containsEntry("last_error", null);
+  private static void await(String what, Duration within, Supplier<Boolean> condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!condition.get()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(10);
+    }
   }
 
   @Test
-  void exportsAnEmptyStoreAsVersionZero() throws Exception {
-    // DPs serve an empty store's snapshot; one starting while the CP is away needs it too.
-    export();
+  void exportsBothPartsAtOnceWhenStarted() throws Exception {
+    exporter.start();
 
-    SnapshotManifest manifest = pointer("resources", SnapshotKind.RESOURCES);
+    await("exported at start", Duration.ofSeconds(2), () -> pointer() != null);
+
+    ExportManifest manifest = pointer();
     assertThat(manifest.version()).isEqualTo(0);
-    assertThat(manifest.counts()).isEmpty();
-    assertThat(exporter.status()).containsEntry("resources_exported_version", 0L);
+    assertThat(manifest.routes()).isZero();
+    assertThat(
+            backend.bucket("config").head(LAYOUT.bodyKey(SnapshotKind.INSTANCE, 0)).blockOptional())
+        .isPresent();
+    await("status", Duration.ofSeconds(1), () -> backendStatus(0).get("exported_version") != null);
+    assertThat(backendStatus(0)).containsEntry("name", "fs").containsEntry("last_error", null);
   }
 
   @Test
-  void exportsNothingWhenNothingChanged() throws Exception {
-    write("u1");
-    awaitBuilt(1);
-    export();
-    ETag first = pointerEtag();
+  void aWriteReachesStorageWithinTheDebounceAndABurstEndsInOneExport() throws Exception {
+    exporter.start();
+    await("exported at start", Duration.ofSeconds(2), () -> pointer() != null);
 
-    export();
+    long written = System.nanoTime();
+    for (int i = 1; i <= 5; i++) {
+      TestBuilders.writeUpstream(store, "u" + i);
+    }
+    await(
+        "the burst in storage within debounce + 1 s",
+        DEBOUNCE.plusSeconds(1),
+        () -> pointer().version() == 5);
+    Duration took = Duration.ofNanos(System.nanoTime() - written);
 
-    assertThat(pointerEtag()).isEqualTo(first);
-    assertThat(exporter.status()).containsEntry("resources_exported_version", 1L);
+    assertThat(took).isGreaterThanOrEqualTo(DEBOUNCE.minusMillis(50));
+    assertThat(pointer().previousVersion()).isLessThan(5);
+    assertThat(pointer().part(SnapshotKind.RESOURCES).counts()).containsEntry("upstreams", 5L);
   }
 
   @Test
-  void exportsTheNewVersionAfterAStoreWrite() throws Exception {
-    write("u1");
-    awaitBuilt(1);
-    export();
+  void aTickReSignsThePointerWhenNothingChanged() throws Exception {
+    TestBuilders.writeUpstream(store, "u1");
+    TestBuilders.awaitVersion(builder, 1);
+    run(false);
     ETag first = pointerEtag();
+    ExportManifest before = pointer();
 
-    write("u2");
-    awaitBuilt(2);
-    export();
+    run(false);
+    assertThat(pointerEtag()).as("a change run with nothing new writes nothing").isEqualTo(first);
 
+    Thread.sleep(5);
+    run(true);
+
+    ExportManifest after = pointer();
     assertThat(pointerEtag()).isNotEqualTo(first);
-    SnapshotManifest manifest = pointer("resources", SnapshotKind.RESOURCES);
-    assertThat(manifest.version()).isEqualTo(2);
-    assertThat(manifest.counts()).containsEntry("upstreams", 2L);
+    assertThat(after.version()).isEqualTo(1);
+    assertThat(after.signedAt()).isAfter(before.signedAt());
+    assertThat(after.expiresAt()).isEqualTo(after.signedAt().plus(TestBuilders.EXPIRE_AFTER));
+    assertThat(after.createdAt()).isEqualTo(before.createdAt());
+    assertThat(backendStatus(0)).containsEntry("signed_until", after.expiresAt().toString());
   }
 
   @Test
-  void aFailedExportIsReportedAndTheNextOneCatchesUp() throws Exception {
-    // The storage folder is gone (an unmounted volume): its buckets are missing, not created.
-    Path away = Files.move(storageRoot, dir.resolve("storage-unmounted"));
-    write("u1");
-    awaitBuilt(1);
+  void oneBackendFailingDoesNotStopTheOthers() throws Exception {
+    // Its folder is missing (an unmounted volume): its buckets are reported, never created.
+    Path brokenRoot = dir.resolve("broken");
+    exporter = exporter(target("broken", new FilesystemBackend(brokenRoot)), target("fs", backend));
+    TestBuilders.writeUpstream(store, "u1");
+    TestBuilders.awaitVersion(builder, 1);
 
-    export();
+    run(false);
 
-    assertThat((String) exporter.status().get("last_error")).contains("does not exist");
-    assertThat(exporter.status()).containsEntry("resources_exported_version", -1L);
-    assertThat(storageRoot).doesNotExist();
+    assertThat(pointer().version()).isEqualTo(1);
+    assertThat((String) backendStatus(0).get("last_error")).contains("does not exist");
+    assertThat(backendStatus(0)).containsEntry("exported_version", -1L);
+    assertThat(backendStatus(1)).containsEntry("exported_version", 1L);
+    assertThat(brokenRoot).doesNotExist();
 
-    Files.move(away, storageRoot);
-    export();
+    Files.createDirectories(brokenRoot.resolve("config"));
+    Files.createDirectories(brokenRoot.resolve("resources"));
+    run(false);
 
-    assertThat(exporter.status()).containsEntry("last_error", null);
-    assertThat(exporter.status()).containsEntry("resources_exported_version", 1L);
-    assertThat(pointer("resources", SnapshotKind.RESOURCES).version()).isEqualTo(1);
-    assertThat(pointer("config", SnapshotKind.INSTANCE).kind()).isEqualTo(SnapshotKind.INSTANCE);
+    assertThat(backendStatus(0))
+        .containsEntry("last_error", null)
+        .containsEntry("exported_version", 1L);
+    assertThat(pointer(new FilesystemBackend(brokenRoot), signer).version()).isEqualTo(1);
+  }
+
+  @Test
+  void whilePausedNothingIsExportedAndStatusSaysWhy() throws Exception {
+    run(false);
+    exporter.pause("storage holds another lineage");
+    TestBuilders.writeUpstream(store, "u1");
+    TestBuilders.awaitVersion(builder, 1);
+
+    run(false);
+    run(true);
+
+    assertThat(pointer().version()).isEqualTo(0);
+    assertThat(exporter.exportsHeld()).isTrue();
+    assertThat(exporter.status()).containsEntry("paused", "storage holds another lineage");
+
+    exporter.start();
+    exporter.resume();
+
+    await("exported once resumed", Duration.ofSeconds(2), () -> pointer().version() == 1);
+    assertThat(exporter.status()).containsEntry("paused", null);
   }
 }

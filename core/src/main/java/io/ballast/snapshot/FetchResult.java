@@ -1,21 +1,25 @@
 package io.ballast.snapshot;
 
 import io.ballast.storage.ETag;
-import java.nio.file.Path;
 
-/** What {@link SnapshotFetcher#fetchLatest} found. */
+/** What {@link ExportFetcher#fetchLatest} found. */
 public sealed interface FetchResult {
 
   /** The pointer still has the ETag the caller knew: nothing was downloaded. */
   record NotModified(ETag pointerEtag) implements FetchResult {}
 
-  /** No snapshot has been published yet. */
+  /** No export has been published yet. */
   record Missing() implements FetchResult {}
 
   /**
-   * A verified body (size and SHA-256 match {@code manifest}) in a file the caller now owns and
-   * must delete or move.
+   * The pointer changed but names no export newer than the caller's: typically the same export
+   * re-signed by the control plane's cron tick. Its signature was checked; no body was read.
    */
-  record Fetched(SnapshotManifest manifest, ETag pointerEtag, Path bodyFile)
-      implements FetchResult {}
+  record NoNewer(SignedExport signed, ETag pointerEtag) implements FetchResult {}
+
+  /**
+   * Both parts of a newer export, verified (signature, then each body's size and SHA-256), in files
+   * the caller now owns and must delete or move.
+   */
+  record Fetched(VerifiedExport export, ETag pointerEtag) implements FetchResult {}
 }

@@ -3,56 +3,63 @@ package io.ballast.snapshot;
 import io.ballast.storage.ReadResult;
 import reactor.core.publisher.Mono;
 
-/** Reading {@code latest.json}, the same way for the publisher and the fetcher. */
+/** Reading the export pointer ({@code latest.json}), the same way for the publisher and fetcher. */
 final class Pointers {
 
-  // A manifest is a few hundred bytes; anything far larger is not one.
+  // A manifest is a few kilobytes; anything far larger is not one.
   private static final int MAX_MANIFEST_BYTES = 1024 * 1024;
 
   private Pointers() {}
 
   /**
-   * The manifest in a found pointer object, checked against {@code layout}: same group and kind,
-   * and a body key inside the layout (so a pointer cannot send a reader elsewhere).
+   * The signed manifest in a found pointer object: its signature checked by {@code verifier} first,
+   * then checked against {@code layout}: same gateway group, and body keys inside the layout (so a
+   * pointer cannot send a reader elsewhere).
+   *
+   * @throws SnapshotFormatException or {@link SnapshotIntegrityException} naming the pointer
    */
-  static Mono<SnapshotManifest> parse(ReadResult.Found found, SnapshotLayout layout) {
-    String where = "snapshot pointer " + found.meta().key();
+  static Mono<SignedExport> parse(
+      ReadResult.Found found, ExportLayout layout, SignatureVerifier verifier) {
+    String where = "export pointer " + found.meta().key();
     return ByteStreams.collect(found.body(), MAX_MANIFEST_BYTES, where)
         .map(
             bytes -> {
-              SnapshotManifest manifest;
+              SignedExport signed;
               try {
-                manifest = SnapshotManifest.fromJson(bytes);
+                signed = verifier.verify(bytes);
               } catch (SnapshotFormatException e) {
                 throw new SnapshotFormatException(where + ": " + e.getMessage(), e);
+              } catch (SnapshotIntegrityException e) {
+                throw new SnapshotIntegrityException(where + ": " + e.getMessage());
               }
-              if (!manifest.gatewayGroup().equals(layout.gatewayGroup())
-                  || manifest.kind() != layout.kind()) {
+              ExportManifest manifest = signed.manifest();
+              if (!manifest.gatewayGroup().equals(layout.gatewayGroup())) {
                 throw new SnapshotFormatException(
                     where
                         + " describes gateway group '"
                         + manifest.gatewayGroup()
-                        + "' kind '"
-                        + manifest.kind().id()
                         + "', expected '"
                         + layout.gatewayGroup()
-                        + "' kind '"
-                        + layout.kind().id()
                         + "'");
               }
-              String expectedBody = layout.bodyKey(manifest.version()).value();
-              if (!manifest.bodyKey().equals(expectedBody)) {
-                throw new SnapshotFormatException(
-                    where
-                        + " names body '"
-                        + manifest.bodyKey()
-                        + "' for version "
-                        + manifest.version()
-                        + ", expected '"
-                        + expectedBody
-                        + "'");
+              for (SnapshotKind kind : SnapshotKind.values()) {
+                String expected = layout.bodyKey(kind, manifest.version()).value();
+                String named = manifest.part(kind).bodyKey();
+                if (!named.equals(expected)) {
+                  throw new SnapshotFormatException(
+                      where
+                          + " names "
+                          + kind.id()
+                          + " body '"
+                          + named
+                          + "' for version "
+                          + manifest.version()
+                          + ", expected '"
+                          + expected
+                          + "'");
+                }
               }
-              return manifest;
+              return signed;
             });
   }
 }

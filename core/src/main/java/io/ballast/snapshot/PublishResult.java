@@ -2,12 +2,19 @@ package io.ballast.snapshot;
 
 import io.ballast.storage.ETag;
 
-/** What {@link SnapshotPublisher#publish} did. */
+/** What {@link ExportPublisher#publish} or {@link ExportPublisher#refresh} did. */
 public sealed interface PublishResult {
 
-  /** The pointer now names this snapshot; {@code pointerEtag} is the pointer's new ETag. */
-  record Published(SnapshotManifest manifest, ETag pointerEtag) implements PublishResult {}
+  /**
+   * The pointer now holds {@code signed} (a new export, or the same one re-signed); {@code
+   * pointerEtag} is the pointer's new ETag.
+   */
+  record Published(SignedExport signed, ETag pointerEtag) implements PublishResult {}
 
-  /** The pointer already named this version or a newer one, and was left as it was. */
+  /**
+   * The pointer was left as it was: it already named this version or a newer one ({@link
+   * ExportPublisher#publish}), or another version than the one to re-sign ({@link
+   * ExportPublisher#refresh}); {@code existingVersion} is -1 when there is no pointer.
+   */
   record Skipped(long existingVersion) implements PublishResult {}
 }

@@ -200,6 +200,32 @@ public final class ConfigStore implements Closeable {
   }
 
   /**
+   * Moves the revision one step without changing a resource, durably (a checkpoint at the new
+   * revision): for a change outside the store that must still give the next export a higher
+   * version, such as the CP's node-level settings after a restart with another file.
+   *
+   * @return the new revision
+   */
+  public long bumpRevision(String reason) {
+    writeLock.lock();
+    try {
+      checkWritable();
+      StoreView next = view.atRevision(view.revision() + 1);
+      view = next;
+      compact();
+      log.info("Config store {} moved to revision {}: {}", dir, next.revision(), reason);
+      revisions.tryEmitNext(next.revision());
+      return next.revision();
+    } catch (IOException e) {
+      failure = e;
+      throw new UncheckedIOException(
+          "cannot write a checkpoint of config store " + dir + ": " + e.getMessage(), e);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
    * Writes a checkpoint of the whole state now and empties the log it supersedes, so that no line
    * of the log keeps a value later writes replaced (after secrets were sealed, say).
    */

@@ -83,6 +83,11 @@ public final class StoreView {
     return replace(type, copy, newRevision);
   }
 
+  /** The same resources at {@code newRevision}: a change outside the resources. */
+  StoreView atRevision(long newRevision) {
+    return new StoreView(newRevision, byType);
+  }
+
   private StoreView replace(
       ResourceType type, TreeMap<String, StoredResource> map, long newRevision) {
     Map<ResourceType, NavigableMap<String, StoredResource>> maps = new EnumMap<>(byType);

@@ -86,6 +86,23 @@ class ConfigStoreTest {
   }
 
   @Test
+  void bumpingTheRevisionKeepsTheResourcesAndSurvivesARestart() {
+    try (ConfigStore store = open()) {
+      store.put(upstream("u1"));
+      store.put(route("r1", ",\"upstream_id\":\"u1\""));
+
+      assertThat(store.bumpRevision("instance settings changed")).isEqualTo(3);
+      assertThat(store.revisions().blockFirst()).isEqualTo(3);
+      store.put(route("r2", ",\"upstream_id\":\"u1\""));
+    }
+    try (ConfigStore store = open()) {
+      assertThat(store.revision()).isEqualTo(4);
+      assertThat(store.view().size()).isEqualTo(3);
+      assertThat(store.get(ResourceType.ROUTES, "r2").orElseThrow().modifiedIndex()).isEqualTo(4);
+    }
+  }
+
+  @Test
   void createTimeIsKeptFromTheFirstPutAndUpdateTimeMoves() {
     try (ConfigStore store = open()) {
       store.put(upstream("u1"));
