@@ -4,9 +4,14 @@ import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.ErrorJson;
 import io.ballast.snapshot.ConfServerProtocol;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotFiles;
+import io.ballast.snapshot.SnapshotFormatException;
+import io.ballast.snapshot.SnapshotIntegrityException;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
@@ -19,12 +24,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
@@ -32,11 +40,12 @@ import reactor.netty.resources.ConnectionProvider;
 import reactor.util.retry.Retry;
 
 /**
- * Follows the control plane's conf server for one snapshot kind: long polls for a newer manifest,
- * streams the body it names to a temp file, verifies it and offers it to the data plane. When the
- * CP cannot be reached the DP keeps serving; this loop retries with jittered exponential backoff
- * (200 ms to 5 s) over the configured CP hosts and follows again as soon as one answers. Each
- * answer and each failure is reported to the {@link DataPlane}, which decides what they mean.
+ * Follows the control plane's conf server: long polls for a newer export manifest, checks its
+ * signature, streams both part bodies to temp files, verifies them and offers the export (both
+ * parts or neither) to the data plane. When the CP cannot be reached the DP keeps serving; this
+ * loop retries with jittered exponential backoff (200 ms to 5 s) over the configured CP hosts and
+ * follows again as soon as one answers. Each answer and each failure is reported to the {@link
+ * DataPlane}, which decides what they mean.
  */
 public final class ControlPlaneFollower implements Follower {
 
@@ -57,7 +66,7 @@ public final class ControlPlaneFollower implements Follower {
 
   private final List<URI> hosts;
   private final String gatewayGroup;
-  private final SnapshotKind kind;
+  private final SignatureVerifier verifier;
   private final DataPlane dataPlane;
   private final Path downloadDir;
   private final ConnectionProvider connections;
@@ -76,34 +85,37 @@ public final class ControlPlaneFollower implements Follower {
   private Disposable loop;
 
   public ControlPlaneFollower(
-      List<URI> hosts,
-      String gatewayGroup,
-      SnapshotKind kind,
-      DataPlane dataPlane,
-      Path downloadDir) {
-    this(hosts, gatewayGroup, kind, dataPlane, downloadDir, Optional.empty());
+      List<URI> hosts, String gatewayGroup, DataPlane dataPlane, Path downloadDir) {
+    this(
+        hosts,
+        gatewayGroup,
+        dataPlane,
+        downloadDir,
+        Optional.empty(),
+        SignatureVerifier.notRequired());
   }
 
   /**
    * @param tls the context for {@code https://} hosts: the client certificate presented and the CAs
    *     trusted. Host names are verified either way (Reactor Netty's default for {@code https}).
+   * @param verifier checks each export manifest's signature before any body is read
    */
   public ControlPlaneFollower(
       List<URI> hosts,
       String gatewayGroup,
-      SnapshotKind kind,
       DataPlane dataPlane,
       Path downloadDir,
-      Optional<SslContext> tls) {
+      Optional<SslContext> tls,
+      SignatureVerifier verifier) {
     this.hosts = hosts;
     this.gatewayGroup = gatewayGroup;
-    this.kind = kind;
+    this.verifier = verifier;
     this.dataPlane = dataPlane;
     this.downloadDir = downloadDir;
     // One poll or one download at a time: two connections cover a body fetched while the
     // manifest's connection is still being released.
     this.connections =
-        ConnectionProvider.builder("ballast-control-plane-" + kind.id()).maxConnections(2).build();
+        ConnectionProvider.builder("ballast-control-plane").maxConnections(2).build();
     HttpClient http =
         HttpClient.create(connections)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis());
@@ -143,7 +155,7 @@ public final class ControlPlaneFollower implements Follower {
               }
             })
         .get()
-        .uri(base.resolve(ConfServerProtocol.manifestPath(kind, wait)).toString())
+        .uri(base.resolve(ConfServerProtocol.exportPath(wait)).toString())
         .responseSingle(
             (response, body) ->
                 body.asByteArray()
@@ -171,16 +183,28 @@ public final class ControlPlaneFollower implements Follower {
       case 304 -> {
         answered = true;
         dataPlane.controlPlaneAnswered(base);
-        long version = dataPlane.version(kind);
+        long version = dataPlane.version();
         if (ConfServerProtocol.etagOf(version).equals(answer.etag())) {
-          dataPlane.confirm(kind, version, Source.CONTROL_PLANE);
+          dataPlane.confirm(version, Source.CONTROL_PLANE);
         }
         return Mono.empty();
       }
       case 200 -> {
         answered = true;
         dataPlane.controlPlaneAnswered(base);
-        return fetchBody(base, SnapshotManifest.fromJson(answer.body()));
+        SignedExport signed;
+        try {
+          // The signature is checked before any body is read.
+          signed = verifier.verify(answer.body());
+        } catch (SnapshotFormatException | SnapshotIntegrityException e) {
+          refused = Math.max(refused, ConfServerProtocol.versionOf(answer.etag()));
+          dataPlane.reject(
+              ConfServerProtocol.versionOf(answer.etag()),
+              Source.CONTROL_PLANE,
+              "control plane " + base + ": " + e.getMessage());
+          return Mono.empty();
+        }
+        return fetchExport(base, signed);
       }
       default -> {
         // The CP's error body says why (a client certificate of another gateway group, say).
@@ -196,13 +220,14 @@ public final class ControlPlaneFollower implements Follower {
     }
   }
 
-  private Mono<Void> fetchBody(URI base, SnapshotManifest manifest) {
-    boolean ours = manifest.gatewayGroup().equals(gatewayGroup) && manifest.kind() == kind;
+  private Mono<Void> fetchExport(URI base, SignedExport signed) {
+    ExportManifest manifest = signed.manifest();
+    boolean ours = manifest.gatewayGroup().equals(gatewayGroup);
     if (manifest.version() <= known()) {
-      if (ours && manifest.version() == dataPlane.version(kind)) {
+      if (ours && manifest.version() == dataPlane.version()) {
         // A poll sent before this DP took the same version from storage or its cache: the CP
         // holds it too, as a 304 would have said.
-        dataPlane.confirm(kind, manifest.version(), Source.CONTROL_PLANE);
+        dataPlane.confirm(manifest.version(), Source.CONTROL_PLANE);
       }
       return Mono.empty();
     }
@@ -214,26 +239,47 @@ public final class ControlPlaneFollower implements Follower {
           Source.CONTROL_PLANE,
           "control plane "
               + base
-              + " sent a "
-              + manifest.kind().id()
-              + " snapshot of gateway group '"
+              + " sent an export of gateway group '"
               + manifest.gatewayGroup()
               + "'; this node serves '"
               + gatewayGroup
               + "'");
       return Mono.empty();
     }
-    URI url = base.resolve(ConfServerProtocol.bodyPath(kind, manifest.version()));
-    return Mono.using(
-        () -> {
-          PrivateFiles.createFolder(downloadDir);
-          return PrivateFiles.createTempFile(downloadDir, kind.id() + "-", ".ndjson.gz");
-        },
-        temp ->
-            download(url, temp)
-                .publishOn(Schedulers.boundedElastic())
-                .flatMap(status -> applyDownloaded(status, url, manifest, temp)),
-        ControlPlaneFollower::deleteQuietly);
+    Map<SnapshotKind, Path> files = new EnumMap<>(SnapshotKind.class);
+    return Flux.fromArray(SnapshotKind.values())
+        .concatMap(
+            kind ->
+                Mono.fromCallable(
+                        () -> {
+                          PrivateFiles.createFolder(downloadDir);
+                          Path temp =
+                              PrivateFiles.createTempFile(
+                                  downloadDir, "export-" + kind.id() + "-", ".ndjson.gz");
+                          files.put(kind, temp);
+                          return temp;
+                        })
+                    .flatMap(
+                        temp -> {
+                          URI url =
+                              base.resolve(ConfServerProtocol.partPath(manifest.version(), kind));
+                          return download(url, temp)
+                              .flatMap(
+                                  status ->
+                                      status == 200 || status == 404
+                                          ? Mono.just(status)
+                                          : Mono.error(
+                                              new IOException(
+                                                  "control plane answered "
+                                                      + status
+                                                      + " for "
+                                                      + url)));
+                        }))
+        // Every part must arrive; a 404 means a newer export replaced this one meanwhile.
+        .all(status -> status == 200)
+        .publishOn(Schedulers.boundedElastic())
+        .flatMap(complete -> complete ? applyDownloaded(signed, files) : Mono.empty())
+        .doFinally(signal -> files.values().forEach(ControlPlaneFollower::deleteQuietly));
   }
 
   /** Streams the body at {@code url} into {@code file}; emits the response status. */
@@ -273,30 +319,28 @@ public final class ControlPlaneFollower implements Follower {
     }
   }
 
-  private Mono<Void> applyDownloaded(int status, URI url, SnapshotManifest manifest, Path body) {
-    if (status == 404) {
-      // A newer snapshot replaced this one while we asked for it: the next poll gets it.
-      return Mono.empty();
-    }
-    if (status != 200) {
-      return Mono.error(new IOException("control plane answered " + status + " for " + url));
-    }
+  private Mono<Void> applyDownloaded(SignedExport signed, Map<SnapshotKind, Path> files) {
+    ExportManifest manifest = signed.manifest();
+    Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
     try {
-      SnapshotFiles.verify(body, manifest);
+      for (SnapshotKind kind : SnapshotKind.values()) {
+        SnapshotFiles.verify(files.get(kind), manifest.part(kind));
+        parts.put(kind, new VerifiedSnapshot(manifest.part(kind), files.get(kind)));
+      }
     } catch (RuntimeException e) {
       refused = manifest.version();
       dataPlane.reject(manifest.version(), Source.CONTROL_PLANE, e.getMessage());
       return Mono.empty();
     }
     if (!dataPlane.offer(
-        new VerifiedSnapshot(manifest, body), Source.CONTROL_PLANE, Optional.empty())) {
+        new VerifiedExport(signed, parts), Source.CONTROL_PLANE, Optional.empty())) {
       refused = manifest.version();
     }
     return Mono.empty();
   }
 
   private long known() {
-    return Math.max(dataPlane.version(kind), refused);
+    return Math.max(dataPlane.version(), refused);
   }
 
   private static void deleteQuietly(Path file) {

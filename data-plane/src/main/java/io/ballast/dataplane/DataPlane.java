@@ -3,8 +3,9 @@ package io.ballast.dataplane;
 import io.ballast.dataplane.SnapshotApplier.Rejection;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.gateway.route.RouteTable;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.URI;
 import java.time.Clock;
@@ -13,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -74,7 +74,7 @@ public final class DataPlane implements AutoCloseable {
   private final Clock clock;
 
   private final List<Follower> followers = new ArrayList<>();
-  private final Map<SnapshotKind, Follower> storageFollowers = new EnumMap<>(SnapshotKind.class);
+  private final Map<String, Follower> storageFollowers = new LinkedHashMap<>();
   private Follower fileFollower;
 
   // What the sources said, written under this object's lock; the mode follows from it.
@@ -115,49 +115,32 @@ public final class DataPlane implements AutoCloseable {
    * closes this data plane, which stops what was started.
    */
   public void start() {
-    Map<SnapshotKind, ETag> cachedPointers = serveCache();
+    Optional<ETag> cachedPointer = serveCache();
     if (deployment instanceof Deployment.ControlPlane cp) {
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), kind, this));
-      }
-      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointers));
+      followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), this));
+      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointer));
     } else if (deployment instanceof Deployment.StorageOnly storageOnly) {
-      followStorage(storageOnly.storage(), cachedPointers);
+      followStorage(storageOnly.storage(), cachedPointer);
     } else if (deployment instanceof Deployment.File file) {
       fileFollower = sources.standaloneFile(file, this);
       followers.add(fileFollower);
     } else if (deployment instanceof Deployment.Traditional traditional) {
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        followers.add(sources.localControlPlane(kind, traditional.updates().apply(kind), this));
-      }
+      followers.add(sources.localControlPlane(traditional.exports().get(), this));
     }
   }
 
-  /** Applies the cached snapshots; returns the storage pointer ETags they were read with. */
-  private Map<SnapshotKind, ETag> serveCache() {
-    Map<SnapshotKind, ETag> pointers = new EnumMap<>(SnapshotKind.class);
-    for (SnapshotKind kind : SnapshotKind.values()) {
-      cache
-          .load(kind)
-          .ifPresent(
-              entry -> {
-                offer(entry.snapshot(), Source.CACHE, entry.storageEtag());
-                entry.storageEtag().ifPresent(etag -> pointers.put(kind, etag));
-              });
-    }
-    return pointers;
+  /** Applies the cached export; returns the storage pointer ETag it was read with. */
+  private Optional<ETag> serveCache() {
+    Optional<LocalCache.Entry> entry = cache.load();
+    entry.ifPresent(e -> offer(e.export(), Source.CACHE, e.storageEtag()));
+    return entry.flatMap(LocalCache.Entry::storageEtag);
   }
 
-  private void followStorage(Deployment.Storage storage, Map<SnapshotKind, ETag> cachedPointers) {
-    for (SnapshotKind kind : SnapshotKind.values()) {
-      Follower follower =
-          sources.storage(
-              storage.fetchers().get(kind),
-              storage.pollInterval(),
-              kind,
-              Optional.ofNullable(cachedPointers.get(kind)),
-              this);
-      storageFollowers.put(kind, follower);
+  /** One follower per storage backend. */
+  private void followStorage(Deployment.Storage storage, Optional<ETag> cachedPointer) {
+    for (ExportFetcher fetcher : storage.fetchers()) {
+      Follower follower = sources.storage(fetcher, storage.pollInterval(), cachedPointer, this);
+      storageFollowers.put(fetcher.describe(), follower);
       followers.add(follower);
     }
   }
@@ -208,9 +191,9 @@ public final class DataPlane implements AutoCloseable {
 
   // ---- what the sources report
 
-  /** The version served of {@code kind}, {@link SnapshotApplier#NONE} when none. */
-  long version(SnapshotKind kind) {
-    return applier.version(kind);
+  /** The version of the export served, {@link SnapshotApplier#NONE} when none. */
+  long version() {
+    return applier.version();
   }
 
   Optional<Rejection> lastRejection() {
@@ -218,19 +201,17 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * A source delivers {@code snapshot}: it is applied if newer than the one served and valid.
+   * A source delivers {@code export}: both parts are applied if newer than the one served and
+   * valid, or neither.
    *
    * @return as {@link SnapshotApplier#apply}: true when it is served now
    */
-  boolean offer(VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
-    SnapshotKind kind = snapshot.manifest().kind();
-    long before = applier.version(kind);
+  boolean offer(VerifiedExport export, Source source, Optional<ETag> storageEtag) {
+    long before = applier.version();
     // Applied outside this lock: compiling a large table takes a while, and the CP followers
     // report their connection meanwhile.
-    boolean served = applier.apply(snapshot, source, storageEtag);
-    if (kind == SnapshotKind.RESOURCES) {
-      afterResources(source, snapshot.version(), before, served);
-    }
+    boolean served = applier.apply(export, source, storageEtag);
+    afterResources(source, export.version(), before, served);
     return served;
   }
 
@@ -286,8 +267,8 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /** A source with the served version confirms it: see {@link SnapshotApplier#confirm}. */
-  void confirm(SnapshotKind kind, long version, Source source) {
-    applier.confirm(kind, version, source);
+  void confirm(long version, Source source) {
+    applier.confirm(version, source);
   }
 
   /** A snapshot refused before it reached {@link #offer}: the mode and version stay. */
@@ -333,17 +314,25 @@ public final class DataPlane implements AutoCloseable {
     }
   }
 
-  /** Storage's pointer of {@code kind} is the one last read: storage still answers with it. */
-  synchronized void storageUnchanged(SnapshotKind kind) {
-    if (kind == SnapshotKind.RESOURCES && pollsStorage() && !storageAnswers) {
+  /**
+   * Storage's pointer names {@code version}, not newer than the one served (the same export
+   * re-signed, say): storage answers, and nothing is downloaded.
+   */
+  void storageHolds(long version) {
+    afterResources(Source.STORAGE, version, applier.version(), true);
+  }
+
+  /** Storage's pointer names no newer export: storage still answers with the one last read. */
+  synchronized void storageUnchanged() {
+    if (pollsStorage() && !storageAnswers) {
       storageAnswers = true;
       update("storage answers; its pointer has not moved since the version last read");
     }
   }
 
-  /** A storage poll of {@code kind} found no snapshot or failed; the follower polls again. */
-  synchronized void storageFailed(SnapshotKind kind, String problem) {
-    if (kind == SnapshotKind.RESOURCES && storageAnswers) {
+  /** A storage poll found no export or failed; the follower polls again. */
+  synchronized void storageFailed(String problem) {
+    if (storageAnswers) {
       storageAnswers = false;
       update("storage: " + problem);
     }
@@ -415,11 +404,12 @@ public final class DataPlane implements AutoCloseable {
                   "age_seconds",
                   Duration.between(s.manifest().createdAt(), clock.instant()).toSeconds());
               served.put("applied_at", s.appliedAt().toString());
-              served.put("counts", s.manifest().counts());
+              served.put("lineage", s.manifest().lineage());
+              served.put("counts", s.manifest().part(SnapshotKind.RESOURCES).counts());
             },
             () -> served.put("source", "none"));
     status.put("config", served);
-    status.put("instance_version", applier.version(SnapshotKind.INSTANCE));
+    status.put("instance_version", applier.version());
     applier
         .lastRejection()
         .ifPresent(
@@ -465,10 +455,10 @@ public final class DataPlane implements AutoCloseable {
     return status;
   }
 
-  /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by snapshot kind. */
+  /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by its backend. */
   public Map<String, Object> storageStatus() {
     Map<String, Object> polls = new LinkedHashMap<>();
-    storageFollowers.forEach((kind, follower) -> polls.put(kind.id(), follower.status()));
+    storageFollowers.forEach((backend, follower) -> polls.put(backend, follower.status()));
     return polls;
   }
 

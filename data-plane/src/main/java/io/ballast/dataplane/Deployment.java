@@ -1,16 +1,15 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.StandaloneFile.Format;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.VerifiedExport;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 
 /** Where a data plane takes its configuration from, with what it needs to reach it. */
@@ -36,12 +35,11 @@ public sealed interface Deployment {
       implements Deployment {}
 
   /**
-   * {@code deployment.role: traditional}: both roles in one process, the DP takes the snapshots its
+   * {@code deployment.role: traditional}: both roles in one process, the DP takes the exports its
    * own CP builds, in memory, with the same checks.
    */
-  record Traditional(Function<SnapshotKind, Flux<VerifiedSnapshot>> updates)
-      implements Deployment {}
+  record Traditional(Supplier<Flux<VerifiedExport>> exports) implements Deployment {}
 
-  /** The storage a data plane polls: one fetcher per snapshot kind. */
-  record Storage(Map<SnapshotKind, SnapshotFetcher> fetchers, Duration pollInterval) {}
+  /** The storage a data plane polls: one fetcher per storage backend. */
+  record Storage(List<ExportFetcher> fetchers, Duration pollInterval) {}
 }

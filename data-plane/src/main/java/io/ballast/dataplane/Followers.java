@@ -1,9 +1,9 @@
 package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import io.netty.handler.ssl.SslContext;
 import java.net.URI;
@@ -26,51 +26,48 @@ public final class Followers implements Sources {
   private final Path downloadDir;
   private final Clock clock;
   private final Optional<SslContext> controlPlaneTls;
+  private final SignatureVerifier verifier;
 
   /**
    * @param downloadDir where bodies are downloaded (and the standalone file's snapshots written)
    *     before they are applied
    */
   public Followers(Path downloadDir, Clock clock) {
-    this(downloadDir, clock, Optional.empty());
+    this(downloadDir, clock, Optional.empty(), SignatureVerifier.notRequired());
   }
 
   /**
    * @param controlPlaneTls the TLS context for {@code https://} control plane hosts ({@code
    *     deployment.certs}); without one, Reactor Netty's default (the JDK's CAs)
+   * @param verifier checks the signature of every export manifest the CP sends (storage's fetchers
+   *     carry their own)
    */
-  public Followers(Path downloadDir, Clock clock, Optional<SslContext> controlPlaneTls) {
+  public Followers(
+      Path downloadDir,
+      Clock clock,
+      Optional<SslContext> controlPlaneTls,
+      SignatureVerifier verifier) {
     this.downloadDir = downloadDir;
     this.clock = clock;
     this.controlPlaneTls = controlPlaneTls;
+    this.verifier = verifier;
   }
 
   @Override
-  public Follower controlPlane(
-      List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
+  public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
     ControlPlaneFollower follower =
         new ControlPlaneFollower(
-            hosts, gatewayGroup, kind, dataPlane, downloadDir, controlPlaneTls);
+            hosts, gatewayGroup, dataPlane, downloadDir, controlPlaneTls, verifier);
     follower.start();
     return follower;
   }
 
   @Override
   public Follower storage(
-      SnapshotFetcher fetcher,
-      Duration interval,
-      SnapshotKind kind,
-      Optional<ETag> cachedPointer,
-      DataPlane dataPlane) {
+      ExportFetcher fetcher, Duration interval, Optional<ETag> cachedPointer, DataPlane dataPlane) {
     StorageFollower follower =
         new StorageFollower(
-            fetcher,
-            kind,
-            dataPlane,
-            interval,
-            dataPlane::pollsStorage,
-            downloadDir,
-            cachedPointer);
+            fetcher, dataPlane, interval, dataPlane::pollsStorage, downloadDir, cachedPointer);
     follower.start();
     return follower;
   }
@@ -92,20 +89,19 @@ public final class Followers implements Sources {
   }
 
   @Override
-  public Follower localControlPlane(
-      SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
+  public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
     Disposable subscription =
-        updates
+        exports
             // Only the newest matters; an older file may already be pruned by the builder.
             .onBackpressureLatest()
             .publishOn(Schedulers.boundedElastic(), 1)
             .subscribe(
-                snapshot -> {
+                export -> {
                   try {
-                    dataPlane.offer(snapshot, Source.CONTROL_PLANE, Optional.empty());
+                    dataPlane.offer(export, Source.CONTROL_PLANE, Optional.empty());
                   } catch (RuntimeException e) {
                     // Keep following: the next build supersedes this one.
-                    log.error("could not apply snapshot {}: {}", snapshot.version(), e.toString());
+                    log.error("could not apply export {}: {}", export.version(), e.toString());
                   }
                 });
     return subscription::dispose;

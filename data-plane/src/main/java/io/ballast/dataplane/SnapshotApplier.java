@@ -4,11 +4,12 @@ import io.ballast.gateway.plugin.PluginRegistry;
 import io.ballast.gateway.route.RouteTable;
 import io.ballast.resource.ResourceSet;
 import io.ballast.seal.Sealing;
+import io.ballast.snapshot.ExportManifest;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.time.Clock;
 import java.time.Instant;
@@ -18,11 +19,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place a data plane changes what it serves. A candidate snapshot is read, validated and
- * compiled into a route table entirely off the request path; only then is it swapped in with one
- * reference write, so requests in flight finish on the table they started with. A candidate that
- * fails anywhere leaves the serving configuration untouched and is reported in the status. The
- * serving version never goes down.
+ * The one place a data plane changes what it serves. A candidate export (both parts) is read,
+ * validated and compiled into a route table entirely off the request path; only then is it swapped
+ * in with one reference write, so requests in flight finish on the table they started with. A
+ * candidate that fails anywhere leaves the serving configuration untouched and is reported in the
+ * status. The serving version never goes down.
  */
 public final class SnapshotApplier {
 
@@ -45,9 +46,9 @@ public final class SnapshotApplier {
     }
   }
 
-  /** What the DP serves now. */
+  /** What the DP serves now: both parts of one export. */
   public record Serving(
-      RouteTable table, SnapshotManifest manifest, Source source, Instant appliedAt) {}
+      RouteTable table, ExportManifest manifest, Source source, Instant appliedAt) {}
 
   /** The last snapshot refused, for the status endpoint. */
   public record Rejection(long version, Source source, String reason, Instant at) {}
@@ -57,7 +58,6 @@ public final class SnapshotApplier {
   private final PluginRegistry plugins;
   private final Sealing sealing;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
-  private volatile SnapshotManifest instance;
   private volatile Rejection lastRejection;
 
   public SnapshotApplier(LocalCache cache, Clock clock) {
@@ -89,67 +89,61 @@ public final class SnapshotApplier {
     return Optional.ofNullable(serving.get());
   }
 
+  /** The instance part served, which always has the version of the resources part. */
   public Optional<SnapshotManifest> instance() {
-    return Optional.ofNullable(instance);
+    return serving().map(s -> s.manifest().part(SnapshotKind.INSTANCE));
   }
 
   public Optional<Rejection> lastRejection() {
     return Optional.ofNullable(lastRejection);
   }
 
-  /** Served version of a kind when nothing is served yet; a CP's empty store is version 0. */
+  /** Served version when nothing is served yet; a CP's empty store is version 0. */
   public static final long NONE = -1;
 
-  /** The version served of {@code kind}, {@link #NONE} when none. */
-  public long version(SnapshotKind kind) {
-    if (kind == SnapshotKind.INSTANCE) {
-      return instance == null ? NONE : instance.version();
-    }
+  /** The version of the export served, {@link #NONE} when none. */
+  public long version() {
     Serving current = serving.get();
     return current == null ? NONE : current.manifest().version();
   }
 
   /**
-   * Applies {@code snapshot} if it is newer than what is served.
+   * Applies both parts of {@code export} if it is newer than what is served, or neither.
    *
-   * @param storageEtag the storage pointer's ETag when the snapshot came from storage
+   * @param storageEtag the storage pointer's ETag when the export came from storage
    * @return true when it is now served (newly, or it was the same version already); false when it
    *     is older than the one served or its content is refused
-   * @throws java.io.UncheckedIOException when the body cannot be read: worth another try
+   * @throws java.io.UncheckedIOException when a body cannot be read: worth another try
    */
   public synchronized boolean apply(
-      VerifiedSnapshot snapshot, Source source, Optional<ETag> storageEtag) {
-    SnapshotManifest manifest = snapshot.manifest();
-    long current = version(manifest.kind());
+      VerifiedExport export, Source source, Optional<ETag> storageEtag) {
+    ExportManifest manifest = export.manifest();
+    long current = version();
     if (manifest.version() < current) {
       log.info(
-          "not applying {} snapshot {} from {}: version {} is served",
-          manifest.kind().id(),
+          "not applying export {} from {}: version {} is served",
           manifest.version(),
           source.id(),
           current);
       return false;
     }
     if (manifest.version() == current) {
-      confirm(manifest.kind(), manifest.version(), source);
+      confirm(manifest.version(), source);
       return true;
     }
     try {
-      if (manifest.kind() == SnapshotKind.INSTANCE) {
-        instance = manifest;
-      } else {
-        ResourceSet resources = sealing.opened(SnapshotContent.readResources(snapshot.body()));
-        RouteTable table = RouteTable.compile(resources, plugins, table());
-        serving.set(new Serving(table, manifest, source, clock.instant()));
-      }
+      ResourceSet resources =
+          sealing.opened(SnapshotContent.readResources(export.part(SnapshotKind.RESOURCES).body()));
+      RouteTable table = RouteTable.compile(resources, plugins, table());
+      // Both parts switch together: the instance part is read from the same Serving.
+      serving.set(new Serving(table, manifest, source, clock.instant()));
     } catch (SnapshotFormatException | IllegalArgumentException e) {
       // Content the DP will never accept (InvalidResourceException is one). An I/O failure
       // reading the body is not caught: the caller retries it instead of marking the version
       // refused.
       lastRejection = new Rejection(manifest.version(), source, e.getMessage(), clock.instant());
       log.error(
-          "refused {} snapshot {} from {}; still serving version {}: {}",
-          manifest.kind().id(),
+          "refused export {} from {}; still serving version {}: {}",
           manifest.version(),
           source.id(),
           current,
@@ -157,14 +151,13 @@ public final class SnapshotApplier {
       return false;
     }
     log.info(
-        "now serving {} snapshot {} from {} ({})",
-        manifest.kind().id(),
+        "now serving export {} from {} ({})",
         manifest.version(),
         source.id(),
-        manifest.counts());
+        manifest.part(SnapshotKind.RESOURCES).counts());
     if (source != Source.CACHE) {
       try {
-        cache.save(snapshot, storageEtag);
+        cache.save(export, storageEtag);
       } catch (RuntimeException e) {
         log.warn("could not update the local cache: {}", e.getMessage());
       }
@@ -182,10 +175,9 @@ public final class SnapshotApplier {
    * {@code source} holds the same version as the one served: when it is more authoritative than
    * where that version came from, say so in the status; the table stays.
    */
-  public synchronized void confirm(SnapshotKind kind, long version, Source source) {
+  public synchronized void confirm(long version, Source source) {
     Serving current = serving.get();
-    if (kind == SnapshotKind.RESOURCES
-        && current != null
+    if (current != null
         && current.manifest().version() == version
         && source.compareTo(current.source()) > 0) {
       serving.set(new Serving(current.table(), current.manifest(), source, current.appliedAt()));

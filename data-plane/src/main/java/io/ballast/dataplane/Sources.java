@@ -1,8 +1,7 @@
 package io.ballast.dataplane;
 
-import io.ballast.snapshot.SnapshotFetcher;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.net.URI;
 import java.time.Duration;
@@ -17,26 +16,20 @@ import reactor.core.publisher.Flux;
  */
 public interface Sources {
 
-  /** Follows the CP's conf server for {@code kind}. */
-  Follower controlPlane(
-      List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane);
+  /** Follows the CP's conf server. */
+  Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane);
 
   /**
-   * Polls storage for {@code kind} every {@code interval} while {@link DataPlane#pollsStorage()}.
+   * Polls one storage backend every {@code interval} while {@link DataPlane#pollsStorage()}.
    *
-   * @param cachedPointer the storage pointer ETag of the cached snapshot, if it came from storage
+   * @param cachedPointer the storage pointer ETag of the cached export, if it came from storage
    */
   Follower storage(
-      SnapshotFetcher fetcher,
-      Duration interval,
-      SnapshotKind kind,
-      Optional<ETag> cachedPointer,
-      DataPlane dataPlane);
+      ExportFetcher fetcher, Duration interval, Optional<ETag> cachedPointer, DataPlane dataPlane);
 
   /** Serves APISIX's standalone file and follows its edits. */
   Follower standaloneFile(Deployment.File file, DataPlane dataPlane);
 
-  /** Takes the snapshots of {@code kind} that this node's own CP builds, in memory. */
-  Follower localControlPlane(
-      SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane);
+  /** Takes the exports that this node's own CP builds, in memory. */
+  Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane);
 }

@@ -7,9 +7,12 @@ import io.ballast.dataplane.StandaloneFile.InvalidFileException;
 import io.ballast.fs.PrivateFiles;
 import io.ballast.resource.ResourceSet;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,6 +60,9 @@ public final class StandaloneFileFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(StandaloneFileFollower.class);
   private static final String MISSING = "missing";
+
+  /** The lineage of exports made from the standalone file: never a CP store's. */
+  static final String LINEAGE = "standalone-file";
 
   private final Path file;
   private final Format format;
@@ -139,25 +145,20 @@ public final class StandaloneFileFollower implements Follower {
   }
 
   private void handle(String text, long modifiedMillis) {
-    long version =
-        Math.max(
-            modifiedMillis, Math.max(dataPlane.version(SnapshotKind.RESOURCES), lastVersion) + 1);
+    long version = Math.max(modifiedMillis, Math.max(dataPlane.version(), lastVersion) + 1);
     ResourceSet resources;
     try {
       resources = StandaloneFile.parse(text, file.toString(), format, env);
     } catch (IncompleteFileException e) {
       lastError = e.getMessage();
-      log.info(
-          "{}; still serving version {}",
-          e.getMessage(),
-          dataPlane.version(SnapshotKind.RESOURCES));
+      log.info("{}; still serving version {}", e.getMessage(), dataPlane.version());
       return;
     } catch (InvalidFileException e) {
       lastError = e.getMessage();
       dataPlane.reject(version, Source.FILE, e.getMessage());
       return;
     }
-    VerifiedSnapshot snapshot = write(resources, version);
+    VerifiedExport snapshot = write(resources, version);
     // Cleared before the swap: whoever sees the new version served must not see the old error.
     lastError = null;
     try {
@@ -168,32 +169,57 @@ public final class StandaloneFileFollower implements Follower {
             dataPlane.lastRejection().map(SnapshotApplier.Rejection::reason).orElse("refused");
       }
     } finally {
-      try {
-        Files.deleteIfExists(snapshot.body());
-      } catch (IOException e) {
-        log.debug("cannot delete {}: {}", snapshot.body(), e.toString());
+      for (VerifiedSnapshot part : snapshot.parts().values()) {
+        try {
+          Files.deleteIfExists(part.body());
+        } catch (IOException e) {
+          log.debug("cannot delete {}: {}", part.body(), e.toString());
+        }
       }
     }
   }
 
-  private VerifiedSnapshot write(ResourceSet resources, long version) {
+  /**
+   * The file as an export like any other: its resources, an empty instance part (a standalone
+   * node's settings are its own file's), unsigned (a file needs no signature: the node reads its
+   * own disk), never expiring.
+   */
+  private VerifiedExport write(ResourceSet resources, long version) {
     try {
       PrivateFiles.createFolder(workDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + workDir, e);
     }
-    Path body = workDir.resolve("file-" + version + ".ndjson.gz");
-    BodyStats stats = SnapshotContent.writeResources(resources, body);
-    SnapshotManifest manifest =
-        SnapshotManifest.of(
+    Path resourceBody = workDir.resolve("file-" + version + ".ndjson.gz");
+    BodyStats resourceStats = SnapshotContent.writeResources(resources, resourceBody);
+    Path instanceBody = workDir.resolve("file-" + version + "-instance.ndjson.gz");
+    BodyStats instanceStats = SnapshotContent.writeResources(ResourceSet.empty(), instanceBody);
+    Instant now = clock.instant();
+    SnapshotManifest resourcePart = part(SnapshotKind.RESOURCES, version, now, resourceStats);
+    SnapshotManifest instancePart = part(SnapshotKind.INSTANCE, version, now, instanceStats);
+    ExportManifest manifest =
+        new ExportManifest(
             "default",
-            SnapshotKind.RESOURCES,
+            LINEAGE,
             version,
-            clock.instant(),
+            ExportManifest.NO_PREVIOUS,
+            false,
+            now,
             producer,
-            file.toString(),
-            stats);
-    return new VerifiedSnapshot(manifest, body);
+            Map.of(SnapshotKind.RESOURCES, resourcePart, SnapshotKind.INSTANCE, instancePart),
+            now,
+            Instant.MAX);
+    return new VerifiedExport(
+        SignedExport.unsigned(manifest),
+        Map.of(
+            SnapshotKind.RESOURCES,
+            new VerifiedSnapshot(resourcePart, resourceBody),
+            SnapshotKind.INSTANCE,
+            new VerifiedSnapshot(instancePart, instanceBody)));
+  }
+
+  private SnapshotManifest part(SnapshotKind kind, long version, Instant now, BodyStats stats) {
+    return SnapshotManifest.of("default", kind, version, now, producer, file.toString(), stats);
   }
 
   private void startWatching() {

@@ -2,11 +2,10 @@ package io.ballast.dataplane;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.fs.PrivateFiles;
+import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.FetchResult;
-import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotFormatException;
 import io.ballast.snapshot.SnapshotIntegrityException;
-import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ETag;
 import java.io.IOException;
@@ -25,16 +24,16 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Polls object storage for one snapshot kind with If-None-Match on the pointer's ETag (an unchanged
- * pointer costs no body) and offers what it finds to the data plane. Polls while {@code wanted}
- * says so ({@link DataPlane#pollsStorage()}).
+ * Polls one storage backend's export pointer with If-None-Match on its ETag (an unchanged pointer
+ * costs nothing; a re-signed one at the version served costs no body) and offers a newer export,
+ * both parts verified, to the data plane. Polls while {@code wanted} says so ({@link
+ * DataPlane#pollsStorage()}).
  */
 public final class StorageFollower implements Follower {
 
   private static final Logger log = LoggerFactory.getLogger(StorageFollower.class);
 
-  private final SnapshotFetcher fetcher;
-  private final SnapshotKind kind;
+  private final ExportFetcher fetcher;
   private final DataPlane dataPlane;
   private final Duration interval;
   private final BooleanSupplier wanted;
@@ -45,15 +44,13 @@ public final class StorageFollower implements Follower {
   private Disposable loop;
 
   public StorageFollower(
-      SnapshotFetcher fetcher,
-      SnapshotKind kind,
+      ExportFetcher fetcher,
       DataPlane dataPlane,
       Duration interval,
       BooleanSupplier wanted,
       Path downloadDir,
       Optional<ETag> cachedPointerEtag) {
     this.fetcher = fetcher;
-    this.kind = kind;
     this.dataPlane = dataPlane;
     this.interval = interval;
     this.wanted = wanted;
@@ -72,7 +69,7 @@ public final class StorageFollower implements Follower {
   private Mono<Void> pollOnce() {
     lastPoll = Instant.now();
     return Mono.fromCallable(() -> PrivateFiles.createFolder(downloadDir))
-        .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, downloadDir)))
+        .then(Mono.defer(() -> fetcher.fetchLatest(pointerEtag, dataPlane.version(), downloadDir)))
         .doOnNext(
             result -> {
               // Cleared before handling, which may report a bucket that holds no snapshot yet.
@@ -89,10 +86,9 @@ public final class StorageFollower implements Follower {
                 // failed.
                 dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
               } else {
-                dataPlane.storageFailed(kind, error.getMessage());
+                dataPlane.storageFailed(error.getMessage());
               }
-              log.warn(
-                  "polling storage for the {} snapshot failed: {}", kind.id(), error.toString());
+              log.warn("polling {} for an export failed: {}", fetcher.describe(), error.toString());
               return Mono.empty();
             });
   }
@@ -100,30 +96,28 @@ public final class StorageFollower implements Follower {
   private void handle(FetchResult result) {
     if (result instanceof FetchResult.Fetched fetched) {
       try {
-        dataPlane.offer(
-            new VerifiedSnapshot(fetched.manifest(), fetched.bodyFile()),
-            Source.STORAGE,
-            Optional.of(fetched.pointerEtag()));
+        dataPlane.offer(fetched.export(), Source.STORAGE, Optional.of(fetched.pointerEtag()));
         // Remember the pointer whatever the outcome: re-reading an older or refused body gains
         // nothing; the next change of the pointer is what matters.
         pointerEtag = fetched.pointerEtag();
       } finally {
-        try {
-          Files.deleteIfExists(fetched.bodyFile());
-        } catch (IOException e) {
-          log.debug("cannot delete {}: {}", fetched.bodyFile(), e.toString());
+        for (VerifiedSnapshot part : fetched.export().parts().values()) {
+          try {
+            Files.deleteIfExists(part.body());
+          } catch (IOException e) {
+            log.debug("cannot delete {}: {}", part.body(), e.toString());
+          }
         }
       }
+    } else if (result instanceof FetchResult.NoNewer noNewer) {
+      pointerEtag = noNewer.pointerEtag();
+      dataPlane.storageHolds(noNewer.signed().version());
     } else if (result instanceof FetchResult.NotModified) {
-      dataPlane.storageUnchanged(kind);
+      dataPlane.storageUnchanged();
     } else if (result instanceof FetchResult.Missing) {
-      lastError = "no " + kind.id() + " snapshot in storage yet";
-      dataPlane.storageFailed(kind, lastError);
+      lastError = "no export in " + fetcher.describe() + " yet";
+      dataPlane.storageFailed(lastError);
     }
-  }
-
-  public SnapshotKind kind() {
-    return kind;
   }
 
   public Optional<Instant> lastPoll() {

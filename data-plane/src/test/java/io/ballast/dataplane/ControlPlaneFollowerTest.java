@@ -8,10 +8,15 @@ import io.ballast.controlplane.SnapshotBuilder;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.ConfServerProtocol;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -42,7 +47,7 @@ import reactor.netty.http.server.HttpServer;
 class ControlPlaneFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
-  private static final String RESOURCES = ConfServerProtocol.PATH + "/resources";
+  private static final String RESOURCES = ConfServerProtocol.EXPORT_PATH;
 
   @TempDir Path dir;
   private int port;
@@ -52,6 +57,8 @@ class ControlPlaneFollowerTest {
   private SnapshotApplier applier;
   private DataPlane dataPlane;
   private ControlPlaneFollower follower;
+  private final SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
+  private SignatureVerifier verifier = SignatureVerifier.notRequired();
   private Sinks.Empty<Void> kill;
 
   private static int freePort() throws IOException {
@@ -99,7 +106,14 @@ class ControlPlaneFollowerTest {
     store = ConfigStore.open(dir.resolve("store"));
     builder =
         new SnapshotBuilder(
-            store, dir.resolve("snapshots"), "", Snapshots.GROUP, "cp-test", Clock.systemUTC());
+            store,
+            dir.resolve("snapshots"),
+            new ExportLayout("", Snapshots.GROUP),
+            "cp-test",
+            () -> Snapshots.LINEAGE,
+            signer,
+            Duration.ofMinutes(15),
+            Clock.systemUTC());
     builder.start(List.of());
   }
 
@@ -160,7 +174,12 @@ class ControlPlaneFollowerTest {
   private void startFollower(List<URI> hosts) {
     follower =
         new ControlPlaneFollower(
-            hosts, Snapshots.GROUP, SnapshotKind.RESOURCES, dataPlane, dir.resolve("downloads"));
+            hosts,
+            Snapshots.GROUP,
+            dataPlane,
+            dir.resolve("downloads"),
+            Optional.empty(),
+            verifier);
     follower.start();
   }
 
@@ -173,7 +192,7 @@ class ControlPlaneFollowerTest {
   }
 
   private long version() {
-    return applier.version(SnapshotKind.RESOURCES);
+    return applier.version();
   }
 
   private void awaitServed(long version) {
@@ -222,7 +241,7 @@ class ControlPlaneFollowerTest {
    * names it) and {@code body} for its body, counting the body requests.
    */
   private RouterFunction<ServerResponse> fakeServer(
-      VerifiedSnapshot snapshot,
+      VerifiedExport snapshot,
       byte[] body,
       AtomicInteger manifestRequests,
       AtomicInteger bodyRequests) {
@@ -239,20 +258,32 @@ class ControlPlaneFollowerTest {
               return ServerResponse.ok()
                   .contentType(MediaType.APPLICATION_JSON)
                   .eTag(etag)
-                  .bodyValue(snapshot.manifest().toJson());
+                  .bodyValue(snapshot.signed().json());
             })
         .GET(
-            ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, snapshot.version()),
+            ConfServerProtocol.partPath(snapshot.version(), SnapshotKind.RESOURCES),
             request -> {
               bodyRequests.incrementAndGet();
               return ServerResponse.ok().bodyValue(body);
             })
+        .GET(
+            ConfServerProtocol.partPath(snapshot.version(), SnapshotKind.INSTANCE),
+            request ->
+                ServerResponse.ok().bodyValue(readAll(snapshot.part(SnapshotKind.INSTANCE).body())))
         .build();
+  }
+
+  private static byte[] readAll(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
   void aManifestOfTheVersionServedConfirmsItWithoutADownload() {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    VerifiedExport snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
     applier.apply(snapshot, SnapshotApplier.Source.STORAGE, Optional.empty());
     AtomicInteger bodyRequests = new AtomicInteger();
     // What a poll that left before the DP took version 7 from storage gets: the manifest (without
@@ -266,9 +297,9 @@ class ControlPlaneFollowerTest {
                         .then(
                             ServerResponse.ok()
                                 .contentType(MediaType.APPLICATION_JSON)
-                                .bodyValue(snapshot.manifest().toJson())))
+                                .bodyValue(snapshot.signed().json())))
             .GET(
-                ConfServerProtocol.bodyPath(SnapshotKind.RESOURCES, 7),
+                ConfServerProtocol.partPath(7, SnapshotKind.RESOURCES),
                 request -> {
                   bodyRequests.incrementAndGet();
                   return ServerResponse.notFound().build();
@@ -286,7 +317,7 @@ class ControlPlaneFollowerTest {
 
   @Test
   void refusesABodyThatDoesNotMatchItsManifestWithoutAskingAgain() {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    VerifiedExport snapshot = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
     serve(fakeServer(snapshot, "not the body".getBytes(), manifestRequests, bodyRequests));
@@ -306,7 +337,7 @@ class ControlPlaneFollowerTest {
 
   @Test
   void refusesInvalidContentWithoutAskingAgain() throws IOException {
-    VerifiedSnapshot invalid =
+    VerifiedExport invalid =
         Snapshots.raw(
             dir,
             SnapshotKind.RESOURCES,
@@ -315,7 +346,12 @@ class ControlPlaneFollowerTest {
                 Snapshots.entry("routes", "r1", "{\"uri\":\"/ip\",\"upstream_id\":\"missing\"}")));
     AtomicInteger manifestRequests = new AtomicInteger();
     AtomicInteger bodyRequests = new AtomicInteger();
-    serve(fakeServer(invalid, Files.readAllBytes(invalid.body()), manifestRequests, bodyRequests));
+    serve(
+        fakeServer(
+            invalid,
+            Files.readAllBytes(invalid.part(SnapshotKind.RESOURCES).body()),
+            manifestRequests,
+            bodyRequests));
     startFollower();
 
     await("the content is refused", LIMIT, () -> applier.lastRejection().isPresent());
@@ -372,5 +408,29 @@ class ControlPlaneFollowerTest {
     awaitServed(store.revision());
     assertThat(routes("/ip")).isTrue();
     assertThat(dataPlane.controlPlaneConnected()).isTrue();
+  }
+
+  @Test
+  void anExportNotSignedByATrustedKeyIsRefusedBeforeItsBodies() {
+    verifier = SignatureVerifier.trusting(List.of(signer.publicKey()));
+    VerifiedExport unsigned = Snapshots.resources(dir, 7, Snapshots.routeTo("/ip"));
+    AtomicInteger manifestRequests = new AtomicInteger();
+    AtomicInteger bodyRequests = new AtomicInteger();
+    serve(
+        fakeServer(
+            unsigned,
+            readAll(unsigned.part(SnapshotKind.RESOURCES).body()),
+            manifestRequests,
+            bodyRequests));
+    startFollower();
+
+    await("the manifest is refused", LIMIT, () -> applier.lastRejection().isPresent());
+    SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
+    assertThat(rejection.version()).isEqualTo(7);
+    assertThat(rejection.reason()).endsWith("unsigned");
+    int polls = manifestRequests.get();
+    await("two more polls", LIMIT, () -> manifestRequests.get() >= polls + 2);
+    assertThat(bodyRequests).hasValue(0);
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
   }
 }

@@ -11,10 +11,13 @@ import io.ballast.dataplane.DataPlane.Mode;
 import io.ballast.dataplane.DataPlane.Transition;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile.Format;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
+import io.ballast.storage.filesystem.FilesystemBackend;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -42,9 +45,20 @@ import reactor.core.publisher.Flux;
  */
 class DataPlaneTest {
 
+  /** A fetcher the fake sources never use: the storage followers here are fakes. */
+  private static ExportFetcher unusedFetcher() {
+    FilesystemBackend unused =
+        new FilesystemBackend(Path.of(System.getProperty("java.io.tmpdir"), "ballast-unused"));
+    return new ExportFetcher(
+        unused.bucket("resources"),
+        unused.bucket("config"),
+        new ExportLayout("", Snapshots.GROUP),
+        SignatureVerifier.notRequired());
+  }
+
   private static final URI CP = URI.create("http://cp:9280");
   private static final Deployment.Storage STORAGE =
-      new Deployment.Storage(Map.of(), Duration.ofSeconds(10));
+      new Deployment.Storage(List.of(unusedFetcher()), Duration.ofSeconds(10));
   private static final Deployment WITH_FALLBACK =
       new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.of(STORAGE));
 
@@ -81,25 +95,22 @@ class DataPlaneTest {
 
     private Follower follower(String name, DataPlane dataPlane) {
       started.add(name);
-      servedAtStart.add(dataPlane.version(SnapshotKind.RESOURCES));
+      servedAtStart.add(dataPlane.version());
       return () -> closed.add(name);
     }
 
     @Override
-    public Follower controlPlane(
-        List<URI> hosts, String gatewayGroup, SnapshotKind kind, DataPlane dataPlane) {
-      return follower("control_plane " + kind.id(), dataPlane);
+    public Follower controlPlane(List<URI> hosts, String gatewayGroup, DataPlane dataPlane) {
+      return follower("control_plane", dataPlane);
     }
 
     @Override
     public Follower storage(
-        SnapshotFetcher fetcher,
+        ExportFetcher fetcher,
         Duration interval,
-        SnapshotKind kind,
         Optional<ETag> cachedPointer,
         DataPlane dataPlane) {
-      return follower(
-          "storage " + kind.id() + cachedPointer.map(e -> " " + e.value()).orElse(""), dataPlane);
+      return follower("storage" + cachedPointer.map(e -> " " + e.value()).orElse(""), dataPlane);
     }
 
     /** The real follower, not started: the test calls {@link StandaloneFileFollower#check()}. */
@@ -120,9 +131,8 @@ class DataPlaneTest {
     }
 
     @Override
-    public Follower localControlPlane(
-        SnapshotKind kind, Flux<VerifiedSnapshot> updates, DataPlane dataPlane) {
-      return follower("local " + kind.id(), dataPlane);
+    public Follower localControlPlane(Flux<VerifiedExport> exports, DataPlane dataPlane) {
+      return follower("local", dataPlane);
     }
   }
 
@@ -158,11 +168,11 @@ class DataPlaneTest {
     return dataPlane;
   }
 
-  private VerifiedSnapshot routeTo(long version, String uri) {
+  private VerifiedExport routeTo(long version, String uri) {
     return Snapshots.resources(dir, version, Snapshots.routeTo(uri));
   }
 
-  private VerifiedSnapshot invalid(long version) {
+  private VerifiedExport invalid(long version) {
     return Snapshots.raw(
         dir,
         SnapshotKind.RESOURCES,
@@ -179,7 +189,7 @@ class DataPlaneTest {
   }
 
   private long version() {
-    return dataPlane.version(SnapshotKind.RESOURCES);
+    return dataPlane.version();
   }
 
   private Transition lastTransition() {
@@ -208,12 +218,7 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.NOT_SERVING);
     assertThat(dataPlane.serving()).isFalse();
     assertThat(dataPlane.transitions()).isEmpty();
-    assertThat(sources.started)
-        .containsExactly(
-            "control_plane resources",
-            "control_plane instance",
-            "storage resources",
-            "storage instance");
+    assertThat(sources.started).containsExactly("control_plane", "storage");
     // The CP has not answered yet: storage is polled, for a DP starting during a CP outage.
     assertThat(dataPlane.pollsStorage()).isTrue();
     assertThat(section("config")).containsEntry("source", "none");
@@ -234,8 +239,8 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(routes("/cached")).isTrue();
     assertThat(sources.servedAtStart).containsOnly(41L);
-    // The cached pointer lets the first storage poll be a 304; the instance kind has none.
-    assertThat(sources.started).contains("storage resources pointer-41", "storage instance");
+    // The cached pointer lets the first storage poll be a 304.
+    assertThat(sources.started).contains("storage pointer-41");
     assertThat(lastTransition())
         .isEqualTo(
             new Transition(
@@ -274,7 +279,7 @@ class DataPlaneTest {
 
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.NOT_SERVING);
     assertThat(dataPlane.transitions()).isEmpty();
@@ -348,18 +353,14 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(lastTransition().reason()).isEqualTo("storage holds the served version 41");
 
-    dataPlane.storageFailed(SnapshotKind.RESOURCES, "bucket 'ballast' unreachable: timeout");
+    dataPlane.storageFailed("bucket 'ballast' unreachable: timeout");
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(lastTransition().reason())
         .isEqualTo("storage: bucket 'ballast' unreachable: timeout");
     assertThat(version()).isEqualTo(41);
 
-    // Another kind's trouble says nothing of the configuration served.
-    dataPlane.storageUnchanged(SnapshotKind.INSTANCE);
-    assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
-
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
   }
@@ -391,7 +392,7 @@ class DataPlaneTest {
     assertThat(dataPlane.transitions()).hasSize(4);
 
     // The CP confirms the version: the status names it as the source again.
-    dataPlane.confirm(SnapshotKind.RESOURCES, 43, Source.CONTROL_PLANE);
+    dataPlane.confirm(43, Source.CONTROL_PLANE);
     assertThat(section("config")).containsEntry("source", "control_plane");
   }
 
@@ -423,8 +424,7 @@ class DataPlaneTest {
   @Test
   void withoutStorageALostControlPlaneLeavesTheCache() {
     start(new Deployment.ControlPlane(List.of(CP), Snapshots.GROUP, Optional.empty()));
-    assertThat(sources.started)
-        .containsExactly("control_plane resources", "control_plane instance");
+    assertThat(sources.started).containsExactly("control_plane");
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.offer(routeTo(41, "/ip"), Source.CONTROL_PLANE, Optional.empty());
 
@@ -443,12 +443,12 @@ class DataPlaneTest {
 
     start(new Deployment.StorageOnly(STORAGE));
 
-    assertThat(sources.started).containsExactly("storage resources pointer-41", "storage instance");
+    assertThat(sources.started).containsExactly("storage pointer-41");
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(dataPlane.pollsStorage()).isTrue();
     assertThat(section("control_plane")).isEqualTo(Map.of("state", "not_used"));
 
-    dataPlane.storageUnchanged(SnapshotKind.RESOURCES);
+    dataPlane.storageUnchanged();
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(version()).isEqualTo(41);
@@ -527,9 +527,9 @@ class DataPlaneTest {
   void theTraditionalRoleFollowsItsOwnControlPlane() {
     cached(41, "/cached", Optional.empty());
 
-    start(new Deployment.Traditional(kind -> Flux.never()));
+    start(new Deployment.Traditional(Flux::never));
 
-    assertThat(sources.started).containsExactly("local resources", "local instance");
+    assertThat(sources.started).containsExactly("local");
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(dataPlane.pollsStorage()).isFalse();
     assertThat(dataPlane.status()).doesNotContainKey("control_plane");
@@ -556,7 +556,7 @@ class DataPlaneTest {
     logged.list.clear();
 
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    // The other kind's follower fails too: no news.
+    // Failing again: no news.
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.controlPlaneAnswered(CP);
@@ -604,11 +604,6 @@ class DataPlaneTest {
 
     dataPlane.close();
 
-    assertThat(sources.closed)
-        .containsExactly(
-            "storage instance",
-            "storage resources",
-            "control_plane instance",
-            "control_plane resources");
+    assertThat(sources.closed).containsExactly("storage", "control_plane");
   }
 }

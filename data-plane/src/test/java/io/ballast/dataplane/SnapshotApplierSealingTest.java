@@ -9,8 +9,7 @@ import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.seal.Keyring;
 import io.ballast.seal.Sealing;
-import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -38,7 +37,7 @@ class SnapshotApplierSealingTest {
         sealing);
   }
 
-  private VerifiedSnapshot snapshot(long version, Resource consumer) {
+  private VerifiedExport snapshot(long version, Resource consumer) {
     ResourceSet.Builder set = ResourceSet.builder().add(consumer);
     Snapshots.routeTo("/ip").inCanonicalOrder().forEach(set::add);
     return Snapshots.resources(dir, version, set.build());
@@ -54,7 +53,7 @@ class SnapshotApplierSealingTest {
 
     assertThat(applier.apply(snapshot(1, sealed(CP_KEYRING)), Source.STORAGE, Optional.empty()))
         .isTrue();
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(applier.version()).isEqualTo(1);
   }
 
   @Test
@@ -79,7 +78,7 @@ class SnapshotApplierSealingTest {
     assertThat(none.apply(snapshot(1, sealed(CP_KEYRING)), Source.CACHE, Optional.empty()))
         .isFalse();
 
-    assertThat(wrong.version(SnapshotKind.RESOURCES)).isEqualTo(SnapshotApplier.NONE);
+    assertThat(wrong.version()).isEqualTo(SnapshotApplier.NONE);
     assertThat(wrong.lastRejection().orElseThrow().reason())
         .isEqualTo(
             "consumer 'alice': plugins.key-auth.key: is sealed with a key that no entry of"
@@ -98,7 +97,7 @@ class SnapshotApplierSealingTest {
     assertThat(applier.apply(snapshot(2, foreign), Source.CONTROL_PLANE, Optional.empty()))
         .isFalse();
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(applier.version()).isEqualTo(1);
     assertThat(applier.table().match("GET", "h", "/ip")).isPresent();
   }
 

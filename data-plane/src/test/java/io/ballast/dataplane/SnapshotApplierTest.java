@@ -10,7 +10,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,7 +33,7 @@ class SnapshotApplierTest {
     applier = new SnapshotApplier(cache, Clock.systemUTC());
   }
 
-  private VerifiedSnapshot routeTo(long version, String uri) {
+  private VerifiedExport routeTo(long version, String uri) {
     return Snapshots.resources(dir, version, Snapshots.routeTo(uri));
   }
 
@@ -43,7 +43,7 @@ class SnapshotApplierTest {
 
   @Test
   void servesNothingBeforeTheFirstSnapshot() {
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(SnapshotApplier.NONE);
+    assertThat(applier.version()).isEqualTo(SnapshotApplier.NONE);
     assertThat(applier.serving()).isEmpty();
     assertThat(routes("/ip")).isFalse();
   }
@@ -54,7 +54,7 @@ class SnapshotApplierTest {
 
     assertThat(routes("/ip")).isTrue();
     assertThat(routes("/other")).isFalse();
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(3);
+    assertThat(applier.version()).isEqualTo(3);
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
     assertThat(applier.lastRejection()).isEmpty();
   }
@@ -65,7 +65,7 @@ class SnapshotApplierTest {
 
     assertThat(applier.apply(routeTo(4, "/old"), Source.STORAGE, Optional.empty())).isFalse();
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(5);
+    assertThat(applier.version()).isEqualTo(5);
     assertThat(routes("/ip")).isTrue();
     assertThat(routes("/old")).isFalse();
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.CONTROL_PLANE);
@@ -87,7 +87,7 @@ class SnapshotApplierTest {
   @Test
   void refusesARouteNamingAMissingUpstreamAndKeepsServing() {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
-    VerifiedSnapshot dangling =
+    VerifiedExport dangling =
         Snapshots.raw(
             dir,
             SnapshotKind.RESOURCES,
@@ -96,7 +96,7 @@ class SnapshotApplierTest {
 
     assertThat(applier.apply(dangling, Source.STORAGE, Optional.empty())).isFalse();
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(applier.version()).isEqualTo(1);
     assertThat(routes("/ip")).isTrue();
     assertThat(routes("/new")).isFalse();
     SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
@@ -108,7 +108,7 @@ class SnapshotApplierTest {
   @Test
   void refusesAnUnknownPluginAndKeepsServing() {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
-    VerifiedSnapshot unknownPlugin =
+    VerifiedExport unknownPlugin =
         Snapshots.raw(
             dir,
             SnapshotKind.RESOURCES,
@@ -133,7 +133,7 @@ class SnapshotApplierTest {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
     // An older CP accepted "method" (and served every method); refusing the whole snapshot
     // would stop this DP from following its CP, so the field is ignored, with one WARN.
-    VerifiedSnapshot older =
+    VerifiedExport older =
         Snapshots.raw(
             dir,
             SnapshotKind.RESOURCES,
@@ -155,7 +155,7 @@ class SnapshotApplierTest {
       logger.detachAppender(logged);
     }
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(2);
+    assertThat(applier.version()).isEqualTo(2);
     assertThat(routes("/new")).isTrue();
     assertThat(applier.lastRejection()).isEmpty();
     assertThat(logged.list)
@@ -170,7 +170,7 @@ class SnapshotApplierTest {
   @Test
   void refusesAnInvalidLineAndKeepsServing() {
     applier.apply(routeTo(1, "/ip"), Source.CONTROL_PLANE, Optional.empty());
-    VerifiedSnapshot invalid =
+    VerifiedExport invalid =
         Snapshots.raw(
             dir,
             SnapshotKind.RESOURCES,
@@ -179,7 +179,7 @@ class SnapshotApplierTest {
 
     assertThat(applier.apply(invalid, Source.CONTROL_PLANE, Optional.empty())).isFalse();
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(1);
+    assertThat(applier.version()).isEqualTo(1);
     assertThat(routes("/ip")).isTrue();
     SnapshotApplier.Rejection rejection = applier.lastRejection().orElseThrow();
     assertThat(rejection.version()).isEqualTo(2);
@@ -190,8 +190,8 @@ class SnapshotApplierTest {
   void savesAnAppliedSnapshotInTheCacheWithItsStorageEtag() {
     applier.apply(routeTo(7, "/ip"), Source.STORAGE, Optional.of(ETag.of("pointer-7")));
 
-    LocalCache.Entry cached = cache.load(SnapshotKind.RESOURCES).orElseThrow();
-    assertThat(cached.snapshot().version()).isEqualTo(7);
+    LocalCache.Entry cached = cache.load().orElseThrow();
+    assertThat(cached.export().version()).isEqualTo(7);
     assertThat(cached.storageEtag()).contains(ETag.of("pointer-7"));
   }
 
@@ -199,8 +199,8 @@ class SnapshotApplierTest {
   void doesNotSaveASnapshotThatCameFromTheCache() {
     applier.apply(routeTo(7, "/ip"), Source.CACHE, Optional.empty());
 
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(7);
-    assertThat(cache.load(SnapshotKind.RESOURCES)).isEmpty();
+    assertThat(applier.version()).isEqualTo(7);
+    assertThat(cache.load()).isEmpty();
   }
 
   @Test
@@ -215,26 +215,26 @@ class SnapshotApplierTest {
         Source.CONTROL_PLANE,
         Optional.empty());
 
-    assertThat(cache.load(SnapshotKind.RESOURCES).orElseThrow().snapshot().version()).isEqualTo(1);
+    assertThat(cache.load().orElseThrow().export().version()).isEqualTo(1);
   }
 
   @Test
-  void instanceSnapshotsChangeOnlyTheInstanceVersion() {
+  void bothPartsOfAnExportSwitchTogether() {
     applier.apply(routeTo(4, "/ip"), Source.CONTROL_PLANE, Optional.empty());
-    VerifiedSnapshot instance =
+    VerifiedExport withSettings =
         Snapshots.raw(
             dir,
             SnapshotKind.INSTANCE,
-            1_700_000_000_000L,
+            5,
             List.of(entry("settings", "node", "{\"log_level\":\"info\"}")));
 
-    assertThat(applier.apply(instance, Source.CONTROL_PLANE, Optional.empty())).isTrue();
+    assertThat(applier.apply(withSettings, Source.CONTROL_PLANE, Optional.empty())).isTrue();
 
-    assertThat(applier.version(SnapshotKind.INSTANCE)).isEqualTo(1_700_000_000_000L);
-    assertThat(applier.instance().orElseThrow().version()).isEqualTo(1_700_000_000_000L);
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(4);
-    assertThat(routes("/ip")).isTrue();
-    assertThat(cache.load(SnapshotKind.INSTANCE).orElseThrow().snapshot().version())
-        .isEqualTo(1_700_000_000_000L);
+    assertThat(applier.version()).isEqualTo(5);
+    assertThat(applier.instance().orElseThrow().version()).isEqualTo(5);
+    assertThat(applier.instance().orElseThrow())
+        .isEqualTo(withSettings.manifest().part(SnapshotKind.INSTANCE));
+    assertThat(routes("/ip")).as("export 5's resources part is empty").isFalse();
+    assertThat(cache.load().orElseThrow().export().version()).isEqualTo(5);
   }
 }

@@ -5,12 +5,16 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.SignedExport;
 import io.ballast.snapshot.SnapshotBodyWriter;
 import io.ballast.snapshot.SnapshotContent;
 import io.ballast.snapshot.SnapshotEntry;
+import io.ballast.snapshot.SnapshotFiles;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
 import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.snapshot.VerifiedSnapshot;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,13 +23,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /** Snapshot files on disk for the data-plane tests. */
 final class Snapshots {
 
   static final String GROUP = "default";
+  static final String LINEAGE = "9d1e5b7a-3c2f-4a8e-b6d0-7f4e2a1c9b35";
   static final String UPSTREAM = "{\"type\":\"roundrobin\",\"nodes\":{\"127.0.0.1:1980\":1}}";
 
   private Snapshots() {}
@@ -49,44 +56,100 @@ final class Snapshots {
         .build();
   }
 
-  /** A resources snapshot of {@code set} as version {@code version}, its body in {@code dir}. */
-  static VerifiedSnapshot resources(Path dir, long version, ResourceSet set) {
+  /**
+   * An unsigned export of {@code set} as version {@code version} with an empty instance part, its
+   * bodies in {@code dir}.
+   */
+  static VerifiedExport resources(Path dir, long version, ResourceSet set) {
     Path body = dir.resolve("resources-" + version + "-" + System.nanoTime() + ".ndjson.gz");
     BodyStats stats = SnapshotContent.writeResources(set, body);
-    return snapshot(SnapshotKind.RESOURCES, version, body, stats);
+    return export(version, body, stats, dir);
   }
 
-  /** A snapshot of any entries, valid or not, in canonical order. */
-  static VerifiedSnapshot raw(
+  /**
+   * An export whose {@code kind} part holds any entries, valid or not, in canonical order (the
+   * other part empty).
+   */
+  static VerifiedExport raw(
+      Path dir, SnapshotKind kind, long version, List<SnapshotEntry> entries) {
+    Path body = write(dir, kind, version, entries);
+    if (kind == SnapshotKind.RESOURCES) {
+      return export(version, body, SnapshotFiles.digest(body), dir);
+    }
+    Path resources = write(dir, SnapshotKind.RESOURCES, version, List.of());
+    return export(
+        version,
+        resources,
+        SnapshotFiles.digest(resources),
+        Map.of(
+            SnapshotKind.INSTANCE,
+            new VerifiedSnapshot(
+                part(SnapshotKind.INSTANCE, version, SnapshotFiles.digest(body)), body)));
+  }
+
+  private static Path write(
       Path dir, SnapshotKind kind, long version, List<SnapshotEntry> entries) {
     Path body = dir.resolve(kind.id() + "-" + version + "-" + System.nanoTime() + ".ndjson.gz");
-    BodyStats stats;
     try (OutputStream out = Files.newOutputStream(body);
         SnapshotBodyWriter writer = new SnapshotBodyWriter(out)) {
       entries.forEach(writer::write);
-      stats = writer.finish();
+      writer.finish();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return snapshot(kind, version, body, stats);
+    return body;
   }
 
   static SnapshotEntry entry(String type, String id, String json) {
     return new SnapshotEntry(type, id, Json.mapper().readTree(json));
   }
 
-  private static VerifiedSnapshot snapshot(
-      SnapshotKind kind, long version, Path body, BodyStats stats) {
-    SnapshotManifest manifest =
-        SnapshotManifest.of(
+  private static VerifiedExport export(long version, Path resources, BodyStats stats, Path dir) {
+    Path instance = write(dir, SnapshotKind.INSTANCE, version, List.of());
+    return export(
+        version,
+        resources,
+        stats,
+        Map.of(
+            SnapshotKind.INSTANCE,
+            new VerifiedSnapshot(
+                part(SnapshotKind.INSTANCE, version, SnapshotFiles.digest(instance)), instance)));
+  }
+
+  private static VerifiedExport export(
+      long version, Path resources, BodyStats stats, Map<SnapshotKind, VerifiedSnapshot> others) {
+    Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
+    parts.putAll(others);
+    parts.put(
+        SnapshotKind.RESOURCES,
+        new VerifiedSnapshot(part(SnapshotKind.RESOURCES, version, stats), resources));
+    Map<SnapshotKind, SnapshotManifest> manifests = new EnumMap<>(SnapshotKind.class);
+    parts.forEach((kind, part) -> manifests.put(kind, part.manifest()));
+    Instant now = Instant.now();
+    ExportManifest manifest =
+        new ExportManifest(
             GROUP,
-            kind,
+            LINEAGE,
             version,
-            Instant.now(),
+            ExportManifest.NO_PREVIOUS,
+            false,
+            now,
             "test",
-            new SnapshotLayout("", GROUP, kind).bodyKey(version).value(),
-            stats);
-    return new VerifiedSnapshot(manifest, body);
+            manifests,
+            now,
+            now.plus(Duration.ofMinutes(15)));
+    return new VerifiedExport(SignedExport.unsigned(manifest), parts);
+  }
+
+  private static SnapshotManifest part(SnapshotKind kind, long version, BodyStats stats) {
+    return SnapshotManifest.of(
+        GROUP,
+        kind,
+        version,
+        Instant.now(),
+        "test",
+        new ExportLayout("", GROUP).bodyKey(kind, version).value(),
+        stats);
   }
 
   /** Polls {@code condition} until it holds; fails naming {@code what} after {@code limit}. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
 import io.ballast.dataplane.StandaloneFile.Format;
-import io.ballast.snapshot.SnapshotKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +78,7 @@ class StandaloneFileFollowerTest {
     follower.check();
 
     assertThat(routes("/a")).isTrue();
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(MODIFIED.toEpochMilli());
+    assertThat(applier.version()).isEqualTo(MODIFIED.toEpochMilli());
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.FILE);
     assertThat(follower.lastError()).isEmpty();
   }
@@ -94,7 +93,7 @@ class StandaloneFileFollowerTest {
     follower.check();
 
     assertThat(routes("/b")).isTrue();
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(MODIFIED.toEpochMilli() + 1);
+    assertThat(applier.version()).isEqualTo(MODIFIED.toEpochMilli() + 1);
   }
 
   @Test
@@ -118,7 +117,7 @@ class StandaloneFileFollowerTest {
     follower.check();
 
     assertThat(applier.serving().orElseThrow().appliedAt()).isEqualTo(applied);
-    assertThat(applier.version(SnapshotKind.RESOURCES)).isEqualTo(MODIFIED.toEpochMilli());
+    assertThat(applier.version()).isEqualTo(MODIFIED.toEpochMilli());
   }
 
   @Test

@@ -4,12 +4,14 @@ import static io.ballast.dataplane.Snapshots.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ballast.dataplane.SnapshotApplier.Source;
-import io.ballast.snapshot.BodyStats;
-import io.ballast.snapshot.SnapshotFetcher;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotPublisher;
-import io.ballast.snapshot.VerifiedSnapshot;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
 import io.ballast.storage.ETag;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
@@ -24,7 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,8 +40,7 @@ import reactor.core.publisher.Mono;
 class StorageFollowerTest {
 
   private static final Duration LIMIT = Duration.ofSeconds(5);
-  private static final SnapshotLayout LAYOUT =
-      new SnapshotLayout("", Snapshots.GROUP, SnapshotKind.RESOURCES);
+  private static final ExportLayout LAYOUT = new ExportLayout("", Snapshots.GROUP);
 
   /** Counts reads: every get, pointer reads, and bodies actually handed out. */
   private static final class CountingStorage implements ObjectStorage {
@@ -77,7 +78,7 @@ class StorageFollowerTest {
                 if (key.equals(LAYOUT.latestKey())) {
                   pointerReads.incrementAndGet();
                 } else if (result instanceof ReadResult.Found
-                    && LAYOUT.versionOf(key).isPresent()) {
+                    && LAYOUT.part(SnapshotKind.RESOURCES).versionOf(key).isPresent()) {
                   bodyDownloads.incrementAndGet();
                 }
               });
@@ -101,6 +102,9 @@ class StorageFollowerTest {
 
   @TempDir Path dir;
   private ObjectStorage bucket;
+  private ObjectStorage configBucket;
+  private final SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
+  private SignatureVerifier verifier = SignatureVerifier.notRequired();
   private CountingStorage counting;
   private LocalCache cache;
   private SnapshotApplier applier;
@@ -113,6 +117,7 @@ class StorageFollowerTest {
   void create() throws IOException {
     Files.createDirectories(dir.resolve("storage").resolve("resources"));
     bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
+    configBucket = new FilesystemBackend(dir.resolve("storage")).bucket("config");
     counting = new CountingStorage(bucket);
     cache = new LocalCache(dir.resolve("cache"));
     applier = new SnapshotApplier(cache, Clock.systemUTC());
@@ -120,9 +125,7 @@ class StorageFollowerTest {
     dataPlane =
         new DataPlane(
             new Deployment.StorageOnly(
-                new Deployment.Storage(
-                    Map.of(SnapshotKind.RESOURCES, new SnapshotFetcher(counting, LAYOUT)),
-                    Duration.ofMillis(100))),
+                new Deployment.Storage(List.of(fetcher()), Duration.ofMillis(100))),
             applier,
             cache,
             new Followers(dir.resolve("downloads"), Clock.systemUTC()),
@@ -140,23 +143,29 @@ class StorageFollowerTest {
     }
   }
 
+  private ExportFetcher fetcher() {
+    return new ExportFetcher(counting, configBucket, LAYOUT, verifier);
+  }
+
+  private ExportPublisher publisher(SnapshotSigner by) {
+    return new ExportPublisher(
+        bucket, configBucket, LAYOUT, 5, by, Duration.ofMinutes(15), Clock.systemUTC());
+  }
+
   private ETag publish(long version, String uri) {
-    VerifiedSnapshot snapshot = Snapshots.resources(dir, version, Snapshots.routeTo(uri));
-    var manifest = snapshot.manifest();
-    new SnapshotPublisher(bucket, LAYOUT, 5, "cp-test", Clock.systemUTC())
-        .publish(
-            version,
-            snapshot.body(),
-            new BodyStats(manifest.bodySize(), manifest.bodySha256(), manifest.counts()))
-        .block(LIMIT);
+    return publish(version, uri, signer);
+  }
+
+  private ETag publish(long version, String uri, SnapshotSigner by) {
+    VerifiedExport snapshot = Snapshots.resources(dir, version, Snapshots.routeTo(uri));
+    publisher(by).publish(snapshot).block(LIMIT);
     return bucket.head(LAYOUT.latestKey()).block(LIMIT).etag();
   }
 
   private void startFollower(Optional<ETag> cachedPointerEtag) {
     follower =
         new StorageFollower(
-            new SnapshotFetcher(counting, LAYOUT),
-            SnapshotKind.RESOURCES,
+            fetcher(),
             dataPlane,
             Duration.ofMillis(100),
             () -> {
@@ -175,7 +184,7 @@ class StorageFollowerTest {
   }
 
   private long version() {
-    return applier.version(SnapshotKind.RESOURCES);
+    return applier.version();
   }
 
   @Test
@@ -188,9 +197,9 @@ class StorageFollowerTest {
     assertThat(applier.table().match("GET", "h", "/ip")).isPresent();
     assertThat(applier.serving().orElseThrow().source()).isEqualTo(Source.STORAGE);
     // The applier serves first and writes the cache right after.
-    await("version 1 is cached", LIMIT, () -> cache.load(SnapshotKind.RESOURCES).isPresent());
-    LocalCache.Entry cached = cache.load(SnapshotKind.RESOURCES).orElseThrow();
-    assertThat(cached.snapshot().version()).isEqualTo(1);
+    await("version 1 is cached", LIMIT, () -> cache.load().isPresent());
+    LocalCache.Entry cached = cache.load().orElseThrow();
+    assertThat(cached.export().version()).isEqualTo(1);
     assertThat(cached.storageEtag()).contains(pointer);
   }
 
@@ -253,8 +262,41 @@ class StorageFollowerTest {
     startFollower(Optional.empty());
 
     await("the empty bucket is reported", LIMIT, () -> follower.lastError().isPresent());
-    assertThat(follower.lastError().orElseThrow()).contains("no resources snapshot");
+    assertThat(follower.lastError().orElseThrow()).contains("no export in");
     assertThat(follower.lastPoll()).isPresent();
     assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+  }
+
+  @Test
+  void aReSignedPointerAtTheServedVersionDownloadsNoBody() throws Exception {
+    ETag first = publish(1, "/ip");
+    startFollower(Optional.empty());
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    Thread.sleep(5);
+
+    publisher(signer).refresh(1).block(LIMIT);
+    assertThat(bucket.head(LAYOUT.latestKey()).block(LIMIT).etag()).isNotEqualTo(first);
+    awaitTicks(3);
+
+    assertThat(counting.bodyDownloads).hasValue(1);
+    assertThat(follower.lastError()).isEmpty();
+  }
+
+  @Test
+  void anExportSignedByAKeyNotTrustedIsRefusedBeforeItsBodies() {
+    verifier = SignatureVerifier.trusting(List.of(signer.publicKey()));
+    SnapshotSigner intruder = new SnapshotSigner(SigningKeys.generate());
+    publish(1, "/ip", intruder);
+
+    startFollower(Optional.empty());
+
+    await("the signature is refused", LIMIT, () -> applier.lastRejection().isPresent());
+    assertThat(applier.lastRejection().orElseThrow().reason())
+        .contains("key " + intruder.keyId() + ", which is not trusted");
+    assertThat(counting.bodyDownloads).hasValue(0);
+    assertThat(version()).isEqualTo(SnapshotApplier.NONE);
+
+    publish(2, "/ip");
+    await("a trusted export is served", LIMIT, () -> version() == 2);
   }
 }
