@@ -14,11 +14,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,8 +86,14 @@ public final class DataPlane implements AutoCloseable {
   private volatile Instant controlPlaneSince;
   private volatile String controlPlaneError;
 
-  /** Storage answered its last resources poll with a snapshot, while it is polled. */
-  private volatile boolean storageAnswers;
+  /**
+   * The storage backends whose last poll answered, while storage is polled: storage answers while
+   * one of them does, so one backend down among several changes no mode (redundant storage).
+   */
+  private final Set<String> storageAnswering = new HashSet<>();
+
+  /** The name a storage answer goes by when its backend is not named (a single backend). */
+  static final String ONE_BACKEND = "storage";
 
   /** The standalone file's content is served. */
   private volatile boolean fileServed;
@@ -241,7 +249,9 @@ public final class DataPlane implements AutoCloseable {
           // A poll that was under way when the CP answered again: the CP is followed.
           return;
         }
-        storageAnswers = true;
+        if (storageAnswering.isEmpty()) {
+          storageAnswering.add(ONE_BACKEND);
+        }
         why = storageReason(version, before);
       }
       default -> throw new IllegalArgumentException("unknown source " + source);
@@ -283,7 +293,7 @@ public final class DataPlane implements AutoCloseable {
     }
     controlPlaneAnswers = true;
     controlPlaneSince = clock.instant();
-    storageAnswers = false;
+    storageAnswering.clear();
     String why = "control plane " + host + " answered";
     if (deployment instanceof Deployment.ControlPlane cp && cp.fallback().isPresent()) {
       why += "; storage polling stops";
@@ -315,25 +325,45 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * Storage's pointer names {@code version}, not newer than the one served (the same export
-   * re-signed, say): storage answers, and nothing is downloaded.
+   * Storage {@code backend} has a newer export: it answers, and the export is offered as {@link
+   * #offer} does.
    */
-  void storageHolds(long version) {
+  boolean storageOffers(String backend, VerifiedExport export, ETag pointerEtag) {
+    storageAnswered(backend);
+    return offer(export, Source.STORAGE, Optional.of(pointerEtag));
+  }
+
+  /**
+   * Storage {@code backend}'s pointer names {@code version}, not newer than the one served (the
+   * same export re-signed, say): it answers, and nothing is downloaded.
+   */
+  void storageHolds(String backend, long version) {
+    storageAnswered(backend);
     afterResources(Source.STORAGE, version, applier.version(), true);
   }
 
-  /** Storage's pointer names no newer export: storage still answers with the one last read. */
-  synchronized void storageUnchanged() {
-    if (pollsStorage() && !storageAnswers) {
-      storageAnswers = true;
+  private synchronized void storageAnswered(String backend) {
+    if (pollsStorage()) {
+      storageAnswering.add(backend);
+    }
+  }
+
+  /**
+   * Storage {@code backend}'s pointer names no newer export: it still answers with the one last
+   * read.
+   */
+  synchronized void storageUnchanged(String backend) {
+    if (pollsStorage() && storageAnswering.add(backend) && storageAnswering.size() == 1) {
       update("storage answers; its pointer has not moved since the version last read");
     }
   }
 
-  /** A storage poll found no export or failed; the follower polls again. */
-  synchronized void storageFailed(String problem) {
-    if (storageAnswers) {
-      storageAnswers = false;
+  /**
+   * A poll of storage {@code backend} found no export or failed; the follower polls again. The mode
+   * changes only when no backend answers any more.
+   */
+  synchronized void storageFailed(String backend, String problem) {
+    if (storageAnswering.remove(backend) && storageAnswering.isEmpty()) {
       update("storage: " + problem);
     }
   }
@@ -370,7 +400,7 @@ public final class DataPlane implements AutoCloseable {
     if (fileServed) {
       return Mode.FILE;
     }
-    if (storageAnswers) {
+    if (!storageAnswering.isEmpty()) {
       return Mode.STORAGE;
     }
     return Mode.CACHE;
@@ -455,11 +485,20 @@ public final class DataPlane implements AutoCloseable {
     return status;
   }
 
-  /** Each storage follower's {@code last_poll} and {@code last_error}, keyed by its backend. */
-  public Map<String, Object> storageStatus() {
-    Map<String, Object> polls = new LinkedHashMap<>();
-    storageFollowers.forEach((backend, follower) -> polls.put(backend, follower.status()));
-    return polls;
+  /**
+   * Each storage backend's polls, in the order of the file: {@code backend} (what it polls), {@code
+   * last_poll}, {@code last_error} and {@code version_seen} (the version its pointer last named).
+   */
+  public List<Map<String, Object>> storageStatus() {
+    List<Map<String, Object>> backends = new ArrayList<>();
+    storageFollowers.forEach(
+        (backend, follower) -> {
+          Map<String, Object> entry = new LinkedHashMap<>();
+          entry.put("backend", backend);
+          entry.putAll(follower.status());
+          backends.add(entry);
+        });
+    return backends;
   }
 
   /** Stops the sources, the last started first. */

@@ -41,6 +41,10 @@ public final class StorageFollower implements Follower {
   private volatile ETag pointerEtag;
   private volatile Instant lastPoll;
   private volatile String lastError;
+
+  /** The version the pointer named when last read; -1 before. */
+  private volatile long versionSeen = -1;
+
   private Disposable loop;
 
   public StorageFollower(
@@ -86,7 +90,7 @@ public final class StorageFollower implements Follower {
                 // failed.
                 dataPlane.reject(SnapshotApplier.NONE, Source.STORAGE, error.getMessage());
               } else {
-                dataPlane.storageFailed(error.getMessage());
+                dataPlane.storageFailed(name(), error.getMessage());
               }
               log.warn("polling {} for an export failed: {}", fetcher.describe(), error.toString());
               return Mono.empty();
@@ -96,7 +100,8 @@ public final class StorageFollower implements Follower {
   private void handle(FetchResult result) {
     if (result instanceof FetchResult.Fetched fetched) {
       try {
-        dataPlane.offer(fetched.export(), Source.STORAGE, Optional.of(fetched.pointerEtag()));
+        versionSeen = fetched.export().version();
+        dataPlane.storageOffers(name(), fetched.export(), fetched.pointerEtag());
         // Remember the pointer whatever the outcome: re-reading an older or refused body gains
         // nothing; the next change of the pointer is what matters.
         pointerEtag = fetched.pointerEtag();
@@ -111,13 +116,19 @@ public final class StorageFollower implements Follower {
       }
     } else if (result instanceof FetchResult.NoNewer noNewer) {
       pointerEtag = noNewer.pointerEtag();
-      dataPlane.storageHolds(noNewer.signed().version());
+      versionSeen = noNewer.signed().version();
+      dataPlane.storageHolds(name(), noNewer.signed().version());
     } else if (result instanceof FetchResult.NotModified) {
-      dataPlane.storageUnchanged();
+      dataPlane.storageUnchanged(name());
     } else if (result instanceof FetchResult.Missing) {
       lastError = "no export in " + fetcher.describe() + " yet";
-      dataPlane.storageFailed(lastError);
+      dataPlane.storageFailed(name(), lastError);
     }
+  }
+
+  /** The backend polled, as its bucket describes itself: one follower per backend. */
+  public String name() {
+    return fetcher.describe();
   }
 
   public Optional<Instant> lastPoll() {
@@ -133,6 +144,7 @@ public final class StorageFollower implements Follower {
     Map<String, Object> status = new LinkedHashMap<>();
     lastPoll().ifPresent(t -> status.put("last_poll", t.toString()));
     lastError().ifPresent(e -> status.put("last_error", e));
+    status.put("version_seen", versionSeen);
     return status;
   }
 

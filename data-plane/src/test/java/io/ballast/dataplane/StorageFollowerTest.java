@@ -116,6 +116,7 @@ class StorageFollowerTest {
   @BeforeEach
   void create() throws IOException {
     Files.createDirectories(dir.resolve("storage").resolve("resources"));
+    Files.createDirectories(dir.resolve("storage").resolve("config"));
     bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
     configBucket = new FilesystemBackend(dir.resolve("storage")).bucket("config");
     counting = new CountingStorage(bucket);
