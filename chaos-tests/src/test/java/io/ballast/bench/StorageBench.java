@@ -8,13 +8,20 @@ import io.ballast.resource.Resource;
 import io.ballast.resource.ResourceSet;
 import io.ballast.resource.ResourceType;
 import io.ballast.snapshot.BodyStats;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportManifest;
+import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.FetchResult;
+import io.ballast.snapshot.SignatureVerifier;
+import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotContent;
-import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.snapshot.SnapshotPublisher;
+import io.ballast.snapshot.SnapshotManifest;
+import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.VerifiedExport;
+import io.ballast.snapshot.VerifiedSnapshot;
 import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.StorageBackend;
 import io.ballast.storage.StorageBackends;
@@ -25,9 +32,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -36,9 +47,9 @@ import tools.jackson.databind.node.ObjectNode;
  * through a {@link FaultProxy} in PASS mode. Run by {@code bench/storage.sh}; not a test.
  *
  * <p>Each backend: 3 warm-up rounds, then {@code runs} measured rounds. A round publishes a new
- * version (body upload with If-None-Match *, then the pointer with If-Match), pulls it as a data
- * plane that has nothing (pointer, body, size and SHA-256 check, to a file), then polls once more
- * with the pointer's ETag.
+ * export (both bodies with If-None-Match *, then the signed pointer with If-Match), pulls it as a
+ * data plane that has nothing (pointer and its signature, both bodies checked, to files), then
+ * polls once more with the pointer's ETag.
  */
 public final class StorageBench {
 
@@ -149,29 +160,44 @@ public final class StorageBench {
     Path downloads = Files.createDirectories(work.resolve("downloads"));
     try (StorageBackend backend = StorageBackends.open(config.backend(), config.block())) {
       ObjectStorage bucket = backend.bucket(config.resourceBucket());
-      SnapshotLayout layout = new SnapshotLayout(config.prefix(), "bench", SnapshotKind.RESOURCES);
-      SnapshotPublisher publisher =
-          new SnapshotPublisher(bucket, layout, 3, "bench", Clock.systemUTC());
-      SnapshotFetcher fetcher = new SnapshotFetcher(bucket, layout);
+      ObjectStorage configBucket = backend.bucket(config.configBucket());
+      ExportLayout layout = new ExportLayout(config.prefix(), "bench");
+      SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
+      ExportPublisher publisher =
+          new ExportPublisher(
+              bucket, configBucket, layout, 3, signer, Duration.ofMinutes(15), Clock.systemUTC());
+      ExportFetcher fetcher =
+          new ExportFetcher(
+              bucket,
+              configBucket,
+              layout,
+              SignatureVerifier.trusting(List.of(signer.publicKey())));
+      Path instanceBody = work.resolve("instance.ndjson.gz");
+      BodyStats instanceStats = SnapshotContent.writeResources(ResourceSet.empty(), instanceBody);
       List<Double> publishMs = new ArrayList<>();
       List<Double> pullMs = new ArrayList<>();
       long received = -1;
       long sent = -1;
       for (int round = 1; round <= WARMUP + runs; round++) {
         long start = System.nanoTime();
-        publisher.publish(round, body, stats).block();
+        publisher
+            .publish(export(signer, layout, round, body, stats, instanceBody, instanceStats))
+            .block();
         double published = millisSince(start);
 
         start = System.nanoTime();
         FetchResult.Fetched fetched =
-            (FetchResult.Fetched) fetcher.fetchLatest(null, downloads).block();
+            (FetchResult.Fetched) fetcher.fetchLatest(null, -1, downloads).block();
         double pulled = millisSince(start);
-        Files.delete(fetched.bodyFile());
+        for (VerifiedSnapshot part : fetched.export().parts().values()) {
+          Files.delete(part.body());
+        }
 
         if (proxy != null) {
           proxy.resetCounters();
         }
-        FetchResult unchanged = fetcher.fetchLatest(fetched.pointerEtag(), downloads).block();
+        FetchResult unchanged =
+            fetcher.fetchLatest(fetched.pointerEtag(), round, downloads).block();
         if (!(unchanged instanceof FetchResult.NotModified)) {
           throw new AssertionError(name + ": an unchanged poll gave " + unchanged);
         }
@@ -191,6 +217,47 @@ public final class StorageBench {
           summary(pullMs),
           proxy == null ? "no network" : received + " / " + sent);
     }
+  }
+
+  /** Export {@code version} of the same bodies, as a CP would sign it. */
+  private static VerifiedExport export(
+      SnapshotSigner signer,
+      ExportLayout layout,
+      long version,
+      Path body,
+      BodyStats stats,
+      Path instanceBody,
+      BodyStats instanceStats) {
+    Instant now = Instant.now();
+    Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
+    Map<SnapshotKind, SnapshotManifest> manifests = new EnumMap<>(SnapshotKind.class);
+    for (SnapshotKind kind : SnapshotKind.values()) {
+      boolean resources = kind == SnapshotKind.RESOURCES;
+      SnapshotManifest part =
+          SnapshotManifest.of(
+              "bench",
+              kind,
+              version,
+              now,
+              "bench",
+              layout.bodyKey(kind, version).value(),
+              resources ? stats : instanceStats);
+      manifests.put(kind, part);
+      parts.put(kind, new VerifiedSnapshot(part, resources ? body : instanceBody));
+    }
+    ExportManifest manifest =
+        new ExportManifest(
+            "bench",
+            "bench-lineage",
+            version,
+            version - 1,
+            false,
+            now,
+            "bench",
+            manifests,
+            now,
+            now.plus(Duration.ofMinutes(15)));
+    return new VerifiedExport(signer.sign(manifest), parts);
   }
 
   /** N routes on one upstream, shaped like the Admin API's. */

@@ -168,7 +168,7 @@ final class ClusterFixture implements AutoCloseable {
           () -> {
             JsonNode status = node.status();
             long revision = requireLong(node, status, "store_revision");
-            JsonNode exported = status.at("/storage/export/resources_exported_version");
+            JsonNode exported = status.at("/storage/export/backends/0/exported_version");
             return exported.isNumber() && exported.asLong() >= revision
                 ? Optional.of(exported.asLong())
                 : Optional.empty();

@@ -60,7 +60,7 @@ class CorruptSnapshotTest {
               String problems =
                   (status.path("last_rejection").toString()
                           + " "
-                          + status.at("/storage/resources/last_error").toString())
+                          + status.at("/storage/backends/0/last_error").toString())
                       .toLowerCase(Locale.ROOT);
               return problems.contains("checksum")
                       || problems.contains("sha256")

@@ -55,7 +55,7 @@ class MutualTlsOutageTest {
     dp.node().start().awaitReady(ClusterFixture.START_TIMEOUT);
     dp.awaitStatus("/control_plane/state", "connected", ClusterFixture.WAIT_TIMEOUT);
     dp.awaitStatus("/config/source", "control_plane", ClusterFixture.WAIT_TIMEOUT);
-    assertThat(Http.get("http://127.0.0.1:" + cp.confPort() + "/ballast/v1/snapshots/resources"))
+    assertThat(Http.get("http://127.0.0.1:" + cp.confPort() + "/ballast/v2/export"))
         .as("plain HTTP to the conf server")
         .matches(response -> response.status() != 200, "no snapshot");
 

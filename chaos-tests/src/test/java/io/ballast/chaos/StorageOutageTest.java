@@ -56,8 +56,8 @@ class StorageOutageTest {
       assertThat(cp.admin().putRoute("r" + route, path, upstream).isSuccess())
           .as("the Admin API takes writes while storage is %s", fault)
           .isTrue();
-      awaitError(cp, "/storage/export/last_error", fault);
-      awaitError(dp, "/storage/resources/last_error", fault);
+      awaitError(cp, "/storage/export/backends/0/last_error", fault);
+      awaitError(dp, "/storage/backends/0/last_error", fault);
       assertServes(dp, route - 1);
 
       storage.faults().mode(FaultProxy.Mode.PASS);
@@ -67,14 +67,14 @@ class StorageOutageTest {
     storage.server().kill();
     String path = "/r" + ++route;
     assertThat(cp.admin().putRoute("r" + route, path, upstream).isSuccess()).isTrue();
-    awaitError(cp, "/storage/export/last_error", "killed");
-    awaitError(dp, "/storage/resources/last_error", "killed");
+    awaitError(cp, "/storage/export/backends/0/last_error", "killed");
+    awaitError(dp, "/storage/backends/0/last_error", "killed");
     assertServes(dp, route - 1);
     storage.server().restart();
     awaitServed(dp, path);
     assertServes(dp, route);
     JsonNode status = cp.node().status();
-    assertThat(status.at("/storage/export/last_error").isNull())
+    assertThat(status.at("/storage/export/backends/0/last_error").isNull())
         .as("the export recovered: %s", status)
         .isTrue();
   }

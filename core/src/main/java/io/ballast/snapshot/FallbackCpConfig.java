@@ -6,6 +6,8 @@ import io.ballast.config.CronSpec;
 import io.ballast.config.Suggestions;
 import io.ballast.storage.ObjectKey;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +57,9 @@ import java.util.regex.Pattern;
  * @param pollInterval how often a data plane checks storage for a newer snapshot
  * @param retention how many snapshot bodies of each kind are kept
  * @param gatewayGroup the gateway group whose snapshots these are
+ * @param expireAfter how long an export pointer stays fresh after the CP signs it (it re-signs on
+ *     every {@code cron_spec} tick); default the larger of 3 cron periods and 15 minutes
+ * @param exportDebounce how long after a change the CP exports it
  */
 public record FallbackCpConfig(
     List<StorageBlock> storages,
@@ -62,12 +67,16 @@ public record FallbackCpConfig(
     CronSpec cronSpec,
     Duration pollInterval,
     int retention,
-    String gatewayGroup) {
+    String gatewayGroup,
+    Duration expireAfter,
+    Duration exportDebounce) {
 
   public static final String DEFAULT_CRON_SPEC = "@every 1m";
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
   public static final int DEFAULT_RETENTION = 10;
   public static final String DEFAULT_GATEWAY_GROUP = "default";
+  public static final Duration MIN_DEFAULT_EXPIRE_AFTER = Duration.ofMinutes(15);
+  public static final Duration DEFAULT_EXPORT_DEBOUNCE = Duration.ofSeconds(1);
 
   private static final String KEY = "fallback_cp";
 
@@ -75,7 +84,13 @@ public record FallbackCpConfig(
   private static final String BACKENDS = "backends";
 
   private static final Set<String> SCALAR_KEYS =
-      Set.of("cron_spec", "poll_interval", "retention", "gateway_group");
+      Set.of(
+          "cron_spec",
+          "poll_interval",
+          "retention",
+          "gateway_group",
+          "expire_after",
+          "export_debounce");
   private static final Pattern GATEWAY_GROUP = Pattern.compile("[A-Za-z0-9_-]+");
 
   public FallbackCpConfig {
@@ -87,6 +102,8 @@ public record FallbackCpConfig(
     if (storages.isEmpty()) {
       throw new IllegalArgumentException("at least one storage block is needed");
     }
+    Objects.requireNonNull(expireAfter, "expireAfter");
+    Objects.requireNonNull(exportDebounce, "exportDebounce");
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw new IllegalArgumentException("pollInterval must be positive: " + pollInterval);
     }
@@ -175,13 +192,17 @@ public record FallbackCpConfig(
     List<StorageBlock> storages =
         node.keys().contains(BACKENDS) ? listed(node, blocks) : List.of(single(node, blocks));
 
+    CronSpec cron = cronSpec(node);
     return new FallbackCpConfig(
         storages,
         commonPrefix(storages),
-        cronSpec(node),
+        cron,
         positive(node, "poll_interval", node.duration("poll_interval", DEFAULT_POLL_INTERVAL)),
         retention(node),
-        gatewayGroup(node));
+        gatewayGroup(node),
+        expireAfter(node, cron),
+        positive(
+            node, "export_debounce", node.duration("export_debounce", DEFAULT_EXPORT_DEBOUNCE)));
   }
 
   /** API7's form: exactly one storage block beside the scalar keys. */
@@ -317,6 +338,28 @@ public record FallbackCpConfig(
     return value;
   }
 
+  /**
+   * At least one re-signing must land before the pointer expires, with room for a failed tick or
+   * two: the default is 3 cron periods, and never under 15 minutes.
+   */
+  private static Duration expireAfter(ConfigNode node, CronSpec cron) {
+    Instant now = Instant.now();
+    Instant first = cron.next(now, ZoneOffset.UTC);
+    Duration period = Duration.between(first, cron.next(first, ZoneOffset.UTC));
+    Duration threeTicks = period.multipliedBy(3);
+    Duration fallback =
+        threeTicks.compareTo(MIN_DEFAULT_EXPIRE_AFTER) > 0 ? threeTicks : MIN_DEFAULT_EXPIRE_AFTER;
+    Duration given = positive(node, "expire_after", node.duration("expire_after", fallback));
+    if (node.has("expire_after") && given.compareTo(period) <= 0) {
+      throw node.error(
+          "expire_after",
+          "must be longer than one cron_spec period ("
+              + period.toSeconds()
+              + "s): the pointer is re-signed once a period");
+    }
+    return given;
+  }
+
   private static int retention(ConfigNode node) {
     int retention = node.integer("retention", DEFAULT_RETENTION);
     if (retention < 1) {
@@ -350,6 +393,10 @@ public record FallbackCpConfig(
         + retention
         + ", gatewayGroup="
         + gatewayGroup
+        + ", expireAfter="
+        + expireAfter
+        + ", exportDebounce="
+        + exportDebounce
         + "]";
   }
 }

@@ -106,8 +106,15 @@ public final class SigningKeys {
     }
   }
 
+  /**
+   * Writes a public key. Owner-only like every file in a data folder, though it is no secret: an
+   * operator copies it to the data planes' {@code trusted_keys}.
+   */
   public static void writePublicKey(PublicKey key, Path file) throws IOException {
-    Files.writeString(file, publicKeyPem(key), StandardCharsets.US_ASCII);
+    try (Writer out =
+        new OutputStreamWriter(PrivateFiles.newOutputStream(file), StandardCharsets.US_ASCII)) {
+      out.write(publicKeyPem(key));
+    }
   }
 
   public static String publicKeyPem(PublicKey key) {

@@ -358,7 +358,9 @@ class FallbackCpConfigTest {
         .isInstanceOfSatisfying(
             ConfigException.class, e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.crontab"))
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("cron_spec, gateway_group, poll_interval, retention");
+        .hasMessageContaining(
+            "only backends, cron_spec, expire_after, export_debounce, gateway_group,"
+                + " poll_interval, retention are allowed");
   }
 
   @Test

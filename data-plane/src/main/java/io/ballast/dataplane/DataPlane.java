@@ -486,19 +486,19 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * Each storage backend's polls, in the order of the file: {@code backend} (what it polls), {@code
-   * last_poll}, {@code last_error} and {@code version_seen} (the version its pointer last named).
+   * {@code backends}: each storage follower's {@code name}, {@code last_poll}, {@code last_error}
+   * and {@code version_seen} (the version its pointer last named), in the order of the file.
    */
-  public List<Map<String, Object>> storageStatus() {
+  public Map<String, Object> storageStatus() {
     List<Map<String, Object>> backends = new ArrayList<>();
     storageFollowers.forEach(
         (backend, follower) -> {
           Map<String, Object> entry = new LinkedHashMap<>();
-          entry.put("backend", backend);
+          entry.put("name", backend);
           entry.putAll(follower.status());
           backends.add(entry);
         });
-    return backends;
+    return backends.isEmpty() ? Map.of() : Map.of("backends", backends);
   }
 
   /** Stops the sources, the last started first. */

@@ -31,12 +31,14 @@ import io.ballast.service.config.NodeConfig;
 import io.ballast.service.config.NodeConfig.ConfigProvider;
 import io.ballast.service.config.NodeConfig.Role;
 import io.ballast.service.config.SslConfig;
+import io.ballast.snapshot.ExportFetcher;
+import io.ballast.snapshot.ExportLayout;
+import io.ballast.snapshot.ExportPublisher;
 import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotEntry;
-import io.ballast.snapshot.SnapshotFetcher;
 import io.ballast.snapshot.SnapshotKind;
-import io.ballast.snapshot.SnapshotLayout;
-import io.ballast.storage.StorageBackend;
+import io.ballast.snapshot.SnapshotSigner;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +52,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,11 +113,9 @@ public final class Node implements AutoCloseable {
 
   private void startParts(ConfigNode root) {
     Optional<FallbackCpConfig> fallback = config.fallback();
-    StorageBackend backend = null;
     if (fallback.isPresent()) {
       storage = NodeStorage.open(fallback.get());
       started.push(storage);
-      backend = storage.backends().get(0).backend();
       if (config.holdsConfiguration()) {
         storage.createOwnFolders(config.dataDir());
         storage.requireBuckets();
@@ -127,13 +126,28 @@ public final class Node implements AutoCloseable {
     Path data = config.dataDir();
     Sealing sealing = config.dataEncryption().sealing();
 
+    ExportLayout layout = new ExportLayout(prefix, group);
+    Duration expireAfter =
+        fallback
+            .map(FallbackCpConfig::expireAfter)
+            .orElse(FallbackCpConfig.MIN_DEFAULT_EXPIRE_AFTER);
+    SnapshotSigner signer = null;
+
     if (config.holdsConfiguration()) {
       store = openStore(data);
       started.push(store);
       resealStore(sealing);
+      signer = config.snapshotSigning().signer(data);
       builder =
           new SnapshotBuilder(
-              store, data.resolve("cp-snapshots"), prefix, group, config.nodeId(), clock);
+              store,
+              data.resolve("cp-snapshots"),
+              layout,
+              config.nodeId(),
+              CpLineage.persistedIn(data),
+              signer,
+              expireAfter,
+              clock);
       started.push(builder);
       builder.start(instanceSettings(root));
       config.admin().warnings().forEach(warning -> log.warn("{}", warning));
@@ -144,25 +158,48 @@ public final class Node implements AutoCloseable {
       if (config.role() == Role.CONTROL_PLANE) {
         serveConfServer(group);
       }
-      if (backend != null) {
-        exporter = new StorageExporter(builder, backend, fallback.get(), config.nodeId(), clock);
+      if (storage != null) {
+        FallbackCpConfig settings = fallback.get();
+        // Every backend of the list (redundant storage), each named by its key path.
+        List<StorageExporter.Target> targets = new ArrayList<>();
+        for (NodeStorage.Backend backend : storage.backends()) {
+          targets.add(
+              new StorageExporter.Target(
+                  backend.block().path(),
+                  new ExportPublisher(
+                      backend.bucket(SnapshotKind.RESOURCES),
+                      backend.bucket(SnapshotKind.INSTANCE),
+                      layout,
+                      settings.retention(),
+                      signer,
+                      expireAfter,
+                      clock)));
+        }
+        exporter =
+            new StorageExporter(
+                builder, targets, settings.cronSpec(), settings.exportDebounce(), clock);
         started.push(exporter);
         exporter.start();
       }
     }
 
     if (config.servesTraffic()) {
-      LocalCache cache = new LocalCache(data.resolve("dp-cache"));
+      // A traditional node trusts its own CP's key beside those configured.
+      SignatureVerifier verifier =
+          config
+              .snapshotSigning()
+              .verifier(Optional.ofNullable(signer).map(SnapshotSigner::publicKey));
+      LocalCache cache = new LocalCache(data.resolve("dp-cache"), verifier);
       PrometheusMetrics metrics = new PrometheusMetrics(config.nodeId());
       startPrometheusExporter(root, metrics);
       SnapshotApplier applier =
           new SnapshotApplier(cache, clock, PluginRegistry.standard(metrics), sealing);
       dataPlane =
           new DataPlane(
-              deployment(backend, prefix, group),
+              deployment(layout, verifier),
               applier,
               cache,
-              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group)),
+              new Followers(data.resolve("dp-downloads"), clock, controlPlaneTls(group), verifier),
               clock);
       started.push(dataPlane);
       dataPlane.start();
@@ -300,9 +337,9 @@ public final class Node implements AutoCloseable {
   }
 
   /** Where this node's data plane takes its configuration from, as its file says. */
-  private Deployment deployment(StorageBackend backend, String prefix, String group) {
+  private Deployment deployment(ExportLayout layout, SignatureVerifier verifier) {
     if (config.role() == Role.TRADITIONAL) {
-      return new Deployment.Traditional(builder::updates);
+      return new Deployment.Traditional(builder::exports);
     }
     if (config.standalone().isPresent()) {
       return new Deployment.File(
@@ -314,24 +351,27 @@ public final class Node implements AutoCloseable {
           STANDALONE_POLL,
           config.nodeId());
     }
-    Optional<Deployment.Storage> storage = Optional.empty();
-    if (backend != null) {
-      FallbackCpConfig fallback = config.fallback().orElseThrow();
-      Map<SnapshotKind, SnapshotFetcher> fetchers = new EnumMap<>(SnapshotKind.class);
-      for (SnapshotKind kind : SnapshotKind.values()) {
-        String bucket =
-            kind == SnapshotKind.RESOURCES ? fallback.resourceBucket() : fallback.configBucket();
-        fetchers.put(
-            kind,
-            new SnapshotFetcher(backend.bucket(bucket), new SnapshotLayout(prefix, group, kind)));
+    Optional<Deployment.Storage> polled = Optional.empty();
+    if (storage != null) {
+      // One fetcher, and so one follower, per backend of the list (redundant storage).
+      List<ExportFetcher> fetchers = new ArrayList<>();
+      for (NodeStorage.Backend backend : storage.backends()) {
+        fetchers.add(
+            new ExportFetcher(
+                backend.bucket(SnapshotKind.RESOURCES),
+                backend.bucket(SnapshotKind.INSTANCE),
+                layout,
+                verifier));
       }
-      storage = Optional.of(new Deployment.Storage(fetchers, fallback.pollInterval()));
+      polled =
+          Optional.of(
+              new Deployment.Storage(fetchers, config.fallback().orElseThrow().pollInterval()));
     }
     if (config.configProvider() == ConfigProvider.CONTROL_PLANE) {
-      return new Deployment.ControlPlane(config.controlPlaneHosts(), group, storage);
+      return new Deployment.ControlPlane(config.controlPlaneHosts(), layout.gatewayGroup(), polled);
     }
     // NodeConfig gives yaml without fallback_cp a standalone file: this is API7's storage-only.
-    return new Deployment.StorageOnly(storage.orElseThrow());
+    return new Deployment.StorageOnly(polled.orElseThrow());
   }
 
   private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
@@ -354,7 +394,7 @@ public final class Node implements AutoCloseable {
     String key = "deployment.role_control_plane.conf_server";
     ConfServerConfig confServer = config.confServer();
     Optional<SslContext> tls = Optional.empty();
-    ConfServerApi api = new ConfServerApi(builder, group);
+    ConfServerApi api = new ConfServerApi(builder, group, chain -> true, clock);
     if (confServer.tls()) {
       ChannelTls channel =
           channelTls(
@@ -366,7 +406,7 @@ public final class Node implements AutoCloseable {
                           .clientCaCert()
                           .map(path -> new PemFile(key + ".client_ca_cert", path))));
       tls = Optional.of(channel.context());
-      api = new ConfServerApi(builder, group, channel::trustsClient);
+      api = new ConfServerApi(builder, group, channel::trustsClient, clock);
     } else if (!confServer.loopbackOnly()) {
       log.warn(
           "{}.listen {} is plain HTTP on a non-loopback address: anyone who reaches it can read"
@@ -447,7 +487,7 @@ public final class Node implements AutoCloseable {
     if (dataPlane != null) {
       return dataPlane.serving() && (bucketWatch == null || !bucketWatch.anyMissing());
     }
-    return builder != null && builder.current(SnapshotKind.RESOURCES).isPresent();
+    return builder != null && builder.current().isPresent();
   }
 
   Map<String, Object> status() {

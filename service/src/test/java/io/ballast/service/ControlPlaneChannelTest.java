@@ -123,7 +123,7 @@ class ControlPlaneChannelTest {
             () ->
                 HttpClient.create(ConnectionProvider.newConnection())
                     .get()
-                    .uri("http://127.0.0.1:" + confPort + "/ballast/v1/snapshots/resources")
+                    .uri("http://127.0.0.1:" + confPort + "/ballast/v2/export")
                     .responseSingle((response, body) -> body.asString().defaultIfEmpty(""))
                     .block(DEADLINE))
         .isNotNull();
@@ -343,7 +343,7 @@ class ControlPlaneChannelTest {
     return HttpClient.create(ConnectionProvider.newConnection())
         .secure(spec -> spec.sslContext(tls.context()))
         .get()
-        .uri("https://" + host + ":" + confPort + "/ballast/v1/snapshots/resources")
+        .uri("https://" + host + ":" + confPort + "/ballast/v2/export")
         .responseSingle(
             (response, body) ->
                 body.asString()
@@ -377,7 +377,7 @@ class ControlPlaneChannelTest {
                 }
               })
           .get()
-          .uri("https://127.0.0.1:" + confPort + "/ballast/v1/snapshots/resources")
+          .uri("https://127.0.0.1:" + confPort + "/ballast/v2/export")
           .responseSingle((response, body) -> body.asString().defaultIfEmpty(""))
           .block(DEADLINE);
     } catch (RuntimeException e) {

@@ -125,7 +125,7 @@ class SealedSecretsNodeTest {
             .set("snis", JSON.createArrayNode().add("secure.example"));
     admin(adminPort, "ssls/s1", ssl.toString());
     await(
-        () -> status(cpStatus).at("/storage/export/resources_exported_version").asLong() >= 4,
+        () -> status(cpStatus).at("/storage/export/backends/0/exported_version").asLong() >= 4,
         "the CP to export revision 4");
     node.close();
     node = null;

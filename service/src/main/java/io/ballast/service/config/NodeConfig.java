@@ -35,7 +35,8 @@ public record NodeConfig(
     String nodeId,
     ConfServerConfig confServer,
     ChannelCerts certs,
-    DataEncryption dataEncryption) {
+    DataEncryption dataEncryption,
+    SnapshotSigningConfig snapshotSigning) {
 
   private static final Set<String> TLS_LISTEN_KEYS =
       Set.of("ip", "port", "enable_http2", "enable_http3");
@@ -99,7 +100,7 @@ public record NodeConfig(
     ConfigNode apisix = root.childOrEmpty("apisix");
     ConfigNode deployment = root.childOrEmpty("deployment");
     ConfigNode ballast = root.childOrEmpty("ballast");
-    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file"));
+    ballast.rejectUnknownKeys(Set.of("data_dir", "node_id", "standalone_file", "snapshot_signing"));
 
     String roleText = deployment.string("role", "traditional");
     Role role =
@@ -179,7 +180,8 @@ public record NodeConfig(
         nodeId,
         confServer,
         certs,
-        dataEncryption);
+        dataEncryption,
+        SnapshotSigningConfig.parse(ballast.childOrEmpty("snapshot_signing")));
   }
 
   /**
