@@ -17,10 +17,7 @@ final class FilesystemStorage implements ClusterStorage {
     this.dir = dir;
   }
 
-  /**
-   * Creates the folder and its two bucket folders: the filesystem backend reports a missing bucket
-   * rather than creating it.
-   */
+  /** Creates the folder and its bucket folders, which must exist as S3 buckets must. */
   static FilesystemStorage create(Path dir) {
     try {
       Files.createDirectories(dir.resolve(Configs.CONFIG_BUCKET));

@@ -48,6 +48,8 @@ class StorageExporterTest {
     builder = TestBuilders.builder(store, dir.resolve("snapshots"), signer);
     builder.start(List.of());
     TestBuilders.awaitVersion(builder, 0);
+    Files.createDirectories(storageRoot.resolve("config"));
+    Files.createDirectories(storageRoot.resolve("resources"));
     backend = new FilesystemBackend(storageRoot);
     exporter = exporter(target("fs", backend));
   }
@@ -187,9 +189,8 @@ class StorageExporterTest {
 
   @Test
   void oneBackendFailingDoesNotStopTheOthers() throws Exception {
+    // Its folder is missing (an unmounted volume): its buckets are reported, never created.
     Path brokenRoot = dir.resolve("broken");
-    // A regular file where the storage folder should be: no bucket folder can be created.
-    Files.writeString(brokenRoot, "not a folder");
     exporter = exporter(target("broken", new FilesystemBackend(brokenRoot)), target("fs", backend));
     TestBuilders.writeUpstream(store, "u1");
     TestBuilders.awaitVersion(builder, 1);
@@ -197,11 +198,13 @@ class StorageExporterTest {
     run(false);
 
     assertThat(pointer().version()).isEqualTo(1);
-    assertThat(backendStatus(0).get("last_error")).isNotNull();
+    assertThat((String) backendStatus(0).get("last_error")).contains("does not exist");
     assertThat(backendStatus(0)).containsEntry("exported_version", -1L);
     assertThat(backendStatus(1)).containsEntry("exported_version", 1L);
+    assertThat(brokenRoot).doesNotExist();
 
-    Files.delete(brokenRoot);
+    Files.createDirectories(brokenRoot.resolve("config"));
+    Files.createDirectories(brokenRoot.resolve("resources"));
     run(false);
 
     assertThat(backendStatus(0))

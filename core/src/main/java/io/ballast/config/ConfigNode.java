@@ -156,6 +156,35 @@ public final class ConfigNode {
     }
   }
 
+  /**
+   * The mappings of the sequence under {@code key}, each at its indexed path ({@code
+   * fallback_cp.backends[1]}), so that errors inside an entry name it; empty when the key is
+   * absent.
+   *
+   * @throws ConfigException if the value is not a sequence or an entry is not a mapping
+   */
+  public List<ConfigNode> entries(String key) {
+    Object value = values.get(key);
+    if (value == null) {
+      return List.of();
+    }
+    if (!(value instanceof List<?> list)) {
+      throw error(key, "must be a list, not " + describe(value));
+    }
+    List<ConfigNode> entries = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      String entryPath = pathOf(key) + "[" + i + "]";
+      if (!(list.get(i) instanceof Map<?, ?> map)) {
+        throw new ConfigException(
+            file, entryPath, "must be a mapping, not " + describe(list.get(i)));
+      }
+      Map<String, Object> copy = new LinkedHashMap<>();
+      map.forEach((k, v) -> copy.put(String.valueOf(k), v));
+      entries.add(new ConfigNode(file, entryPath, copy));
+    }
+    return entries;
+  }
+
   /** A sequence; a single scalar is read as a list of one, as APISIX does for hosts. */
   public List<Object> list(String key) {
     Object value = values.get(key);

@@ -14,11 +14,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * API7's {@code fallback_cp} block: where snapshots are stored and how often. It holds exactly one
- * storage block, named by its backend ({@code aws_s3}, {@code azure_blob}, {@code minio}, {@code
+ * API7's {@code fallback_cp} block: where snapshots are stored and how often. It holds one storage
+ * block, named by its backend ({@code aws_s3}, {@code azure_blob}, {@code minio}, {@code
  * filesystem}, or any name a provider answers to), and beside it {@code cron_spec} plus Ballast's
  * extensions {@code poll_interval}, {@code retention} and {@code gateway_group}.
  *
@@ -33,15 +34,25 @@ import java.util.regex.Pattern;
  *   cron_spec: '@every 1m'
  * }</pre>
  *
- * <p>The bucket keys are read here because every backend has them; the rest of the storage block
- * (credentials, region, endpoint) belongs to the provider named by {@link #backend()}, which reads
- * it from {@link #block()}.
+ * <p>Ballast's redundant storage puts an ordered list of such blocks under {@code backends}
+ * instead; a control plane exports to every one, a data plane reads the newest valid export among
+ * those that answer:
  *
- * @param backend the name of the storage block, which selects the storage provider
- * @param block the storage block itself, secrets included
- * @param configBucket where {@code instance} snapshots go
- * @param resourceBucket where {@code resources} snapshots go
- * @param prefix an object key prefix inside both buckets; empty for none
+ * <pre>{@code
+ * fallback_cp:
+ *   backends:
+ *     - aws_s3: {access_key: ..., secret_key: ..., region: ..., config_bucket: ..., resource_bucket: ...}
+ *     - azure_blob: {account_name: ..., account_key: ..., config_container: ..., resource_container: ...}
+ *   cron_spec: '@every 1m'
+ * }</pre>
+ *
+ * <p>The bucket keys are read here because every backend has them; the rest of each storage block
+ * (credentials, region, endpoint) belongs to the provider its name selects, which reads it from
+ * {@link StorageBlock#block()}.
+ *
+ * @param storages the storage blocks, in the order written; one for API7's form
+ * @param prefix an object key prefix inside every bucket; empty for none. The same in every block:
+ *     one signed export names its bodies by one key
  * @param cronSpec how often the control plane writes snapshots
  * @param pollInterval how often a data plane checks storage for a newer snapshot
  * @param retention how many snapshot bodies of each kind are kept
@@ -51,10 +62,7 @@ import java.util.regex.Pattern;
  * @param exportDebounce how long after a change the CP exports it
  */
 public record FallbackCpConfig(
-    String backend,
-    ConfigNode block,
-    String configBucket,
-    String resourceBucket,
+    List<StorageBlock> storages,
     String prefix,
     CronSpec cronSpec,
     Duration pollInterval,
@@ -71,6 +79,10 @@ public record FallbackCpConfig(
   public static final Duration DEFAULT_EXPORT_DEBOUNCE = Duration.ofSeconds(1);
 
   private static final String KEY = "fallback_cp";
+
+  /** Ballast's list of storage blocks (redundant storage). */
+  private static final String BACKENDS = "backends";
+
   private static final Set<String> SCALAR_KEYS =
       Set.of(
           "cron_spec",
@@ -84,14 +96,14 @@ public record FallbackCpConfig(
   private static final Pattern GATEWAY_GROUP = Pattern.compile("[A-Za-z0-9_-]+");
 
   public FallbackCpConfig {
-    Objects.requireNonNull(backend, "backend");
-    Objects.requireNonNull(block, "block");
-    Objects.requireNonNull(configBucket, "configBucket");
-    Objects.requireNonNull(resourceBucket, "resourceBucket");
+    storages = List.copyOf(storages);
     Objects.requireNonNull(prefix, "prefix");
     Objects.requireNonNull(cronSpec, "cronSpec");
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(gatewayGroup, "gatewayGroup");
+    if (storages.isEmpty()) {
+      throw new IllegalArgumentException("at least one storage block is needed");
+    }
     Objects.requireNonNull(expireAfter, "expireAfter");
     Objects.requireNonNull(exportDebounce, "exportDebounce");
     if (pollInterval.isNegative() || pollInterval.isZero()) {
@@ -100,6 +112,36 @@ public record FallbackCpConfig(
     if (retention < 1) {
       throw new IllegalArgumentException("retention must be at least 1: " + retention);
     }
+  }
+
+  /** The first storage block: API7's only one, or the first under {@code backends}. */
+  public StorageBlock primary() {
+    return storages.get(0);
+  }
+
+  /** The first storage block's name; see {@link #storages()} for all of them. */
+  public String backend() {
+    return primary().backend();
+  }
+
+  /** The first storage block, secrets included; see {@link #storages()} for all of them. */
+  public ConfigNode block() {
+    return primary().block();
+  }
+
+  /** The first storage block's {@code config_bucket}; see {@link #storages()}. */
+  public String configBucket() {
+    return primary().configBucket();
+  }
+
+  /** The first storage block's {@code resource_bucket}; see {@link #storages()}. */
+  public String resourceBucket() {
+    return primary().resourceBucket();
+  }
+
+  /** Whether several storage blocks are listed under {@code backends}. */
+  public boolean redundant() {
+    return storages.size() > 1;
   }
 
   /**
@@ -124,9 +166,9 @@ public record FallbackCpConfig(
 
   /** Reads a {@code fallback_cp} mapping. */
   public static FallbackCpConfig parse(ConfigNode node) {
-    List<String> backends = new ArrayList<>();
+    List<String> blocks = new ArrayList<>();
     for (String key : node.keys()) {
-      if (SCALAR_KEYS.contains(key)) {
+      if (SCALAR_KEYS.contains(key) || key.equals(BACKENDS)) {
         continue;
       }
       Optional<Object> value = node.raw(key);
@@ -135,44 +177,27 @@ public record FallbackCpConfig(
             key, "is empty; a storage block needs config_bucket and resource_bucket at least");
       }
       if (value.get() instanceof Map<?, ?>) {
-        backends.add(key);
+        blocks.add(key);
       } else {
-        String suggestion = Suggestions.didYouMean(key, SCALAR_KEYS);
+        Set<String> allowed = new TreeSet<>(SCALAR_KEYS);
+        allowed.add(BACKENDS);
+        String suggestion = Suggestions.didYouMean(key, allowed);
         throw node.error(
             key,
             suggestion.isEmpty()
                 ? "unknown key; beside the storage block only "
-                    + String.join(", ", SCALAR_KEYS.stream().sorted().toList())
+                    + String.join(", ", allowed)
                     + " are allowed"
                 : "unknown key" + suggestion);
       }
     }
-    if (backends.isEmpty()) {
-      throw node.error(
-          null,
-          "needs a storage block such as aws_s3, azure_blob, minio or filesystem, with"
-              + " config_bucket and resource_bucket");
-    }
-    if (backends.size() > 1) {
-      throw node.error(
-          null,
-          "has "
-              + backends.size()
-              + " storage blocks, "
-              + String.join(" and ", backends)
-              + "; keep exactly one");
-    }
-    String backend = backends.get(0);
-    ConfigNode block = node.child(backend).orElseThrow();
-    boolean azure = backend.equals("azure_blob");
+    List<StorageBlock> storages =
+        node.keys().contains(BACKENDS) ? listed(node, blocks) : List.of(single(node, blocks));
 
     CronSpec cron = cronSpec(node);
     return new FallbackCpConfig(
-        backend,
-        block,
-        bucket(block, "config_bucket", "config_container", azure),
-        bucket(block, "resource_bucket", "resource_container", azure),
-        prefix(block),
+        storages,
+        commonPrefix(storages),
         cron,
         positive(node, "poll_interval", node.duration("poll_interval", DEFAULT_POLL_INTERVAL)),
         retention(node),
@@ -180,6 +205,95 @@ public record FallbackCpConfig(
         expireAfter(node, cron),
         positive(
             node, "export_debounce", node.duration("export_debounce", DEFAULT_EXPORT_DEBOUNCE)));
+  }
+
+  /** API7's form: exactly one storage block beside the scalar keys. */
+  private static StorageBlock single(ConfigNode node, List<String> blocks) {
+    if (blocks.isEmpty()) {
+      throw node.error(
+          null,
+          "needs a storage block such as aws_s3, azure_blob, minio or filesystem, with"
+              + " config_bucket and resource_bucket");
+    }
+    if (blocks.size() > 1) {
+      throw node.error(
+          null,
+          "has "
+              + blocks.size()
+              + " storage blocks, "
+              + String.join(" and ", blocks)
+              + "; keep exactly one, or list them under "
+              + BACKENDS
+              + " (redundant storage)");
+    }
+    return storageBlock(node.child(blocks.get(0)).orElseThrow());
+  }
+
+  /** Ballast's form: {@code backends}, a list of one-key mappings, each a storage block. */
+  private static List<StorageBlock> listed(ConfigNode node, List<String> blocks) {
+    if (!blocks.isEmpty()) {
+      throw node.error(
+          blocks.get(0),
+          "a storage block beside " + BACKENDS + "; list it under " + BACKENDS + " instead");
+    }
+    List<ConfigNode> entries = node.entries(BACKENDS);
+    if (entries.isEmpty()) {
+      throw node.error(
+          BACKENDS, "is empty; list one storage block or more, such as '- aws_s3: {...}'");
+    }
+    List<StorageBlock> storages = new ArrayList<>();
+    for (ConfigNode entry : entries) {
+      if (entry.keys().size() != 1) {
+        throw entry.error(
+            null,
+            "has "
+                + (entry.keys().isEmpty() ? "no key" : String.join(", ", entry.keys()))
+                + "; each entry is one storage block, such as '- aws_s3: {...}'");
+      }
+      String name = entry.keys().iterator().next();
+      if (entry.raw(name).isEmpty()) {
+        throw entry.error(
+            name, "is empty; a storage block needs config_bucket and resource_bucket at least");
+      }
+      storages.add(storageBlock(entry.child(name).orElseThrow()));
+    }
+    return storages;
+  }
+
+  private static StorageBlock storageBlock(ConfigNode block) {
+    String backend = block.path().substring(block.path().lastIndexOf('.') + 1);
+    boolean azure = backend.equals("azure_blob");
+    return new StorageBlock(
+        backend,
+        block,
+        bucket(block, "config_bucket", "config_container", azure),
+        bucket(block, "resource_bucket", "resource_container", azure));
+  }
+
+  /**
+   * The one prefix of every block. A CP writes the same signed export to each backend, and its
+   * manifest names the bodies' keys, prefix included: they cannot differ between backends.
+   */
+  private static String commonPrefix(List<StorageBlock> storages) {
+    String first = prefix(storages.get(0).block());
+    for (StorageBlock storage : storages.subList(1, storages.size())) {
+      String prefix = prefix(storage.block());
+      if (!prefix.equals(first)) {
+        throw storage
+            .block()
+            .error(
+                "prefix",
+                "is '"
+                    + prefix
+                    + "' but "
+                    + storages.get(0).path()
+                    + " has '"
+                    + first
+                    + "'; every backend holds the same signed export, whose manifest names its"
+                    + " bodies' keys, so the prefix must be the same in each");
+      }
+    }
+    return first;
   }
 
   /** A bucket under its S3 name or its Azure name, exactly one of them. */
@@ -266,15 +380,11 @@ public record FallbackCpConfig(
     return group;
   }
 
-  /** Names the backend and buckets only: the storage block carries credentials. */
+  /** Names the backends and buckets only: the storage blocks carry credentials. */
   @Override
   public String toString() {
-    return "FallbackCpConfig[backend="
-        + backend
-        + ", configBucket="
-        + configBucket
-        + ", resourceBucket="
-        + resourceBucket
+    return "FallbackCpConfig[storages="
+        + storages
         + ", prefix="
         + prefix
         + ", cronSpec="

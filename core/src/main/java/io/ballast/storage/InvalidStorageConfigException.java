@@ -1,7 +1,8 @@
 package io.ballast.storage;
 
 /** The configuration cannot work: a missing bucket, a bad endpoint, a malformed setting. */
-public final class InvalidStorageConfigException extends StorageException {
+public sealed class InvalidStorageConfigException extends StorageException
+    permits MissingBucketException {
 
   public InvalidStorageConfigException(String message) {
     super(message, null);

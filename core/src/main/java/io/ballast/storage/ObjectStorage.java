@@ -10,12 +10,22 @@ import reactor.core.publisher.Mono;
  * of its SDK. Keep this surface small; a new method must be implementable on every backend.
  *
  * <p>All methods are lazy: nothing happens until subscription. Failures arrive as error signals of
- * the {@link StorageException} family, never as exceptions thrown from the method.
+ * the {@link StorageException} family, never as exceptions thrown from the method. Every operation
+ * on a bucket that does not exist fails with {@link MissingBucketException}: a bucket is never
+ * created here, and a missing one is never read as empty.
  */
 public interface ObjectStorage {
 
   /** A short description for logs and errors, e.g. {@code filesystem:/var/ballast/resources}. */
   String describe();
+
+  /**
+   * Completes when the bucket itself exists; fails with {@link MissingBucketException} when it does
+   * not, or with another {@link StorageException} when that cannot be told (unreachable, access
+   * denied). Nothing is created: a node checks its buckets through this at start, a CP refusing to
+   * start and a DP reporting itself not ready while one is missing.
+   */
+  Mono<Void> checkExists();
 
   /**
    * Stores {@code body} under {@code key}. Readers never observe a partly written object: they see

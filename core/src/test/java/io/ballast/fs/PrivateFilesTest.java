@@ -58,6 +58,7 @@ class PrivateFilesTest {
 
   @Test
   void theFilesystemBackendWritesPrivateObjectsInPrivateFolders() throws IOException {
+    PrivateFiles.createFolder(dir.resolve("storage").resolve("resources"));
     FilesystemBackend backend = new FilesystemBackend(dir.resolve("storage"));
     backend
         .bucket("resources")

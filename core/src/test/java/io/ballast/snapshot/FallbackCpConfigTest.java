@@ -2,6 +2,7 @@ package io.ballast.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigLoader;
@@ -205,7 +206,103 @@ class FallbackCpConfigTest {
                     """))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            FILE + ": fallback_cp: has 2 storage blocks, aws_s3 and minio; keep exactly one");
+            FILE
+                + ": fallback_cp: has 2 storage blocks, aws_s3 and minio; keep exactly one, or"
+                + " list them under backends (redundant storage)");
+  }
+
+  private static final String REDUNDANT =
+      """
+      fallback_cp:
+        backends:
+          - aws_s3:
+              access_key: AKIAEXAMPLE
+              secret_key: secretExample
+              region: eu-west-1
+              config_bucket: s3-config
+              resource_bucket: s3-resources
+              prefix: prod
+          - azure_blob: {account_name: acct, account_key: a2V5, config_container: az-config, resource_container: az-resources, prefix: prod}
+        cron_spec: '@every 30s'
+        gateway_group: edge
+      """;
+
+  @Test
+  void readsAnOrderedListOfStorageBlocksUnderBackends() {
+    FallbackCpConfig config = parse(REDUNDANT);
+
+    assertThat(config.redundant()).isTrue();
+    assertThat(config.storages())
+        .extracting(StorageBlock::backend, StorageBlock::path, StorageBlock::resourceBucket)
+        .containsExactly(
+            tuple("aws_s3", "fallback_cp.backends[0].aws_s3", "s3-resources"),
+            tuple("azure_blob", "fallback_cp.backends[1].azure_blob", "az-resources"));
+    assertThat(config.storages().get(1).bucket(SnapshotKind.INSTANCE)).isEqualTo("az-config");
+    assertThat(config.storages().get(1).block().string("account_name")).contains("acct");
+    // The single-block accessors answer for the first one.
+    assertThat(config.backend()).isEqualTo("aws_s3");
+    assertThat(config.configBucket()).isEqualTo("s3-config");
+    assertThat(config.prefix()).isEqualTo("prod");
+    assertThat(config.cronSpec().spec()).isEqualTo("@every 30s");
+    assertThat(config.gatewayGroup()).isEqualTo("edge");
+    assertThat(config.toString())
+        .contains("aws_s3", "azure_blob", "s3-resources", "az-config")
+        .doesNotContain("AKIAEXAMPLE", "secretExample", "a2V5");
+  }
+
+  @Test
+  void apiSevensSingleBlockIsAListOfOne() {
+    FallbackCpConfig config = parse(API7_DASHBOARD);
+
+    assertThat(config.redundant()).isFalse();
+    assertThat(config.storages()).containsExactly(config.primary());
+    assertThat(config.primary().path()).isEqualTo("fallback_cp.aws_s3");
+  }
+
+  @Test
+  void errorsInsideTheListNameTheEntryIndex() {
+    assertThatThrownBy(() -> parse(REDUNDANT.replace("resource_container: az-resources, ", "")))
+        .hasMessage(FILE + ": fallback_cp.backends[1].azure_blob.resource_container: is required");
+    assertThatThrownBy(() -> parse(REDUNDANT.replace("prefix: prod}", "prefix: test}")))
+        .hasMessageStartingWith(
+            FILE
+                + ": fallback_cp.backends[1].azure_blob.prefix: is 'test' but"
+                + " fallback_cp.backends[0].aws_s3 has 'prod'");
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends:\n    - aws_s3: {config_bucket: c}\n"))
+        .hasMessage(FILE + ": fallback_cp.backends[0].aws_s3.resource_bucket: is required");
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends:\n    - aws_s3\n"))
+        .hasMessage(FILE + ": fallback_cp.backends[0]: must be a mapping, not 'aws_s3'");
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends:\n    - aws_s3:\n"))
+        .hasMessageStartingWith(FILE + ": fallback_cp.backends[0].aws_s3: is empty");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "fallback_cp:\n  backends:\n    - aws_s3: {config_bucket: c,"
+                        + " resource_bucket: r}\n      minio: {config_bucket: c,"
+                        + " resource_bucket: r}\n"))
+        .hasMessageStartingWith(
+            FILE + ": fallback_cp.backends[0]: has aws_s3, minio; each entry is one storage block");
+  }
+
+  @Test
+  void theListIsNotEmptyAndStandsAlone() {
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends: []\n"))
+        .hasMessageStartingWith(FILE + ": fallback_cp.backends: is empty");
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends:\n"))
+        .hasMessageStartingWith(FILE + ": fallback_cp.backends: is empty");
+    assertThatThrownBy(() -> parse("fallback_cp:\n  backends: {aws_s3: {}}\n"))
+        .hasMessage(FILE + ": fallback_cp.backends: must be a list, not a mapping");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    REDUNDANT
+                        + "  filesystem: {path: /tmp/s, config_bucket: c, resource_bucket: r}\n"))
+        .hasMessage(
+            FILE
+                + ": fallback_cp.filesystem: a storage block beside backends; list it under"
+                + " backends instead");
+    assertThatThrownBy(() -> parse(API7_DASHBOARD + "  backend: []\n"))
+        .hasMessage(FILE + ": fallback_cp.backend: unknown key; did you mean 'backends'?");
   }
 
   @Test
@@ -262,8 +359,8 @@ class FallbackCpConfigTest {
             ConfigException.class, e -> assertThat(e.keyPath()).isEqualTo("fallback_cp.crontab"))
         .hasMessageContaining("unknown key")
         .hasMessageContaining(
-            "cron_spec, expire_after, export_debounce, gateway_group, max_route_shrink,"
-                + " poll_interval, retention");
+            "only backends, cron_spec, expire_after, export_debounce, gateway_group,"
+                + " max_route_shrink, poll_interval, retention are allowed");
   }
 
   @Test

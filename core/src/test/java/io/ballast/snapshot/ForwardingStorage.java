@@ -24,6 +24,11 @@ class ForwardingStorage implements ObjectStorage {
   }
 
   @Override
+  public Mono<Void> checkExists() {
+    return delegate.checkExists();
+  }
+
+  @Override
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     return delegate.put(key, body, options);
   }

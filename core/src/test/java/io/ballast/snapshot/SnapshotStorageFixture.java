@@ -36,6 +36,8 @@ final class SnapshotStorageFixture {
   final SnapshotSigner signer = new SnapshotSigner(SigningKeys.generate());
 
   SnapshotStorageFixture(Path dir) throws Exception {
+    Files.createDirectories(dir.resolve("storage").resolve("resources"));
+    Files.createDirectories(dir.resolve("storage").resolve("config"));
     FilesystemBackend backend = new FilesystemBackend(dir.resolve("storage"));
     this.resources = backend.bucket("resources");
     this.config = backend.bucket("config");

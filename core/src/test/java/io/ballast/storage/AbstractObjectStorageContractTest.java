@@ -67,6 +67,11 @@ public abstract class AbstractObjectStorageContractTest {
     root = ObjectKey.of("contract-" + UUID.randomUUID());
   }
 
+  @Test
+  void theBucketUnderTestExists() {
+    StepVerifier.create(storage().checkExists()).expectComplete().verify(TIMEOUT);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // keys
 

@@ -15,11 +15,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,8 +94,20 @@ public final class DataPlane implements AutoCloseable {
   private volatile Instant controlPlaneSince;
   private volatile String controlPlaneError;
 
-  /** Storage answered its last resources poll with a snapshot, while it is polled. */
-  private volatile boolean storageAnswers;
+  /**
+   * The storage backends whose last poll answered, while storage is polled: storage answers while
+   * one of them does, so one backend down among several changes no mode (redundant storage).
+   */
+  private final Set<String> storageAnswering = new HashSet<>();
+
+  /** By storage backend's name (and {@link #BUCKET_WATCH}): the storage problem it reports now. */
+  private final Map<String, Health.Reason> storageProblems = new LinkedHashMap<>();
+
+  /** The name under which the bucket watch reports a missing bucket, beside the backends. */
+  public static final String BUCKET_WATCH = "bucket check";
+
+  /** The name a storage answer goes by when its backend is not named (a single backend). */
+  static final String ONE_BACKEND = "storage";
 
   /** The standalone file's content is served. */
   private volatile boolean fileServed;
@@ -248,6 +262,41 @@ public final class DataPlane implements AutoCloseable {
     }
   }
 
+  /**
+   * Storage {@code backend} is in {@code code} (unreachable, access denied, a missing bucket or
+   * body, a rolled-back pointer), replacing what it reported before. With several backends each
+   * keeps its own: a code is in force while any backend reports it, its detail names each one, and
+   * one backend answering never clears what another reports.
+   */
+  public synchronized void storageProblem(String backend, ReasonCode code, String detail) {
+    storageProblems.put(backend, new Health.Reason(code, detail, clock.instant()));
+    publishStorageProblems();
+  }
+
+  /** Storage {@code backend} answers again: what it reported ends. */
+  public synchronized void storageRecovered(String backend) {
+    if (storageProblems.remove(backend) != null) {
+      publishStorageProblems();
+    }
+  }
+
+  private void publishStorageProblems() {
+    for (ReasonCode code : STORAGE_CODES) {
+      List<String> details = new ArrayList<>();
+      storageProblems.forEach(
+          (backend, problem) -> {
+            if (problem.code() == code) {
+              details.add(backend + ": " + problem.detail());
+            }
+          });
+      if (details.isEmpty()) {
+        clear(code);
+      } else {
+        report(code, String.join("; ", details));
+      }
+    }
+  }
+
   /** Whether {@code code} is in force now. */
   public boolean reports(ReasonCode code) {
     return health.has(code);
@@ -357,7 +406,9 @@ public final class DataPlane implements AutoCloseable {
           // A poll that was under way when the CP answered again: the CP is followed.
           return;
         }
-        storageAnswers = true;
+        if (storageAnswering.isEmpty()) {
+          storageAnswering.add(ONE_BACKEND);
+        }
         why = storageReason(version, before);
       }
       default -> throw new IllegalArgumentException("unknown source " + source);
@@ -553,11 +604,11 @@ public final class DataPlane implements AutoCloseable {
     }
     controlPlaneAnswers = true;
     controlPlaneSince = clock.instant();
-    storageAnswers = false;
-    // Storage is no longer polled: what it said last would stay in force unchecked.
-    for (ReasonCode code : STORAGE_CODES) {
-      clear(code);
-    }
+    storageAnswering.clear();
+    // Storage is no longer polled: what the followers said last would stay in force unchecked. The
+    // bucket watch goes on, so what it says stays.
+    storageProblems.keySet().retainAll(Set.of(BUCKET_WATCH));
+    publishStorageProblems();
     checkFreshness();
     String why = "control plane " + host + " answered";
     if (deployment instanceof Deployment.ControlPlane cp && cp.fallback().isPresent()) {
@@ -592,28 +643,48 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * Storage's pointer names {@code version}, not newer than the one served (the same export
-   * re-signed, say): storage answers, and nothing is downloaded.
+   * Storage {@code backend} has a newer export: it answers, and the export is offered as {@link
+   * #offer} does.
    */
-  void storageHolds(long version) {
+  boolean storageOffers(String backend, VerifiedExport export, ETag pointerEtag) {
+    storageAnswered(backend);
+    return offer(export, Source.STORAGE, Optional.of(pointerEtag));
+  }
+
+  /**
+   * Storage {@code backend}'s pointer names {@code version}, not newer than the one served (the
+   * same export re-signed, say): it answers, and nothing is downloaded.
+   */
+  void storageHolds(String backend, long version) {
+    storageAnswered(backend);
     afterResources(Source.STORAGE, version, applier.version(), true);
   }
 
-  /** Storage's pointer of {@code kind} is the one last read: storage still answers with it. */
-  synchronized void storageUnchanged() {
+  private synchronized void storageAnswered(String backend) {
+    if (pollsStorage()) {
+      storageAnswering.add(backend);
+    }
+  }
+
+  /**
+   * Storage {@code backend}'s pointer names no newer export: it still answers with the one last
+   * read.
+   */
+  synchronized void storageUnchanged(String backend) {
     checkFreshness();
-    if (pollsStorage() && !storageAnswers) {
-      storageAnswers = true;
+    if (pollsStorage() && storageAnswering.add(backend) && storageAnswering.size() == 1) {
       update("storage answers; its pointer has not moved since the version last read");
     }
   }
 
-  /** A storage poll of {@code kind} found no snapshot or failed; the follower polls again. */
-  synchronized void storageFailed(String problem) {
+  /**
+   * A poll of storage {@code backend} found no export or failed; the follower polls again. The mode
+   * changes only when no backend answers any more.
+   */
+  synchronized void storageFailed(String backend, String problem) {
     noSourceYet("storage: " + problem);
     checkFreshness();
-    if (storageAnswers) {
-      storageAnswers = false;
+    if (storageAnswering.remove(backend) && storageAnswering.isEmpty()) {
       update("storage: " + problem);
     }
   }
@@ -650,7 +721,7 @@ public final class DataPlane implements AutoCloseable {
     if (fileServed) {
       return Mode.FILE;
     }
-    if (storageAnswers) {
+    if (!storageAnswering.isEmpty()) {
       return Mode.STORAGE;
     }
     return Mode.CACHE;
@@ -767,8 +838,8 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * {@code backends}: each storage follower's {@code name}, {@code last_poll} and {@code
-   * last_error}, in the order of the file.
+   * {@code backends}: each storage follower's {@code name}, {@code last_poll}, {@code last_error}
+   * and {@code version_seen} (the version its pointer last named), in the order of the file.
    */
   public Map<String, Object> storageStatus() {
     List<Map<String, Object>> backends = new ArrayList<>();

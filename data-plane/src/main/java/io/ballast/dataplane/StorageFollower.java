@@ -86,6 +86,13 @@ public final class StorageFollower implements Follower {
   private volatile String lastError;
   private volatile ReasonCode state;
   private volatile int failures;
+
+  /** Whether the pointer last read names an export older than the one served. */
+  private volatile boolean pointerRolledBack;
+
+  /** The version the pointer named when last read; -1 before. */
+  private volatile long versionSeen = -1;
+
   private Disposable loop;
 
   public StorageFollower(
@@ -170,16 +177,17 @@ public final class StorageFollower implements Follower {
   }
 
   private void handle(FetchResult result) {
-    STORAGE_DOWN.forEach(dataPlane::clear);
     if (result instanceof FetchResult.Fetched fetched) {
+      dataPlane.storageRecovered(name());
       VerifiedExport export = fetched.export();
+      pointerRolledBack = false;
       try {
+        versionSeen = export.version();
         dataPlane.pointerRead(export.manifest(), Source.STORAGE);
-        dataPlane.offer(export, Source.STORAGE, Optional.of(fetched.pointerEtag()));
+        dataPlane.storageOffers(name(), export, fetched.pointerEtag());
         // Remember the pointer whatever the outcome: re-reading a refused export gains nothing;
         // the next change of the pointer is what matters.
         pointerEtag = fetched.pointerEtag();
-        dataPlane.clear(ReasonCode.ROLLBACK_REFUSED);
       } finally {
         for (SnapshotKind kind : SnapshotKind.values()) {
           deleteQuietly(export.part(kind).body());
@@ -191,16 +199,22 @@ public final class StorageFollower implements Follower {
       dataPlane.pointerRead(noNewer.signed().manifest(), Source.STORAGE);
       long served = dataPlane.version();
       long version = noNewer.signed().version();
+      versionSeen = version;
       if (version == served) {
         dataPlane.confirm(version, Source.STORAGE);
       }
       rolledBack(version, served);
-      dataPlane.storageHolds(version);
+      dataPlane.storageHolds(name(), version);
     } else if (result instanceof FetchResult.NotModified) {
-      dataPlane.storageUnchanged();
+      if (!pointerRolledBack) {
+        // The same pointer as last read: a rollback it named stays reported.
+        dataPlane.storageRecovered(name());
+      }
+      dataPlane.storageUnchanged(name());
     } else if (result instanceof FetchResult.Missing) {
+      dataPlane.storageRecovered(name());
       lastError = "no export in " + fetcher.describe() + " yet";
-      dataPlane.storageFailed(lastError);
+      dataPlane.storageFailed(name(), lastError);
     }
   }
 
@@ -214,18 +228,19 @@ public final class StorageFollower implements Follower {
 
   /** A pointer older than the version served is refused by the version rule: said so. */
   private void rolledBack(long version, long served) {
-    if (served != SnapshotApplier.NONE && version < served) {
-      dataPlane.report(
+    pointerRolledBack = served != SnapshotApplier.NONE && version < served;
+    if (pointerRolledBack) {
+      dataPlane.storageProblem(
+          name(),
           ReasonCode.ROLLBACK_REFUSED,
-          fetcher.describe()
-              + ": its pointer names export "
+          "its pointer names export "
               + version
               + ", older than the served "
               + served
               + "; refused, serving "
               + served);
     } else {
-      dataPlane.clear(ReasonCode.ROLLBACK_REFUSED);
+      dataPlane.storageRecovered(name());
     }
   }
 
@@ -272,8 +287,8 @@ public final class StorageFollower implements Follower {
     }
     state = code;
     if (code != null && STORAGE_DOWN.contains(code)) {
-      dataPlane.report(code, message);
-      dataPlane.storageFailed(message);
+      dataPlane.storageProblem(name(), code, message);
+      dataPlane.storageFailed(name(), message);
     }
     log.warn(
         "polling {} for an export failed ({} in a row), next poll in {} ms: {}",
@@ -308,6 +323,11 @@ public final class StorageFollower implements Follower {
     return message == null || message.isBlank() ? error.getClass().getSimpleName() : message;
   }
 
+  /** The backend polled, as its bucket describes itself: one follower per backend. */
+  public String name() {
+    return fetcher.describe();
+  }
+
   public Optional<Instant> lastPoll() {
     return Optional.ofNullable(lastPoll);
   }
@@ -335,6 +355,7 @@ public final class StorageFollower implements Follower {
       status.put("failures_in_a_row", failures);
     }
     lastError().ifPresent(e -> status.put("last_error", e));
+    status.put("version_seen", versionSeen);
     return status;
   }
 

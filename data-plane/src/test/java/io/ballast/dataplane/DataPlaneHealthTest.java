@@ -167,7 +167,7 @@ class DataPlaneHealthTest {
     assertThat(codes()).isEmpty();
 
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    dataPlane.storageFailed("storage did not answer within 30000 ms");
+    dataPlane.storageFailed("s3", "storage did not answer within 30000 ms");
 
     assertThat(health()).containsEntry("state", "not_ready");
     assertThat(codes()).containsExactly("no_source");

@@ -252,7 +252,7 @@ class DataPlaneTest {
 
     dataPlane.controlPlaneAnswered(CP);
     dataPlane.controlPlaneUnreachable(CP, new ConnectException("Connection refused"));
-    dataPlane.storageUnchanged();
+    dataPlane.storageUnchanged(DataPlane.ONE_BACKEND);
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.NOT_SERVING);
     assertThat(dataPlane.transitions()).isEmpty();
@@ -326,16 +326,50 @@ class DataPlaneTest {
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(lastTransition().reason()).isEqualTo("storage holds the served version 41");
 
-    dataPlane.storageFailed("bucket 'ballast' unreachable: timeout");
+    dataPlane.storageFailed(DataPlane.ONE_BACKEND, "bucket 'ballast' unreachable: timeout");
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
     assertThat(lastTransition().reason())
         .isEqualTo("storage: bucket 'ballast' unreachable: timeout");
     assertThat(version()).isEqualTo(41);
 
-    dataPlane.storageUnchanged();
+    dataPlane.storageUnchanged(DataPlane.ONE_BACKEND);
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
+  }
+
+  @Test
+  void withRedundantStorageOneBackendDownChangesNoModeAndTheNewestExportWins() {
+    cached(41, "/cached", Optional.empty());
+    start(new Deployment.StorageOnly(STORAGE));
+    dataPlane.storageUnchanged("aws_s3 bucket 'a'");
+    dataPlane.storageUnchanged("azure_blob:b");
+    assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
+    int transitions = dataPlane.transitions().size();
+
+    dataPlane.storageFailed("aws_s3 bucket 'a'", "aws_s3 bucket 'a': connection refused");
+    dataPlane.storageUnchanged("azure_blob:b");
+    dataPlane.storageFailed("aws_s3 bucket 'a'", "aws_s3 bucket 'a': connection refused");
+
+    assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
+    assertThat(dataPlane.transitions()).hasSize(transitions);
+
+    // Each backend offers what its pointer names; only a newer one is applied.
+    assertThat(dataPlane.storageOffers("azure_blob:b", routeTo(43, "/newest"), ETag.of("b-43")))
+        .isTrue();
+    assertThat(dataPlane.storageOffers("aws_s3 bucket 'a'", routeTo(42, "/older"), ETag.of("a-42")))
+        .isFalse();
+    assertThat(version()).isEqualTo(43);
+    assertThat(routes("/newest")).isTrue();
+
+    // The first backend answered again (with an older export); storage is down once both fail.
+    dataPlane.storageFailed("azure_blob:b", "azure_blob:b: timeout");
+    assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
+    dataPlane.storageFailed("aws_s3 bucket 'a'", "aws_s3 bucket 'a': connection refused");
+
+    assertThat(dataPlane.mode()).isEqualTo(Mode.CACHE);
+    assertThat(lastTransition().reason())
+        .isEqualTo("storage: aws_s3 bucket 'a': connection refused");
   }
 
   @Test
@@ -421,7 +455,7 @@ class DataPlaneTest {
     assertThat(dataPlane.pollsStorage()).isTrue();
     assertThat(section("control_plane")).isEqualTo(Map.of("state", "not_used"));
 
-    dataPlane.storageUnchanged();
+    dataPlane.storageUnchanged(DataPlane.ONE_BACKEND);
 
     assertThat(dataPlane.mode()).isEqualTo(Mode.STORAGE);
     assertThat(version()).isEqualTo(41);

@@ -20,7 +20,9 @@ import io.ballast.storage.PutOptions;
 import io.ballast.storage.ReadCondition;
 import io.ballast.storage.ReadResult;
 import io.ballast.storage.filesystem.FilesystemBackend;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,6 +56,11 @@ class StorageFollowerTest {
     @Override
     public String describe() {
       return "counting " + delegate.describe();
+    }
+
+    @Override
+    public Mono<Void> checkExists() {
+      return delegate.checkExists();
     }
 
     @Override
@@ -107,7 +114,9 @@ class StorageFollowerTest {
   private StorageFollower follower;
 
   @BeforeEach
-  void create() {
+  void create() throws IOException {
+    Files.createDirectories(dir.resolve("storage").resolve("resources"));
+    Files.createDirectories(dir.resolve("storage").resolve("config"));
     bucket = new FilesystemBackend(dir.resolve("storage")).bucket("resources");
     configBucket = new FilesystemBackend(dir.resolve("storage")).bucket("config");
     counting = new CountingStorage(bucket);

@@ -3,21 +3,25 @@ package io.ballast.service;
 import io.ballast.controlplane.FetchedExports;
 import io.ballast.controlplane.LineageCheck;
 import io.ballast.controlplane.LineageChoice;
+import io.ballast.controlplane.NewestOfBackends;
+import io.ballast.controlplane.StorageExports;
 import io.ballast.controlplane.store.ConfigStore;
 import io.ballast.snapshot.ExportFetcher;
 import io.ballast.snapshot.ExportLayout;
 import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.SignatureVerifier;
-import io.ballast.storage.StorageBackend;
+import io.ballast.snapshot.SnapshotKind;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Wires a control plane's {@link LineageCheck} to its storage: the pointer of its gateway group in
- * {@code resource_bucket}, checked with the keys the CP trusts (its own first).
+ * {@code resource_bucket} of every storage block (the newest across them), checked with the keys
+ * the CP trusts (its own first).
  */
 final class LineageStart {
 
@@ -40,23 +44,31 @@ final class LineageStart {
    */
   static LineageCheck start(
       ConfigStore store,
-      StorageBackend backend,
+      List<NodeStorage.Backend> backends,
       FallbackCpConfig fallback,
       List<PublicKey> trustedKeys,
       LineageChoice choice,
       Path dataDir,
       Runnable afterImport,
       Clock clock) {
-    ExportFetcher fetcher =
-        new ExportFetcher(
-            backend.bucket(fallback.resourceBucket()),
-            backend.bucket(fallback.configBucket()),
-            new ExportLayout(fallback.prefix(), fallback.gatewayGroup()),
-            SignatureVerifier.trusting(trustedKeys));
+    List<StorageExports> exports = new ArrayList<>();
+    for (NodeStorage.Backend backend : backends) {
+      ExportFetcher fetcher =
+          new ExportFetcher(
+              backend.bucket(SnapshotKind.RESOURCES),
+              backend.bucket(SnapshotKind.INSTANCE),
+              new ExportLayout(fallback.prefix(), fallback.gatewayGroup()),
+              SignatureVerifier.trusting(trustedKeys));
+      exports.add(
+          new FetchedExports(
+              fetcher,
+              dataDir.resolve("cp-lineage").resolve(Integer.toString(exports.size())),
+              START_DEADLINE));
+    }
     LineageCheck check =
         new LineageCheck(
             store,
-            new FetchedExports(fetcher, dataDir.resolve("cp-lineage"), START_DEADLINE),
+            new NewestOfBackends(exports),
             fallback.gatewayGroup(),
             choice,
             afterImport,

@@ -10,10 +10,12 @@ import io.ballast.controlplane.StorageExporter;
 import io.ballast.controlplane.StoreSealer;
 import io.ballast.controlplane.admin.AdminApi;
 import io.ballast.controlplane.store.ConfigStore;
+import io.ballast.dataplane.BucketWatch;
 import io.ballast.dataplane.DataPlane;
 import io.ballast.dataplane.Deployment;
 import io.ballast.dataplane.Followers;
 import io.ballast.dataplane.LocalCache;
+import io.ballast.dataplane.ReasonCode;
 import io.ballast.dataplane.SnapshotApplier;
 import io.ballast.dataplane.StandaloneFile;
 import io.ballast.dataplane.StorageFollower;
@@ -40,10 +42,8 @@ import io.ballast.snapshot.FallbackCpConfig;
 import io.ballast.snapshot.ShrinkGuard;
 import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotEntry;
+import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotSigner;
-import io.ballast.storage.InvalidStorageConfigException;
-import io.ballast.storage.StorageBackend;
-import io.ballast.storage.StorageBackends;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -97,6 +97,8 @@ public final class Node implements AutoCloseable {
   private StorageExporter exporter;
   private LineageCheck lineageCheck;
   private DataPlane dataPlane;
+  private NodeStorage storage;
+  private BucketWatch bucketWatch;
 
   /** The TLS listeners' bound addresses, for /status. */
   private final List<String> tlsListening = new ArrayList<>();
@@ -154,11 +156,13 @@ public final class Node implements AutoCloseable {
 
   private void startParts(ConfigNode root) {
     Optional<FallbackCpConfig> fallback = config.fallback();
-    StorageBackend backend = null;
     if (fallback.isPresent()) {
-      backend = StorageBackends.open(fallback.get().backend(), fallback.get().block());
-      started.push(backend);
-      checkBucketNames(backend, fallback.get().block());
+      storage = NodeStorage.open(fallback.get());
+      started.push(storage);
+      if (config.holdsConfiguration()) {
+        storage.createOwnFolders(config.dataDir());
+        storage.requireBuckets();
+      }
     }
     String prefix = fallback.map(FallbackCpConfig::prefix).orElse("");
     String group = fallback.map(FallbackCpConfig::gatewayGroup).orElse("default");
@@ -177,8 +181,8 @@ public final class Node implements AutoCloseable {
       started.push(store);
       resealStore(sealing);
       signer = config.snapshotSigning().signer(data);
-      if (backend != null) {
-        checkLineage(backend, fallback.get(), trustedByControlPlane(signer), sealing);
+      if (storage != null) {
+        checkLineage(storage.backends(), fallback.get(), trustedByControlPlane(signer), sealing);
       }
       builder =
           new SnapshotBuilder(
@@ -201,25 +205,26 @@ public final class Node implements AutoCloseable {
       if (config.role() == Role.CONTROL_PLANE) {
         serveConfServer(group);
       }
-      if (backend != null) {
-        FallbackCpConfig storage = fallback.get();
+      if (storage != null) {
+        FallbackCpConfig settings = fallback.get();
+        // Every backend of the list (redundant storage), each named by its key path.
+        List<StorageExporter.Target> targets = new ArrayList<>();
+        for (NodeStorage.Backend backend : storage.backends()) {
+          targets.add(
+              new StorageExporter.Target(
+                  backend.block().path(),
+                  new ExportPublisher(
+                      backend.bucket(SnapshotKind.RESOURCES),
+                      backend.bucket(SnapshotKind.INSTANCE),
+                      layout,
+                      settings.retention(),
+                      signer,
+                      expireAfter,
+                      clock)));
+        }
         exporter =
             new StorageExporter(
-                builder,
-                List.of(
-                    new StorageExporter.Target(
-                        storage.backend(),
-                        new ExportPublisher(
-                            backend.bucket(storage.resourceBucket()),
-                            backend.bucket(storage.configBucket()),
-                            layout,
-                            storage.retention(),
-                            signer,
-                            expireAfter,
-                            clock))),
-                storage.cronSpec(),
-                storage.exportDebounce(),
-                clock);
+                builder, targets, settings.cronSpec(), settings.exportDebounce(), clock);
         started.push(exporter);
         lineageCheck.gate(
             new LineageCheck.ExportGate() {
@@ -254,7 +259,7 @@ public final class Node implements AutoCloseable {
           config.role() == Role.TRADITIONAL ? ShrinkGuard.OFF : config.shrinkGuard());
       dataPlane =
           new DataPlane(
-              deployment(backend, layout, verifier),
+              deployment(layout, verifier),
               applier,
               cache,
               new Followers(
@@ -268,6 +273,9 @@ public final class Node implements AutoCloseable {
       started.push(dataPlane);
       metrics.include(dataPlane::prometheus);
       dataPlane.start();
+      if (storage != null && !config.holdsConfiguration()) {
+        watchBuckets(fallback.get());
+      }
       ProxyServer proxy =
           new ProxyServer(
               dataPlane::table,
@@ -306,14 +314,14 @@ public final class Node implements AutoCloseable {
    * LineageCheck}); what it imports is re-sealed with this node's keyring.
    */
   private void checkLineage(
-      StorageBackend backend,
+      List<NodeStorage.Backend> backends,
       FallbackCpConfig fallback,
       List<PublicKey> trustedKeys,
       Sealing sealing) {
     lineageCheck =
         LineageStart.start(
             store,
-            backend,
+            backends,
             fallback,
             trustedKeys,
             lineageChoice,
@@ -408,20 +416,28 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * A bucket name the backend refuses is a mistake in the file: it is reported with its key before
-   * anything starts, rather than by the first export or poll.
+   * A data plane whose bucket is missing starts, but is not ready until the bucket appears; it says
+   * which one is missing (a CP refuses to start instead: {@link NodeStorage#requireBuckets}).
    */
-  private static void checkBucketNames(StorageBackend backend, ConfigNode block) {
-    for (String key :
-        List.of("config_bucket", "config_container", "resource_bucket", "resource_container")) {
-      if (block.has(key)) {
-        try {
-          backend.bucket(block.requireString(key));
-        } catch (InvalidStorageConfigException e) {
-          throw block.error(key, e.getMessage());
-        }
-      }
-    }
+  private void watchBuckets(FallbackCpConfig fallback) {
+    bucketWatch =
+        new BucketWatch(
+            storage.buckets(),
+            fallback.pollInterval(),
+            new BucketWatch.Listener() {
+              @Override
+              public void missing(String detail) {
+                dataPlane.storageProblem(
+                    DataPlane.BUCKET_WATCH, ReasonCode.STORAGE_MISSING_BUCKET, detail);
+              }
+
+              @Override
+              public void found() {
+                dataPlane.storageRecovered(DataPlane.BUCKET_WATCH);
+              }
+            });
+    started.push(bucketWatch);
+    bucketWatch.start();
   }
 
   /**
@@ -435,8 +451,7 @@ public final class Node implements AutoCloseable {
   }
 
   /** Where this node's data plane takes its configuration from, as its file says. */
-  private Deployment deployment(
-      StorageBackend backend, ExportLayout layout, SignatureVerifier verifier) {
+  private Deployment deployment(ExportLayout layout, SignatureVerifier verifier) {
     if (config.role() == Role.TRADITIONAL) {
       return new Deployment.Traditional(builder::exports);
     }
@@ -450,23 +465,27 @@ public final class Node implements AutoCloseable {
           STANDALONE_POLL,
           config.nodeId());
     }
-    Optional<Deployment.Storage> storage = Optional.empty();
-    if (backend != null) {
-      FallbackCpConfig fallback = config.fallback().orElseThrow();
-      ExportFetcher fetcher =
-          new ExportFetcher(
-              backend.bucket(fallback.resourceBucket()),
-              backend.bucket(fallback.configBucket()),
-              layout,
-              verifier);
-      storage = Optional.of(new Deployment.Storage(List.of(fetcher), fallback.pollInterval()));
+    Optional<Deployment.Storage> polled = Optional.empty();
+    if (storage != null) {
+      // One fetcher, and so one follower, per backend of the list (redundant storage).
+      List<ExportFetcher> fetchers = new ArrayList<>();
+      for (NodeStorage.Backend backend : storage.backends()) {
+        fetchers.add(
+            new ExportFetcher(
+                backend.bucket(SnapshotKind.RESOURCES),
+                backend.bucket(SnapshotKind.INSTANCE),
+                layout,
+                verifier));
+      }
+      polled =
+          Optional.of(
+              new Deployment.Storage(fetchers, config.fallback().orElseThrow().pollInterval()));
     }
     if (config.configProvider() == ConfigProvider.CONTROL_PLANE) {
-      return new Deployment.ControlPlane(
-          config.controlPlaneHosts(), layout.gatewayGroup(), storage);
+      return new Deployment.ControlPlane(config.controlPlaneHosts(), layout.gatewayGroup(), polled);
     }
     // NodeConfig gives yaml without fallback_cp a standalone file: this is API7's storage-only.
-    return new Deployment.StorageOnly(storage.orElseThrow());
+    return new Deployment.StorageOnly(polled.orElseThrow());
   }
 
   private void serve(String what, Listen listen, RouterFunction<ServerResponse> routes) {
@@ -580,7 +599,7 @@ public final class Node implements AutoCloseable {
 
   boolean ready() {
     if (dataPlane != null) {
-      return dataPlane.serving();
+      return dataPlane.serving() && (bucketWatch == null || !bucketWatch.anyMissing());
     }
     return builder != null && builder.current().isPresent();
   }
@@ -617,6 +636,9 @@ public final class Node implements AutoCloseable {
               }
               if (exporter != null) {
                 storage.put("export", exporter.status());
+              }
+              if (bucketWatch != null && bucketWatch.anyMissing()) {
+                storage.put("missing_buckets", bucketWatch.missingNow());
               }
               status.put("storage", storage);
             });

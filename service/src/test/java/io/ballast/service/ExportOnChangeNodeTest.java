@@ -196,6 +196,9 @@ class ExportOnChangeNodeTest {
 
   private Node start(String name, String yaml, String ballastKeys) throws IOException {
     Path conf = Files.createDirectories(dir.resolve("conf-" + name));
+    // Buckets must exist: the storage folder lies outside each node's data_dir.
+    Files.createDirectories(dir.resolve("storage/config"));
+    Files.createDirectories(dir.resolve("storage/resources"));
     Path file = conf.resolve("config.yaml");
     Files.writeString(
         file, yaml + "ballast:\n  data_dir: " + dir.resolve("data/" + name) + "\n" + ballastKeys);

@@ -65,6 +65,9 @@ class SealedSecretsNodeTest {
             .handle((request, response) -> response.sendString(Mono.just("upstream")))
             .bindNow();
     certificate = new SelfSignedCertificate("secure.example");
+    // The storage folder lies outside each node's data_dir: its buckets must exist.
+    PrivateFiles.createFolder(dir.resolve("data/storage/config"));
+    PrivateFiles.createFolder(dir.resolve("data/storage/resources"));
   }
 
   @AfterEach

@@ -65,6 +65,58 @@ class StartupFailureTest {
   }
 
   @Test
+  void aMissingBucketFolderStopsAControlPlaneInOneLine() throws Exception {
+    Path storage = Files.createDirectories(dir.resolve("shared-storage"));
+    Files.createDirectories(storage.resolve("ballast-config"));
+    Outcome outcome =
+        run(
+            node(
+                "",
+                "fallback_cp:\n  filesystem:\n    path: "
+                    + storage
+                    + "\n    config_bucket: ballast-config\n"
+                    + "    resource_bucket: ballast-resorces\n"));
+
+    assertOneLineFailure(
+        outcome,
+        "ballast: configuration error: "
+            + dir.resolve("config.yaml")
+            + ": fallback_cp.filesystem.resource_bucket: filesystem bucket 'ballast-resorces' does"
+            + " not exist: no folder "
+            + storage.resolve("ballast-resorces")
+            + " (buckets are never created; create the folder)");
+    assertThat(storage.resolve("ballast-resorces")).doesNotExist();
+  }
+
+  @Test
+  void aMissingBucketInTheListNamesItsEntry() throws Exception {
+    Path first = Files.createDirectories(dir.resolve("first"));
+    Files.createDirectories(first.resolve("c"));
+    Files.createDirectories(first.resolve("r"));
+    Outcome outcome =
+        run(
+            node(
+                "",
+                "fallback_cp:\n  backends:\n"
+                    + "    - filesystem: {path: "
+                    + first
+                    + ", config_bucket: c, resource_bucket: r}\n"
+                    + "    - filesystem: {path: "
+                    + dir.resolve("unmounted")
+                    + ", config_bucket: c, resource_bucket: r}\n"));
+
+    assertOneLineFailure(
+        outcome,
+        "ballast: configuration error: "
+            + dir.resolve("config.yaml")
+            + ": fallback_cp.backends[1].filesystem.resource_bucket: filesystem bucket 'r' does"
+            + " not exist: no folder "
+            + dir.resolve("unmounted/r")
+            + " (buckets are never created; create the folder)");
+    assertThat(dir.resolve("unmounted")).doesNotExist();
+  }
+
+  @Test
   void anUnknownStorageKeyIsOneLine() throws Exception {
     Outcome outcome =
         run(

@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 /**
  * Object storage in a local folder: each bucket is a sub-folder of {@code root}, each object one
  * file in it (format in {@link FilesystemObjectStorage}). The embedded default backend, and the one
- * to use on a shared volume (NFS, EFS) when no blob store is at hand. Nothing is created until the
- * first write.
+ * to use on a shared volume (NFS, EFS) when no blob store is at hand. Like an S3 bucket, each
+ * bucket folder must exist: nothing here creates one (an unmounted volume or a typo must not be
+ * filled silently).
  */
 public final class FilesystemBackend implements StorageBackend {
 

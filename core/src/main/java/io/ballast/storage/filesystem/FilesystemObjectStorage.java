@@ -6,6 +6,7 @@ import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
 import io.ballast.storage.ETag;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -73,6 +74,10 @@ import tools.jackson.databind.node.ObjectNode;
  * processes, so of concurrent conditional writers exactly one wins. Keys whose first segment is
  * {@code .ballast} are reserved for this.
  *
+ * <p>The bucket folder must exist, as an S3 bucket must: nothing here creates it, and every
+ * operation on a missing one fails with {@link MissingBucketException} (a typo or an unmounted
+ * volume would otherwise be filled silently, or read as empty).
+ *
  * <p>Unlike a blob store, a key cannot be both an object and the folder of other objects ({@code a}
  * and {@code a/b}); such a write fails with {@link IllegalArgumentException}. Snapshot layouts
  * never do this.
@@ -114,6 +119,31 @@ final class FilesystemObjectStorage implements ObjectStorage {
     return description;
   }
 
+  @Override
+  public Mono<Void> checkExists() {
+    return Mono.<Void>fromCallable(
+            () -> {
+              requireBucket();
+              return null;
+            })
+        .subscribeOn(Schedulers.boundedElastic());
+  }
+
+  /** Fails unless the bucket folder exists; called before every operation touches it. */
+  private void requireBucket() {
+    if (Files.isDirectory(bucket)) {
+      return;
+    }
+    String name = bucket.getFileName().toString();
+    throw new MissingBucketException(
+        name,
+        "filesystem bucket '"
+            + name
+            + "' does not exist: "
+            + (Files.exists(bucket) ? bucket + " is not a folder" : "no folder " + bucket)
+            + " (buckets are never created; create the folder)");
+  }
+
   // ---------------------------------------------------------------------------------------------
   // put
 
@@ -122,6 +152,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     return Mono.defer(
             () -> {
               checkNotReserved(key);
+              requireBucket();
               return Mono.using(
                   () -> Upload.open(tmpDir),
                   upload ->
@@ -228,6 +259,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
 
   private ReadResult open(ObjectKey key, ReadCondition condition) throws IOException {
     checkNotReserved(key);
+    requireBucket();
     Path file = resolve(key);
     if (Files.isDirectory(file)) {
       // A folder of other objects, not an object.
@@ -299,6 +331,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     return Mono.fromCallable(
             () -> {
               checkNotReserved(key);
+              requireBucket();
               return readMeta(key, resolve(key));
             })
         .subscribeOn(Schedulers.boundedElastic())
@@ -310,6 +343,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     return Mono.fromCallable(
             () -> {
               checkNotReserved(prefix);
+              requireBucket();
               return keysBelow(prefix);
             })
         .flatMapIterable(keys -> keys)
@@ -361,9 +395,7 @@ final class FilesystemObjectStorage implements ObjectStorage {
     return Mono.<Void>fromCallable(
             () -> {
               checkNotReserved(key);
-              if (!Files.isDirectory(bucket)) {
-                return null;
-              }
+              requireBucket();
               Path target = resolve(key);
               return underWriteLock(
                   () -> {
@@ -419,6 +451,8 @@ final class FilesystemObjectStorage implements ObjectStorage {
     ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(bucket, b -> new ReentrantLock());
     jvmLock.lock();
     try {
+      // Checked again under the lock: a bucket removed since the write began is not re-created.
+      requireBucket();
       PrivateFiles.createFolder(lockFile.getParent());
       try (FileChannel channel =
               PrivateFiles.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -7,6 +7,7 @@ import io.ballast.config.ConfigException;
 import io.ballast.config.ConfigNode;
 import io.ballast.storage.AbstractObjectStorageContractTest;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
@@ -45,7 +47,9 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
   private ObjectStorage storage;
 
   @BeforeEach
-  void openBucket() {
+  void openBucket() throws IOException {
+    // Buckets are folders that must exist, as an S3 bucket must.
+    Files.createDirectory(root.resolve("resources"));
     storage = new FilesystemBackend(root).bucket("resources");
   }
 
@@ -162,16 +166,52 @@ class FilesystemObjectStorageTest extends AbstractObjectStorageContractTest {
   }
 
   @Test
-  void missingBucketFolderReadsAsEmpty() {
+  void missingBucketFolderIsReportedAndNeverCreated() throws IOException {
+    Path folder = root.resolve("nowhere").resolve("config");
     ObjectStorage missing = new FilesystemBackend(root.resolve("nowhere")).bucket("config");
     ObjectKey key = ObjectKey.of("g/instance/latest.json");
 
+    for (Mono<?> operation :
+        List.of(
+            missing.checkExists(),
+            missing.get(key, ReadCondition.NONE),
+            missing.head(key),
+            missing.list(ObjectKey.of("g")).collectList(),
+            missing.delete(key),
+            missing.put(
+                key,
+                Flux.just(ByteBuffer.wrap(new byte[] {1})),
+                PutOptions.of(WriteCondition.NONE)))) {
+      StepVerifier.create(operation)
+          .expectErrorSatisfies(
+              e ->
+                  assertThat(e)
+                      .isInstanceOf(MissingBucketException.class)
+                      .hasMessage(
+                          "filesystem bucket 'config' does not exist: no folder "
+                              + folder
+                              + " (buckets are never created; create the folder)"))
+          .verify(TIMEOUT);
+    }
+    assertThat(root.resolve("nowhere")).doesNotExist();
+
+    Files.createDirectories(folder);
+    StepVerifier.create(missing.checkExists()).expectComplete().verify(TIMEOUT);
     assertThat(missing.get(key, ReadCondition.NONE).block(TIMEOUT))
         .isEqualTo(new ReadResult.NotFound(key));
-    StepVerifier.create(missing.head(key)).expectComplete().verify(TIMEOUT);
-    StepVerifier.create(missing.list(ObjectKey.of("g"))).expectComplete().verify(TIMEOUT);
-    StepVerifier.create(missing.delete(key)).expectComplete().verify(TIMEOUT);
-    assertThat(root.resolve("nowhere")).doesNotExist();
+  }
+
+  @Test
+  void aFileWhereTheBucketFolderShouldBeIsReported() throws IOException {
+    Files.writeString(root.resolve("config"), "not a folder");
+
+    StepVerifier.create(new FilesystemBackend(root).bucket("config").checkExists())
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(MissingBucketException.class)
+                    .hasMessageContaining(root.resolve("config") + " is not a folder"))
+        .verify(TIMEOUT);
   }
 
   @Test

@@ -50,6 +50,12 @@ public final class MemoryObjectStorage implements ObjectStorage {
     return "memory:" + name;
   }
 
+  /** A bucket in memory exists from its construction on. */
+  @Override
+  public Mono<Void> checkExists() {
+    return Mono.empty();
+  }
+
   @Override
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     return Mono.defer(

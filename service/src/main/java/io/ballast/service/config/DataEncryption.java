@@ -5,6 +5,7 @@ import io.ballast.controlplane.admin.AdminKey;
 import io.ballast.seal.Keyring;
 import io.ballast.seal.Sealing;
 import io.ballast.snapshot.FallbackCpConfig;
+import io.ballast.snapshot.StorageBlock;
 import io.ballast.storage.filesystem.FilesystemStorageProvider;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,8 +114,15 @@ public record DataEncryption(boolean enabled, List<String> keyring, boolean keyr
     if (role == NodeConfig.Role.CONTROL_PLANE && !confServer.isLoopback()) {
       return Optional.of("deployment.role_control_plane.conf_server.listen " + confServer);
     }
-    if (fallback != null && !fallback.backend().equals(FilesystemStorageProvider.NAME)) {
-      return Optional.of("fallback_cp." + fallback.backend());
+    Optional<String> offHost =
+        fallback == null
+            ? Optional.empty()
+            : fallback.storages().stream()
+                .filter(storage -> !storage.backend().equals(FilesystemStorageProvider.NAME))
+                .map(StorageBlock::path)
+                .findFirst();
+    if (offHost.isPresent()) {
+      return offHost;
     }
     if (!admin.listen().isLoopback()
         && admin.keys().stream().anyMatch(key -> key.role() == AdminKey.Role.VIEWER)) {

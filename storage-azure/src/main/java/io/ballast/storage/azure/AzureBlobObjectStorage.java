@@ -64,6 +64,20 @@ final class AzureBlobObjectStorage implements ObjectStorage {
     return "azure_blob:" + container.getBlobContainerUrl();
   }
 
+  /** Get Container Properties: false when the container does not exist. */
+  @Override
+  public Mono<Void> checkExists() {
+    return Mono.defer(container::exists)
+        .onErrorMap(e -> AzureErrors.translate(e, name(), "itself"))
+        .flatMap(
+            exists ->
+                exists
+                    ? Mono.<Void>empty()
+                    : Mono.error(
+                        AzureErrors.missingContainer(
+                            name(), "azure_blob container '" + name() + "': ", "", null)));
+  }
+
   @Override
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     BlockBlobAsyncClient blob = blob(key).getBlockBlobAsyncClient();

@@ -8,6 +8,7 @@ import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectNotFoundException;
 import io.ballast.storage.StorageException;
 import io.ballast.storage.StorageUnavailableException;
@@ -88,8 +89,7 @@ final class AzureErrors {
       return new AccessDeniedException(where + "access denied" + detail, cause);
     }
     if (code == BlobErrorCode.CONTAINER_NOT_FOUND) {
-      return new InvalidStorageConfigException(
-          where + "bucket '" + container + "' does not exist" + detail, cause);
+      return missingContainer(container, where, detail, cause);
     }
     if (status == 404) {
       return new ObjectNotFoundException(where + "not found" + detail, cause);
@@ -99,6 +99,13 @@ final class AzureErrors {
     }
     return new InvalidStorageConfigException(
         where + "the server refused the request" + detail, cause);
+  }
+
+  /** {@code where} names the container and what was asked of it; {@code detail} the answer. */
+  static MissingBucketException missingContainer(
+      String container, String where, String detail, Throwable cause) {
+    return new MissingBucketException(
+        container, where + "bucket '" + container + "' does not exist" + detail, cause);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectStorage;
 import io.ballast.storage.PutOptions;
@@ -142,10 +143,13 @@ class AzureBlobFaultTest {
             storage.list(key).then(),
             storage.delete(key))) {
       assertThat(failure(call))
-          .isInstanceOf(InvalidStorageConfigException.class)
+          .isInstanceOf(MissingBucketException.class)
           .hasMessageContaining("bucket 'no-such-container' does not exist")
           .hasMessageContaining(key.value());
     }
+    assertThat(failure(storage.checkExists()))
+        .isInstanceOf(MissingBucketException.class)
+        .hasMessageContaining("bucket 'no-such-container' does not exist");
   }
 
   @Test

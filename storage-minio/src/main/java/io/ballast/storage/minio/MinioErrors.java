@@ -4,6 +4,7 @@ import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectNotFoundException;
 import io.ballast.storage.StorageException;
 import io.ballast.storage.StorageUnavailableException;
@@ -113,10 +114,10 @@ final class MinioErrors {
    * {@code object} names what was asked for; the bucket it lives in does not exist. {@code answer}
    * is the server's status and code, or empty.
    */
-  static InvalidStorageConfigException noSuchBucket(
+  static MissingBucketException noSuchBucket(
       String bucket, String object, String answer, Throwable cause) {
-    return new InvalidStorageConfigException(
-        object + ": bucket '" + bucket + "' does not exist" + answer, cause);
+    return new MissingBucketException(
+        bucket, object + ": bucket '" + bucket + "' does not exist" + answer, cause);
   }
 
   private static StorageException fromResponse(

@@ -79,6 +79,20 @@ final class MinioObjectStorage implements ObjectStorage {
     return describe();
   }
 
+  @Override
+  public Mono<Void> checkExists() {
+    return request(
+            () ->
+                client.bucketExists(
+                    BucketExistsArgs.builder().bucket(bucket).region(region).build()))
+        .onErrorMap(e -> MinioErrors.map(e, bucket, describe()))
+        .flatMap(
+            exists ->
+                exists
+                    ? Mono.<Void>empty()
+                    : Mono.error(MinioErrors.noSuchBucket(bucket, describe(), "", null)));
+  }
+
   // -----------------------------------------------------------------------------------------------
   // put
 

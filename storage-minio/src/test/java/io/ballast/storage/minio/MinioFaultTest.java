@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -123,7 +124,10 @@ class MinioFaultTest {
         .hasMessageContaining("bucket 'no-such-bucket' does not exist");
     assertThat(failure(missing.list(root).then()))
         .isInstanceOf(InvalidStorageConfigException.class);
-    assertThat(failure(missing.head(key))).isInstanceOf(InvalidStorageConfigException.class);
+    assertThat(failure(missing.head(key))).isInstanceOf(MissingBucketException.class);
+    assertThat(failure(missing.checkExists()))
+        .isInstanceOf(MissingBucketException.class)
+        .hasMessageContaining("bucket 'no-such-bucket' does not exist");
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ConditionFailedException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectNotFoundException;
 import io.ballast.storage.StorageException;
 import io.ballast.storage.StorageUnavailableException;
@@ -106,8 +107,7 @@ final class S3Errors {
     String code = code(e);
     String said = object + ": HTTP " + status + (code == null ? "" : " " + code) + serverMessage(e);
     if ("NoSuchBucket".equals(code)) {
-      return new InvalidStorageConfigException(
-          object + ": bucket '" + bucket + "' does not exist (" + said + ")", e);
+      return missingBucket(bucket, object, said, e);
     }
     if (status == 412
         || "PreconditionFailed".equals(code)
@@ -130,6 +130,20 @@ final class S3Errors {
     }
     // Other 3xx/4xx: a wrong region, a malformed bucket name, an unsupported request.
     return new InvalidStorageConfigException(said, e);
+  }
+
+  /**
+   * HeadBucket's answer for a missing bucket: a bare 404 (a HEAD has no body to carry a code).
+   * Anything else, 403 included, says nothing about whether the bucket exists.
+   */
+  static boolean isMissingBucket(Throwable error) {
+    return unwrap(error) instanceof S3Exception s3 && s3.statusCode() == 404;
+  }
+
+  static MissingBucketException missingBucket(
+      String bucket, String object, String said, Throwable cause) {
+    return new MissingBucketException(
+        bucket, object + ": bucket '" + bucket + "' does not exist (" + said + ")", cause);
   }
 
   private static String code(S3Exception e) {

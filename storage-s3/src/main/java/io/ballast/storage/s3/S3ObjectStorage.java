@@ -59,6 +59,17 @@ final class S3ObjectStorage implements ObjectStorage {
     return S3StorageProvider.NAME + " bucket '" + bucket + "'";
   }
 
+  /** HeadBucket: 200 when it exists, 404 when not; needs s3:ListBucket, as pruning does. */
+  @Override
+  public Mono<Void> checkExists() {
+    return call(() -> client.headBucket(b -> b.bucket(bucket)))
+        .then()
+        .onErrorMap(
+            S3Errors::isMissingBucket,
+            e -> S3Errors.missingBucket(bucket, describe(), "HTTP 404 to HeadBucket", e))
+        .onErrorMap(e -> S3Errors.translate(e, bucket, describe()));
+  }
+
   @Override
   public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
     return PartedUpload.upload(

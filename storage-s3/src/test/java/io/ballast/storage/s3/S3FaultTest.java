@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -159,6 +160,11 @@ class S3FaultTest {
     assertThatThrownBy(() -> storage.list(key).collectList().block(BLOCK))
         .isInstanceOf(InvalidStorageConfigException.class)
         .hasMessageContaining("bucket 'no-such-bucket' does not exist");
+    assertThatThrownBy(() -> storage.checkExists().block(BLOCK))
+        .isInstanceOf(MissingBucketException.class)
+        .hasMessageContaining("bucket 'no-such-bucket' does not exist");
+    assertThatThrownBy(() -> storage.get(key, ReadCondition.NONE).block(BLOCK))
+        .isInstanceOf(MissingBucketException.class);
   }
 
   @Test
