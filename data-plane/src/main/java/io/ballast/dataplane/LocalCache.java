@@ -222,7 +222,7 @@ public final class LocalCache {
   private synchronized void succeeded(Path folder, long version) {
     if (writeError != null) {
       log.info(
-          "the local cache in {} is written again (export {}) after {} failed writes",
+          "the local cache in {} is written again (export {}; {} failed writes since start)",
           folder,
           version,
           writeFailures.get());
