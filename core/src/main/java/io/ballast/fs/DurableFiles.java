@@ -31,10 +31,20 @@ public final class DurableFiles {
   }
 
   public static void replace(Path target, Content content) throws IOException {
-    Path temp = tempOf(target);
+    prepare(target, content);
+    commit(target);
+    syncDirectory(target.getParent());
+  }
+
+  /**
+   * The first half of {@link #replace}: writes {@code content} to the temp sibling of {@code
+   * target} and fsyncs it, leaving {@code target} untouched, so that a caller replacing several
+   * files can write them all (where a full disk fails) before renaming any.
+   */
+  public static void prepare(Path target, Content content) throws IOException {
     try (FileChannel channel =
             PrivateFiles.open(
-                temp,
+                tempOf(target),
                 StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
@@ -43,8 +53,18 @@ public final class DurableFiles {
       out.flush();
       channel.force(true);
     }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    syncDirectory(target.getParent());
+  }
+
+  /**
+   * The second half of {@link #replace}: renames the temp sibling {@link #prepare} wrote over
+   * {@code target}. The rename is durable once the caller has synced the directory.
+   */
+  public static void commit(Path target) throws IOException {
+    Files.move(
+        tempOf(target),
+        target,
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**

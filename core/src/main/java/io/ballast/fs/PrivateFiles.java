@@ -5,10 +5,12 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -42,6 +44,7 @@ public final class PrivateFiles {
       return Files.createDirectories(folder);
     }
     Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(FOLDER));
+    // A folder that is a link (a data dir moved to another disk) is the user's choice: follow it.
     restrict(folder, FOLDER);
     return folder;
   }
@@ -49,7 +52,8 @@ public final class PrivateFiles {
   /** Opens a file channel, creating the file 0600 if the options create it. */
   public static FileChannel open(Path file, OpenOption... options) throws IOException {
     FileChannel channel = FileChannel.open(file, Set.of(options), attributes(file));
-    restrict(file, FILE);
+    // Never through a link: one planted where Ballast writes would have it chmod the file it names.
+    restrict(file, FILE, LinkOption.NOFOLLOW_LINKS);
     return channel;
   }
 
@@ -76,14 +80,20 @@ public final class PrivateFiles {
     return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
-  /** Sets {@code permissions} unless they are already set; a mount that refuses is left alone. */
-  private static void restrict(Path path, Set<PosixFilePermission> permissions) {
+  /**
+   * Sets {@code permissions} unless they are already set; a mount that refuses is left alone, and
+   * so is a link when {@code links} says not to follow it (Linux cannot chmod a link itself).
+   */
+  private static void restrict(
+      Path path, Set<PosixFilePermission> permissions, LinkOption... links) {
     if (!posix(path)) {
       return;
     }
     try {
-      if (!Files.getPosixFilePermissions(path).equals(permissions)) {
-        Files.setPosixFilePermissions(path, permissions);
+      PosixFileAttributeView view =
+          Files.getFileAttributeView(path, PosixFileAttributeView.class, links);
+      if (!view.readAttributes().permissions().equals(permissions)) {
+        view.setPermissions(permissions);
       }
     } catch (IOException | UnsupportedOperationException e) {
       log.debug("cannot restrict the permissions of {}: {}", path, e.toString());

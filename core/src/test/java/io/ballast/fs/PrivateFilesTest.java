@@ -11,8 +11,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +56,18 @@ class PrivateFilesTest {
           .as(file.toString())
           .isEqualTo(PrivateFiles.FILE);
     }
+  }
+
+  @Test
+  void aFileOpenedThroughALinkLeavesThePermissionsOfTheFileItNames() throws IOException {
+    Path shared = Files.writeString(dir.resolve("shared"), "x");
+    Set<PosixFilePermission> open = PosixFilePermissions.fromString("rw-r--r--");
+    Files.setPosixFilePermissions(shared, open);
+    Path link = Files.createSymbolicLink(dir.resolve("link"), shared);
+
+    PrivateFiles.open(link, java.nio.file.StandardOpenOption.APPEND).close();
+
+    assertThat(Files.getPosixFilePermissions(shared)).isEqualTo(open);
   }
 
   @Test

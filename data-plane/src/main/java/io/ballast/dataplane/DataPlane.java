@@ -810,6 +810,7 @@ public final class DataPlane implements AutoCloseable {
     dataPlane.put("health", health.status(serving()));
     Map<String, Object> cached = new LinkedHashMap<>();
     cached.put("write_failures", cache.writeFailures());
+    cache.writeError().ifPresent(error -> cached.put("write_error", error));
     cache.lastRefusal().ifPresent(refusal -> cached.put("set_aside", refusal.reason()));
     dataPlane.put("cache", cached);
     status.put("data_plane", dataPlane);
@@ -818,11 +819,18 @@ public final class DataPlane implements AutoCloseable {
 
   /**
    * The data plane's metrics in Prometheus' text format: a counter per reason code, whether each is
-   * in force, and the age of the configuration served.
+   * in force, the local cache's failed writes, and the age of the configuration served.
    */
   public String prometheus() {
     checkFreshness();
     StringBuilder out = new StringBuilder(health.prometheus());
+    out.append(
+            "# HELP ballast_data_plane_cache_write_failures_total Writes of the local cache that"
+                + " failed (a full disk); the previous entry stayed whole\n")
+        .append("# TYPE ballast_data_plane_cache_write_failures_total counter\n")
+        .append("ballast_data_plane_cache_write_failures_total ")
+        .append(cache.writeFailures())
+        .append('\n');
     applier
         .serving()
         .ifPresent(

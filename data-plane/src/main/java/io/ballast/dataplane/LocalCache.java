@@ -19,7 +19,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +47,7 @@ public final class LocalCache {
   private final SignatureVerifier verifier;
   private final AtomicLong writeFailures = new AtomicLong();
   private volatile Refusal lastRefusal;
+  private volatile String writeError;
 
   public LocalCache(Path dir) {
     this(dir, SignatureVerifier.notRequired());
@@ -61,6 +61,11 @@ public final class LocalCache {
   /** Cache writes that failed (a full disk, say) since start. */
   public long writeFailures() {
     return writeFailures.get();
+  }
+
+  /** Why the last cache write failed, while the writes fail; empty once one works again. */
+  public Optional<String> writeError() {
+    return Optional.ofNullable(writeError);
   }
 
   /** Why the last cached export was set aside, if one was. */
@@ -121,64 +126,107 @@ public final class LocalCache {
   }
 
   /**
-   * Replaces the cached export. The new bodies (copied: the source files belong to whoever
-   * downloaded them) and ETag go to files named by version; replacing {@code manifest.json} is the
-   * one step that switches entries, so a failure or crash before it leaves the previous entry
-   * whole. Files of other versions are removed afterwards. Each file goes to a temp file, fsynced
-   * and renamed ({@link DurableFiles}); a failed write (a full disk) is counted, its temp files
-   * removed, and logged; it never throws.
+   * Replaces the cached export, never throwing. Every new file (the bodies, copied because the
+   * source files belong to whoever downloaded them; the ETag; the manifest) is first written to a
+   * temp file and fsynced ({@link DurableFiles#prepare}); only when all are written are they
+   * renamed into place, the manifest last, since it is the one file that switches entries. A write
+   * that fails (a full disk: ENOSPC, EFBIG, EIO) therefore touches nothing but temp files, which
+   * are removed, so the previous entry stays whole and verifies. Bodies and ETag are named by
+   * version, so renaming them does not disturb the entry the old manifest names; files of other
+   * versions are removed once the new manifest is in place. Failures are counted, logged once per
+   * run of failures (one WARN naming the folder and the cause), and the next successful save ends
+   * the run.
    */
   public void save(VerifiedExport export, Optional<ETag> storageEtag) {
     long version = export.version();
     Path folder = dir.resolve(FOLDER);
-    List<Path> written = new ArrayList<>();
+    List<Path> targets = new ArrayList<>();
+    for (SnapshotKind kind : SnapshotKind.values()) {
+      targets.add(folder.resolve(bodyName(kind, version)));
+    }
+    storageEtag.ifPresent(etag -> targets.add(folder.resolve(etagName(version))));
+    Path manifest = folder.resolve(MANIFEST);
+    targets.add(manifest);
+    List<Path> committed = new ArrayList<>();
     try {
       PrivateFiles.createFolder(folder);
       for (SnapshotKind kind : SnapshotKind.values()) {
         Path source = export.part(kind).body();
-        Path target = folder.resolve(bodyName(kind, version));
-        written.add(target);
-        DurableFiles.replace(target, out -> Files.copy(source, out));
+        DurableFiles.prepare(
+            folder.resolve(bodyName(kind, version)), out -> Files.copy(source, out));
       }
-      Path etagFile = folder.resolve(etagName(version));
-      written.add(etagFile);
-      written.add(folder.resolve(MANIFEST));
       if (storageEtag.isPresent()) {
-        DurableFiles.replace(
-            etagFile, out -> out.write(storageEtag.get().value().getBytes(StandardCharsets.UTF_8)));
-      } else {
-        Files.deleteIfExists(etagFile);
+        byte[] etag = storageEtag.get().value().getBytes(StandardCharsets.UTF_8);
+        DurableFiles.prepare(folder.resolve(etagName(version)), out -> out.write(etag));
       }
-      DurableFiles.replace(folder.resolve(MANIFEST), out -> out.write(export.signed().json()));
-      Set<String> current =
-          Set.of(
-              MANIFEST,
-              bodyName(SnapshotKind.RESOURCES, version),
-              bodyName(SnapshotKind.INSTANCE, version),
-              etagName(version));
-      try (var files = Files.list(folder)) {
-        for (Path file : files.toList()) {
-          if (!current.contains(file.getFileName().toString())) {
-            Files.deleteIfExists(file);
-          }
+      DurableFiles.prepare(manifest, out -> out.write(export.signed().json()));
+      for (Path target : targets) {
+        // A file that existed before belongs to the entry in place (the same version): keep it.
+        boolean isNew = !Files.exists(target);
+        DurableFiles.commit(target);
+        if (isNew && !target.equals(manifest)) {
+          committed.add(target);
         }
       }
+      committed.clear();
+      DurableFiles.syncDirectory(folder);
+      removeAllBut(folder, targets);
+      succeeded(folder, version);
     } catch (IOException | RuntimeException e) {
-      writeFailures.incrementAndGet();
-      for (Path target : written) {
-        try {
-          Files.deleteIfExists(DurableFiles.tempOf(target));
-        } catch (IOException cleanup) {
-          log.debug("cannot delete {}: {}", DurableFiles.tempOf(target), cleanup.toString());
+      for (Path target : targets) {
+        deleteQuietly(DurableFiles.tempOf(target));
+      }
+      // Renamed before the manifest failed to follow: no manifest names them.
+      committed.forEach(LocalCache::deleteQuietly);
+      failed(folder, version, e);
+    }
+  }
+
+  /**
+   * Removes the files of other versions (and any temp file a crash left) once the new entry is in.
+   */
+  private static void removeAllBut(Path folder, List<Path> keep) throws IOException {
+    try (var files = Files.list(folder)) {
+      for (Path file : files.toList()) {
+        if (!keep.contains(file)) {
+          Files.deleteIfExists(file);
         }
       }
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.debug("cannot delete {}: {}", file, e.toString());
+    }
+  }
+
+  private synchronized void failed(Path folder, long version, Exception e) {
+    long failures = writeFailures.incrementAndGet();
+    String cause = e.toString();
+    if (writeError == null) {
       log.warn(
-          "could not write export {} to the local cache in {} ({} failed writes since start; the"
-              + " previous entry stays whole): {}",
-          version,
+          "cannot write to the local cache in {} (export {}): {}; the previous entry stays whole"
+              + " and serving goes on; later failures are counted on /status until a write works",
           folder,
-          writeFailures.get(),
-          e.getMessage() == null ? e.toString() : e.getMessage());
+          version,
+          cause);
+    } else {
+      log.debug("local cache write {} failed again ({} failures): {}", version, failures, cause);
+    }
+    writeError = cause;
+  }
+
+  private synchronized void succeeded(Path folder, long version) {
+    if (writeError != null) {
+      log.info(
+          "the local cache in {} is written again (export {}; {} failed writes since start)",
+          folder,
+          version,
+          writeFailures.get());
+      writeError = null;
     }
   }
 

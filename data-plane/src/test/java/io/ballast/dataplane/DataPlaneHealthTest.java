@@ -264,4 +264,30 @@ class DataPlaneHealthTest {
 
     assertThat(codes()).isEmpty();
   }
+
+  @Test
+  void aCacheWriteOnAFullDiskIsCountedOnStatusAndInTheMetricsAndServingGoesOn()
+      throws java.io.IOException {
+    offer(3, Source.CONTROL_PLANE);
+    FullDisk.at(dir.resolve("cache").resolve("export").resolve("resources-4.ndjson.gz"));
+
+    assertThat(offer(4, Source.CONTROL_PLANE)).as("applied despite the cache").isTrue();
+
+    assertThat(dataPlane.status().get("config")).asString().contains("version=4,");
+    assertThat(cacheSection()).containsEntry("write_failures", 1L);
+    assertThat(cacheSection().get("write_error")).asString().contains("No space left on device");
+    assertThat(dataPlane.prometheus())
+        .contains("# TYPE ballast_data_plane_cache_write_failures_total counter")
+        .contains("\nballast_data_plane_cache_write_failures_total 1\n");
+
+    offer(5, Source.CONTROL_PLANE);
+
+    assertThat(cacheSection()).containsEntry("write_failures", 1L).doesNotContainKey("write_error");
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> cacheSection() {
+    Map<String, Object> section = (Map<String, Object>) dataPlane.status().get("data_plane");
+    return (Map<String, Object>) section.get("cache");
+  }
 }

@@ -2,6 +2,9 @@ package io.ballast.dataplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotKind;
@@ -16,6 +19,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class LocalCacheTest {
 
@@ -150,5 +154,66 @@ class LocalCacheTest {
     LocalCache.Entry loaded = cache.load().orElseThrow();
     assertThat(loaded.export().version()).isEqualTo(3);
     assertThat(loaded.storageEtag()).contains(ETag.of("old"));
+  }
+
+  @Test
+  void aWriteOnAFullDiskLeavesThePreviousEntryWholeRemovesItsTempFilesAndWarnsOnce()
+      throws IOException {
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger().addAppender(logged);
+    try {
+      cache.save(snapshot(3), Optional.of(ETag.of("old")));
+      Path folder = cacheDir.resolve("export");
+      List<String> before = names(folder);
+      // The first body (every part left written but not renamed) and the manifest (all new bodies
+      // written, only the switch missing): neither may leave new files beside the old manifest.
+      List<String> full = List.of("resources-4.ndjson.gz", "manifest.json");
+      for (String file : full) {
+        FullDisk.at(folder.resolve(file));
+
+        cache.save(snapshot(4), Optional.of(ETag.of("new")));
+
+        assertThat(names(folder)).as("files after %s failed", file).isEqualTo(before);
+        LocalCache.Entry loaded = cache.load().orElseThrow();
+        assertThat(loaded.export().version()).as("after %s failed", file).isEqualTo(3);
+        assertThat(loaded.storageEtag()).contains(ETag.of("old"));
+      }
+      assertThat(Files.isSymbolicLink(FullDisk.DEVICE)).isFalse();
+      assertThat(cache.writeFailures()).isEqualTo(2);
+      assertThat(cache.writeError()).hasValueSatisfying(e -> assertThat(e).contains("No space"));
+      assertThat(logged.list)
+          .filteredOn(e -> e.getLevel() == Level.WARN)
+          .singleElement()
+          .satisfies(
+              e ->
+                  assertThat(e.getFormattedMessage())
+                      .contains(folder.toString())
+                      .contains("No space left on device"));
+
+      cache.save(snapshot(5), Optional.empty());
+
+      assertThat(cache.load().orElseThrow().export().version()).isEqualTo(5);
+      assertThat(names(folder))
+          .containsExactly("instance-5.ndjson.gz", "manifest.json", "resources-5.ndjson.gz");
+      assertThat(cache.writeError()).isEmpty();
+      assertThat(cache.writeFailures()).isEqualTo(2);
+      assertThat(logged.list)
+          .filteredOn(e -> e.getLevel() == Level.INFO)
+          .singleElement()
+          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("written again"));
+    } finally {
+      logger().detachAppender(logged);
+    }
+  }
+
+  private static List<String> names(Path folder) throws IOException {
+    try (var files = Files.list(folder)) {
+      return files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private static ch.qos.logback.classic.Logger logger() {
+    return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(LocalCache.class);
   }
 }
