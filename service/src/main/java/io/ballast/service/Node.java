@@ -219,7 +219,8 @@ public final class Node implements AutoCloseable {
                             clock))),
                 storage.cronSpec(),
                 storage.exportDebounce(),
-                clock);
+                clock,
+                lineageCheck::replaceableLineage);
         started.push(exporter);
         lineageCheck.gate(
             new LineageCheck.ExportGate() {
