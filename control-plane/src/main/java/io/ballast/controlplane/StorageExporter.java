@@ -241,12 +241,14 @@ public final class StorageExporter implements AutoCloseable {
     }
 
     private synchronized void record(VerifiedExport export, PublishResult result) {
-      lastSuccess = clock.instant();
-      lastError = null;
       if (result instanceof PublishResult.OtherLineage other) {
-        pause(otherLineageReason(other));
+        // Not a success: this backend's status names the conflict as well as the exporter's.
+        lastError = otherLineageReason(other);
+        pause(lastError);
         return;
       }
+      lastSuccess = clock.instant();
+      lastError = null;
       if (result instanceof PublishResult.Published published) {
         exported = published.signed().version();
         signedUntil = published.signed().manifest().expiresAt();

@@ -273,6 +273,7 @@ class StorageExporterTest {
           .contains("this one's is lineage " + TestBuilders.LINEAGE)
           .contains("--lineage=storage")
           .contains("--lineage=store");
+      assertThat(backendStatus(0).get("last_error")).isEqualTo(exporter.status().get("paused"));
 
       // Restarted with --lineage=store, the CP replaces the lineage it was told to.
       try (StorageExporter keepingStore =
