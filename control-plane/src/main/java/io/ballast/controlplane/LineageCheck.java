@@ -162,6 +162,17 @@ public final class LineageCheck implements AutoCloseable {
     return state == State.IN_STEP || state == State.IMPORTED || state == State.STORE_KEPT;
   }
 
+  /**
+   * The lineage in storage that the store's exports may replace: storage's, when the operator kept
+   * the store over it ({@code --lineage=store}); otherwise none, and the exporter replaces only
+   * exports of the store's own lineage.
+   */
+  public synchronized Optional<String> replaceableLineage() {
+    return state == State.STORE_KEPT && storageExport != null
+        ? Optional.of(storageExport.lineage())
+        : Optional.empty();
+  }
+
   /** For the status endpoint. */
   public synchronized Map<String, Object> status() {
     Map<String, Object> status = new LinkedHashMap<>();

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -36,6 +37,11 @@ import reactor.core.publisher.Sinks;
  * One backend failing does not stop the others; each is retried on the next change or tick, and
  * nothing is lost because the store, not this class, holds the configuration. While {@link #pause
  * paused} (another part of the CP decided exports must wait), nothing is exported.
+ *
+ * <p>A backend whose pointer names an export of another lineage (another CP's store, started after
+ * this one's {@link LineageCheck}) pauses every export, naming both lineages: two stores must not
+ * take turns in storage. Only the lineage the operator chose to replace ({@code --lineage=store})
+ * is exported over.
  */
 public final class StorageExporter implements AutoCloseable {
 
@@ -51,6 +57,7 @@ public final class StorageExporter implements AutoCloseable {
   private final CronSpec cron;
   private final Duration debounce;
   private final Clock clock;
+  private final Supplier<Optional<String>> replaceableLineage;
   private final List<TargetState> targets = new ArrayList<>();
   private final Sinks.Many<Boolean> runs = Sinks.many().unicast().onBackpressureBuffer();
   private volatile String pausedBecause;
@@ -66,6 +73,21 @@ public final class StorageExporter implements AutoCloseable {
       CronSpec cron,
       Duration debounce,
       Clock clock) {
+    this(builder, targets, cron, debounce, clock, Optional::empty);
+  }
+
+  /**
+   * @param replaceableLineage the lineage in storage the operator chose to replace with the store's
+   *     ({@link LineageCheck#replaceableLineage}), asked at each export
+   */
+  public StorageExporter(
+      SnapshotBuilder builder,
+      List<Target> targets,
+      CronSpec cron,
+      Duration debounce,
+      Clock clock,
+      Supplier<Optional<String>> replaceableLineage) {
+    this.replaceableLineage = Objects.requireNonNull(replaceableLineage, "replaceableLineage");
     this.builder = Objects.requireNonNull(builder, "builder");
     this.cron = Objects.requireNonNull(cron, "cron");
     this.debounce = Objects.requireNonNull(debounce, "debounce");
@@ -190,7 +212,7 @@ public final class StorageExporter implements AutoCloseable {
       }
       ExportPublisher publisher = target.publisher();
       return publisher
-          .publish(export)
+          .publish(export, replaceableLineage.get())
           .flatMap(
               result ->
                   resign
@@ -219,6 +241,12 @@ public final class StorageExporter implements AutoCloseable {
     }
 
     private synchronized void record(VerifiedExport export, PublishResult result) {
+      if (result instanceof PublishResult.OtherLineage other) {
+        // Not a success: this backend's status names the conflict as well as the exporter's.
+        lastError = otherLineageReason(other);
+        pause(lastError);
+        return;
+      }
       lastSuccess = clock.instant();
       lastError = null;
       if (result instanceof PublishResult.Published published) {
@@ -235,6 +263,22 @@ public final class StorageExporter implements AutoCloseable {
         }
         exported = Math.max(exported, export.version());
       }
+    }
+
+    private String otherLineageReason(PublishResult.OtherLineage other) {
+      return target.name()
+          + " holds export "
+          + other.existingVersion()
+          + " of lineage "
+          + other.existingLineage()
+          + ", another control plane's store, where this one's is lineage "
+          + other.ownLineage()
+          + ": exports are paused so that the two do not take turns in storage; stop the other"
+          + " control plane, then restart this one with "
+          + LineageChoice.STORAGE.flag()
+          + " to import storage's export or "
+          + LineageChoice.STORE.flag()
+          + " to replace it with this store";
     }
 
     synchronized Map<String, Object> status() {

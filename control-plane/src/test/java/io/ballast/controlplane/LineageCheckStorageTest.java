@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,6 +62,14 @@ class LineageCheckStorageTest {
 
   /** Builds the store's newest export with its own lineage and publishes it to storage. */
   private ExportManifest export(ConfigStore store) throws Exception {
+    return export(store, Optional.empty());
+  }
+
+  /**
+   * As {@link #export(ConfigStore)}, replacing an export of {@code replaceable} in storage, as a CP
+   * started with {@code --lineage=store} does.
+   */
+  private ExportManifest export(ConfigStore store, Optional<String> replaceable) throws Exception {
     SnapshotBuilder builder =
         new SnapshotBuilder(
             store,
@@ -82,7 +91,7 @@ class LineageCheckStorageTest {
               signer,
               TestBuilders.EXPIRE_AFTER,
               Clock.systemUTC())
-          .publish(export)
+          .publish(export, replaceable)
           .block(Duration.ofSeconds(5));
       return export.manifest();
     } finally {
@@ -206,8 +215,10 @@ class LineageCheckStorageTest {
     ConfigStore mine = store("mine");
     write(mine, 2, "mine");
 
-    assertThat(check(mine, LineageChoice.STORE).state()).isEqualTo(State.STORE_KEPT);
-    ExportManifest next = export(mine);
+    LineageCheck kept = check(mine, LineageChoice.STORE);
+    assertThat(kept.state()).isEqualTo(State.STORE_KEPT);
+    assertThat(kept.replaceableLineage()).contains(theirs.lineage());
+    ExportManifest next = export(mine, kept.replaceableLineage());
     assertThat(next.version()).isEqualTo(11);
     assertThat(next.lineage()).isEqualTo(mine.lineage());
 

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -232,5 +233,65 @@ class StorageExporterTest {
 
     await("exported once resumed", Duration.ofSeconds(2), () -> pointer().version() == 1);
     assertThat(exporter.status()).containsEntry("paused", null);
+  }
+
+  @Test
+  void anExportOfAnotherLineageInStoragePausesExportsNamingBothLineages() throws Exception {
+    // A second CP with a store of its own starts after this one and exports its version 0.
+    try (ConfigStore otherStore = ConfigStore.open(dir.resolve("other-store"));
+        SnapshotBuilder otherBuilder =
+            new SnapshotBuilder(
+                otherStore,
+                dir.resolve("other-snapshots"),
+                LAYOUT,
+                "cp-other",
+                otherStore::lineage,
+                signer,
+                TestBuilders.EXPIRE_AFTER,
+                Clock.systemUTC())) {
+      otherBuilder.start(List.of());
+      TestBuilders.awaitVersion(otherBuilder, 0);
+      try (StorageExporter other =
+          new StorageExporter(
+              otherBuilder,
+              List.of(target("fs", backend)),
+              CronSpec.parse("@every 1h"),
+              DEBOUNCE,
+              Clock.systemUTC())) {
+        other.runOnce(false).block(Duration.ofSeconds(5));
+      }
+      TestBuilders.writeUpstream(store, "u1");
+      TestBuilders.writeUpstream(store, "u2");
+      TestBuilders.awaitVersion(builder, 2);
+
+      run(false);
+      run(true);
+
+      // This CP's version 2 is higher, and still does not replace the other store's export.
+      assertThat(pointer().version()).isZero();
+      assertThat(pointer().lineage()).isEqualTo(otherStore.lineage());
+      assertThat(exporter.exportsHeld()).isTrue();
+      assertThat((String) exporter.status().get("paused"))
+          .contains("fs holds export 0 of lineage " + otherStore.lineage())
+          .contains("this one's is lineage " + TestBuilders.LINEAGE)
+          .contains("--lineage=storage")
+          .contains("--lineage=store");
+      assertThat(backendStatus(0).get("last_error")).isEqualTo(exporter.status().get("paused"));
+
+      // Restarted with --lineage=store, the CP replaces the lineage it was told to.
+      try (StorageExporter keepingStore =
+          new StorageExporter(
+              builder,
+              List.of(target("fs", backend)),
+              CronSpec.parse("@every 1h"),
+              DEBOUNCE,
+              Clock.systemUTC(),
+              () -> Optional.of(otherStore.lineage()))) {
+        keepingStore.runOnce(false).block(Duration.ofSeconds(5));
+        assertThat(keepingStore.exportsHeld()).isFalse();
+      }
+      assertThat(pointer().version()).isEqualTo(2);
+      assertThat(pointer().lineage()).isEqualTo(TestBuilders.LINEAGE);
+    }
   }
 }

@@ -32,6 +32,12 @@ import reactor.core.publisher.Mono;
  * on the ETag it was read with, so concurrent control-plane replicas never move it to a lower
  * version. {@link #refresh} re-signs the pointer at the same version so that data planes can tell a
  * live control plane from one that stopped exporting.
+ *
+ * <p>The pointer is replaced only over an export of the same lineage (or the lineage the operator
+ * chose to replace, {@code --lineage=store}): a second control plane with another store that
+ * appears after this one's start check must not take turns with it in storage. Such a publish ends
+ * in {@link PublishResult.OtherLineage}; the check sits beside the If-Match on the ETag it was read
+ * with, so it holds against racing writers too.
  */
 public final class ExportPublisher {
 
@@ -93,16 +99,30 @@ public final class ExportPublisher {
 
   /**
    * Uploads both bodies of {@code export} and points {@code latest.json} at it, signed now, unless
-   * the pointer already names this version or a newer one. Retrying a publish that failed half-way
-   * is safe: a body already stored with the same SHA-256 is reused.
+   * the pointer already names this version or a newer one, or an export of another lineage.
+   * Retrying a publish that failed half-way is safe: a body already stored with the same SHA-256 is
+   * reused.
    */
   public Mono<PublishResult> publish(VerifiedExport export) {
+    return publish(export, Optional.empty());
+  }
+
+  /**
+   * As {@link #publish(VerifiedExport)}, and may also replace a pointer of {@code
+   * replaceableLineage}: the lineage the operator chose to replace with this store's ({@code
+   * --lineage=store}).
+   */
+  public Mono<PublishResult> publish(VerifiedExport export, Optional<String> replaceableLineage) {
     long version = export.version();
+    LineageRule lineage = new LineageRule(export.manifest().lineage(), replaceableLineage);
     return Mono.defer(
             () ->
                 readPointer()
                     .flatMap(
                         pointer -> {
+                          if (!lineage.mayReplace(pointer)) {
+                            return Mono.just(otherLineage(version, lineage, pointer));
+                          }
                           if (pointer.isAtLeast(version)) {
                             return Mono.just(skipped(version, pointer));
                           }
@@ -113,7 +133,10 @@ public final class ExportPublisher {
                                   Mono.defer(
                                       () ->
                                           swapPointer(
-                                              sign(export.manifest()), pointer, POINTER_ATTEMPTS)));
+                                              sign(export.manifest()),
+                                              pointer,
+                                              lineage,
+                                              POINTER_ATTEMPTS)));
                         }))
         .flatMap(
             result ->
@@ -184,6 +207,19 @@ public final class ExportPublisher {
         resourceBucket.describe(),
         pointer.version());
     return new PublishResult.Skipped(pointer.version());
+  }
+
+  private PublishResult otherLineage(long version, LineageRule lineage, Pointer pointer) {
+    String existing = pointer.signed().manifest().lineage();
+    log.warn(
+        "export {} of lineage {} not published: {} in {} names version {} of lineage {}",
+        version,
+        lineage.own(),
+        layout.latestKey(),
+        resourceBucket.describe(),
+        pointer.version(),
+        existing);
+    return new PublishResult.OtherLineage(pointer.version(), existing, lineage.own());
   }
 
   private Mono<Pointer> readPointer() {
@@ -292,7 +328,8 @@ public final class ExportPublisher {
         layout.latestKey(), Flux.defer(() -> Flux.just(ByteBuffer.wrap(json))), options);
   }
 
-  private Mono<PublishResult> swapPointer(SignedExport signed, Pointer current, int attemptsLeft) {
+  private Mono<PublishResult> swapPointer(
+      SignedExport signed, Pointer current, LineageRule lineage, int attemptsLeft) {
     WriteCondition condition =
         current.etag() == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
     long version = signed.version();
@@ -312,18 +349,23 @@ public final class ExportPublisher {
                 readPointer()
                     .flatMap(
                         latest -> {
+                          if (!lineage.mayReplace(latest)) {
+                            return Mono.just(otherLineage(version, lineage, latest));
+                          }
                           if (latest.isAtLeast(version)) {
                             return Mono.just(skipped(version, latest));
                           }
                           if (latest.version() > current.version()) {
-                            return swapPointer(signed, latest, attemptsLeft);
+                            return swapPointer(signed, latest, lineage, attemptsLeft);
                           }
                           if (attemptsLeft <= 1) {
                             return Mono.error(gaveUp(version, latest, e));
                           }
                           return Mono.delay(backoff(attemptsLeft))
                               .then(
-                                  Mono.defer(() -> swapPointer(signed, latest, attemptsLeft - 1)));
+                                  Mono.defer(
+                                      () ->
+                                          swapPointer(signed, latest, lineage, attemptsLeft - 1)));
                         }));
   }
 
@@ -386,6 +428,18 @@ public final class ExportPublisher {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  /** Which pointers a publish may replace: none yet, its own lineage's, or the one given up. */
+  private record LineageRule(String own, Optional<String> replaceable) {
+
+    boolean mayReplace(Pointer pointer) {
+      if (pointer.signed() == null) {
+        return true;
+      }
+      String existing = pointer.signed().manifest().lineage();
+      return existing.equals(own) || replaceable.filter(existing::equals).isPresent();
     }
   }
 

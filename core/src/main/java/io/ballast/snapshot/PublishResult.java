@@ -17,4 +17,12 @@ public sealed interface PublishResult {
    * ExportPublisher#refresh}); {@code existingVersion} is -1 when there is no pointer.
    */
   record Skipped(long existingVersion) implements PublishResult {}
+
+  /**
+   * The pointer was left as it was: it names {@code existingVersion} of {@code existingLineage}, an
+   * export of another store than this one's ({@code ownLineage}), which {@link
+   * ExportPublisher#publish} may not replace unless the operator chose to.
+   */
+  record OtherLineage(long existingVersion, String existingLineage, String ownLineage)
+      implements PublishResult {}
 }

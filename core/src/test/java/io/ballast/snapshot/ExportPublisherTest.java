@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -267,6 +268,66 @@ class ExportPublisherTest {
         .expectNext(new PublishResult.Skipped(6))
         .verifyComplete();
     assertThat(storage.pointer().version()).isEqualTo(6);
+  }
+
+  private static final String OTHER_LINEAGE = "c3e8a1d4-5b6f-4a70-9e21-7d4c2b8f0a63";
+
+  @Test
+  void aPointerOfAnotherLineageIsReplacedOnlyWhenThatLineageWasGivenUp() {
+    ExportPublisher publisher = storage.publisher(5);
+    publisher.publish(storage.export(5, "five", 1)).block();
+
+    // Another store's exports, above and below: neither replaces it, neither stores a body.
+    StepVerifier.create(publisher.publish(storage.export(6, "other", 1, OTHER_LINEAGE)))
+        .expectNext(
+            new PublishResult.OtherLineage(5, SnapshotStorageFixture.LINEAGE, OTHER_LINEAGE))
+        .verifyComplete();
+    StepVerifier.create(publisher.publish(storage.export(4, "other", 1, OTHER_LINEAGE)))
+        .expectNext(
+            new PublishResult.OtherLineage(5, SnapshotStorageFixture.LINEAGE, OTHER_LINEAGE))
+        .verifyComplete();
+    assertThat(storage.pointer().version()).isEqualTo(5);
+    assertThat(storage.storedVersions(SnapshotKind.RESOURCES)).containsExactly(5L);
+
+    // --lineage=store gave the old lineage up.
+    VerifiedExport kept = storage.export(6, "kept", 1, OTHER_LINEAGE);
+    StepVerifier.create(publisher.publish(kept, Optional.of(SnapshotStorageFixture.LINEAGE)))
+        .expectNextMatches(r -> r instanceof PublishResult.Published)
+        .verifyComplete();
+    assertThat(storage.pointer().manifest().lineage()).isEqualTo(OTHER_LINEAGE);
+  }
+
+  @Test
+  void anotherLineageTakingThePointerMidPublishEndsItAsOtherLineage() {
+    ExportPublisher publisher = storage.publisher(5);
+    publisher.publish(storage.export(5, "five", 1)).block();
+    // A CP restarted with --lineage=store takes the pointer while this one is publishing 6.
+    VerifiedExport theirs = storage.export(7, "theirs", 1, OTHER_LINEAGE);
+    ExportPublisher keepingStore = storage.publisher(5);
+    AtomicBoolean raced = new AtomicBoolean();
+    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
+    ExportPublisher racing =
+        storage.publisher(
+            new ForwardingStorage(storage.resources) {
+              @Override
+              public Mono<ObjectMeta> put(
+                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+                return key.equals(latest) && raced.compareAndSet(false, true)
+                    ? keepingStore
+                        .publish(theirs, Optional.of(SnapshotStorageFixture.LINEAGE))
+                        .then(super.put(key, body, options))
+                    : super.put(key, body, options);
+              }
+            },
+            5,
+            SnapshotStorageFixture.CLOCK);
+
+    StepVerifier.create(racing.publish(storage.export(6, "six", 1)))
+        .expectNext(
+            new PublishResult.OtherLineage(7, OTHER_LINEAGE, SnapshotStorageFixture.LINEAGE))
+        .verifyComplete();
+    assertThat(storage.pointer().version()).isEqualTo(7);
+    assertThat(storage.pointer().manifest().lineage()).isEqualTo(OTHER_LINEAGE);
   }
 
   @Test

@@ -67,6 +67,11 @@ final class SnapshotStorageFixture {
    * and an instance part naming {@code tag} too, so that two tags give two different bodies.
    */
   VerifiedExport export(long version, String tag, int routes) {
+    return export(version, tag, routes, LINEAGE);
+  }
+
+  /** As {@link #export(long, String, int)}, of a store of {@code lineage}. */
+  VerifiedExport export(long version, String tag, int routes, String lineage) {
     ResourceSet.Builder builder =
         ResourceSet.builder()
             .add(
@@ -99,7 +104,7 @@ final class SnapshotStorageFixture {
     ExportManifest manifest =
         new ExportManifest(
             "default",
-            LINEAGE,
+            lineage,
             version,
             version - 1,
             false,

@@ -224,7 +224,12 @@ public final class Node implements AutoCloseable {
         }
         exporter =
             new StorageExporter(
-                builder, targets, settings.cronSpec(), settings.exportDebounce(), clock);
+                builder,
+                targets,
+                settings.cronSpec(),
+                settings.exportDebounce(),
+                clock,
+                lineageCheck::replaceableLineage);
         started.push(exporter);
         lineageCheck.gate(
             new LineageCheck.ExportGate() {
