@@ -267,7 +267,9 @@ public final class Node implements AutoCloseable {
               clock);
       started.push(dataPlane);
       metrics.include(dataPlane::prometheus);
-      dataPlane.start();
+      // The cache is served and the listeners bound before the sources start: a restart with the
+      // CP and storage down answers from the cache without waiting for their clients.
+      dataPlane.serveCache();
       ProxyServer proxy =
           new ProxyServer(
               dataPlane::table,
@@ -296,6 +298,7 @@ public final class Node implements AutoCloseable {
           throw ListenFailure.of("apisix.ssl.listen", listen.ip() + ":" + listen.port(), e);
         }
       }
+      dataPlane.startSources();
     }
 
     serve("apisix.status", config.statusListen(), StatusApi.routes(this::status, this::ready));
