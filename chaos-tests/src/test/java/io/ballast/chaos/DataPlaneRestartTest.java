@@ -40,7 +40,7 @@ class DataPlaneRestartTest {
   /**
    * The bound this test asserts: FAULTS' 1.5 s is missed on the project machine (2 shared cores),
    * where starting the JVM, loading its classes and parsing 10,000 routes took 2.5 to 3.3 s over
-   * seven runs; docs/faults.md records the miss. This bound catches a start that slows down again.
+   * eleven runs; docs/faults.md records the miss. This bound catches a start that slows down again.
    */
   private static final Duration FIRST_ANSWER_BOUND = Duration.ofSeconds(4);
 
