@@ -12,14 +12,17 @@ import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One Ballast node: the built service jar run with {@code java -jar} in its own folder, with its
- * own {@code config.yaml} and {@code node.log}. {@link #restart()} starts it again with the same
- * configuration and data directory.
+ * One Ballast node: the built service jar, extracted ({@link ExtractedJar}), run with {@code java
+ * -jar} in its own folder, with its own {@code config.yaml} and {@code node.log}. {@link
+ * #restart()} starts it again with the same configuration and data directory.
  */
 public final class BallastNode implements AutoCloseable {
 
   /** Set by chaos-tests/pom.xml (surefire) to service/target/ballast.jar. */
   public static final String JAR_PROPERTY = "ballast.jar";
+
+  /** Set by chaos-tests/pom.xml: where the service jar is extracted for this test run. */
+  public static final String EXTRACTED_PROPERTY = "ballast.extracted";
 
   /** Every node gets the heap of a small production data plane unless a test asks for more. */
   private static final String DEFAULT_HEAP = "-Xmx256m";
@@ -66,7 +69,9 @@ public final class BallastNode implements AutoCloseable {
               + JAR_PROPERTY
               + " is not set; it names the service jar (chaos-tests/pom.xml sets it)");
     }
-    return Path.of(jar);
+    // The launch README's "Running a node" section gives users: the jar extracted, beside lib/.
+    return ExtractedJar.of(
+        Path.of(jar), Path.of(System.getProperty(EXTRACTED_PROPERTY, jar + ".d")));
   }
 
   /**

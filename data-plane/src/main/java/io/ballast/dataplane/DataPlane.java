@@ -120,6 +120,9 @@ public final class DataPlane implements AutoCloseable {
 
   private Source newestPointerSource;
 
+  /** The storage pointer ETag the cached export was read with, for storage's first poll. */
+  private Optional<ETag> cachedStoragePointer = Optional.empty();
+
   /** Why this node's clock seems off, by the CP's {@code Date} and by a {@code signed_at}. */
   private String skewByDate;
 
@@ -150,25 +153,16 @@ public final class DataPlane implements AutoCloseable {
    * closes this data plane, which stops what was started.
    */
   public void start() {
-    Optional<ETag> cachedPointer = serveCache();
-    if (deployment instanceof Deployment.ControlPlane cp) {
-      followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), this));
-      cp.fallback().ifPresent(storage -> followStorage(storage, cachedPointer));
-    } else if (deployment instanceof Deployment.StorageOnly storageOnly) {
-      followStorage(storageOnly.storage(), cachedPointer);
-    } else if (deployment instanceof Deployment.File file) {
-      fileFollower = sources.standaloneFile(file, this);
-      followers.add(fileFollower);
-    } else if (deployment instanceof Deployment.Traditional traditional) {
-      followers.add(sources.localControlPlane(traditional.exports().get(), this));
-    }
+    serveCache();
+    startSources();
   }
 
   /**
-   * Applies the cached export, its signature checked again; returns the storage pointer ETag it was
-   * read with. A cache that fails is set aside and said so.
+   * Applies the cached export, its signature and checksums checked again, so that a node can answer
+   * requests before it starts anything it needs only to follow its sources (clients, connections).
+   * A cache that fails is set aside and said so. Called once, before {@link #startSources()}.
    */
-  private Optional<ETag> serveCache() {
+  public void serveCache() {
     Optional<LocalCache.Entry> entry = cache.load();
     if (entry.isEmpty()) {
       cache
@@ -178,7 +172,7 @@ public final class DataPlane implements AutoCloseable {
                   report(
                       refusal.signature() ? ReasonCode.SIGNATURE : ReasonCode.CHECKSUM,
                       "the local cache was set aside: " + refusal.reason()));
-      return Optional.empty();
+      return;
     }
     VerifiedExport export = entry.get().export();
     if (!(deployment instanceof Deployment.File)) {
@@ -186,7 +180,25 @@ public final class DataPlane implements AutoCloseable {
       pointerRead(export.manifest(), Source.CACHE);
     }
     offer(export, Source.CACHE, entry.get().storageEtag());
-    return entry.get().storageEtag();
+    cachedStoragePointer = entry.get().storageEtag();
+  }
+
+  /**
+   * Starts the sources of the deployment; storage's first poll sends the ETag the cached export was
+   * read with.
+   */
+  public void startSources() {
+    if (deployment instanceof Deployment.ControlPlane cp) {
+      followers.add(sources.controlPlane(cp.hosts(), cp.gatewayGroup(), this));
+      cp.fallback().ifPresent(storage -> followStorage(storage, cachedStoragePointer));
+    } else if (deployment instanceof Deployment.StorageOnly storageOnly) {
+      followStorage(storageOnly.storage(), cachedStoragePointer);
+    } else if (deployment instanceof Deployment.File file) {
+      fileFollower = sources.standaloneFile(file, this);
+      followers.add(fileFollower);
+    } else if (deployment instanceof Deployment.Traditional traditional) {
+      followers.add(sources.localControlPlane(traditional.exports().get(), this));
+    }
   }
 
   /** One follower per storage backend. */

@@ -277,10 +277,9 @@ public final class Node implements AutoCloseable {
               clock);
       started.push(dataPlane);
       metrics.include(dataPlane::prometheus);
-      dataPlane.start();
-      if (storage != null && !config.holdsConfiguration()) {
-        watchBuckets(fallback.get());
-      }
+      // The cache is served and the listeners bound before the sources start: a restart with the
+      // CP and storage down answers from the cache without waiting for their clients.
+      dataPlane.serveCache();
       ProxyServer proxy =
           new ProxyServer(
               dataPlane::table,
@@ -308,6 +307,10 @@ public final class Node implements AutoCloseable {
         } catch (RuntimeException e) {
           throw ListenFailure.of("apisix.ssl.listen", listen.ip() + ":" + listen.port(), e);
         }
+      }
+      dataPlane.startSources();
+      if (storage != null && !config.holdsConfiguration()) {
+        watchBuckets(fallback.get());
       }
     }
 

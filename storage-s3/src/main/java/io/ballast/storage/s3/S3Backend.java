@@ -19,8 +19,10 @@ import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * One {@link S3AsyncClient} (Netty) shared by every bucket opened from it. Building it does no I/O;
- * the credentials of the default provider chain are looked up on the first request.
+ * One {@link S3AsyncClient} (Netty) shared by every bucket opened from it, built on the first
+ * request: building it loads some two thousand SDK classes, seconds on a busy host, which a data
+ * plane starting from its local cache should not wait for before it answers. Building it does no
+ * I/O; the credentials of the default provider chain are looked up on the first request.
  */
 public final class S3Backend implements StorageBackend {
 
@@ -34,12 +36,23 @@ public final class S3Backend implements StorageBackend {
 
   private final S3Settings settings;
   private final AwsCredentialsProvider credentials;
-  private final S3AsyncClient client;
+  private S3AsyncClient client;
+  private boolean closed;
 
   public S3Backend(S3Settings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.credentials = credentials(settings);
-    this.client = client(settings, credentials);
+  }
+
+  /** The shared client, built by the first caller. */
+  private synchronized S3AsyncClient client() {
+    if (closed) {
+      throw new IllegalStateException(this + " is closed");
+    }
+    if (client == null) {
+      client = client(settings, credentials);
+    }
+    return client;
   }
 
   @Override
@@ -57,12 +70,17 @@ public final class S3Backend implements StorageBackend {
               + bucket
               + "' is not a valid bucket name (3 to 63 lower-case letters, digits, '.' and '-')");
     }
-    return new S3ObjectStorage(client, bucket);
+    return new S3ObjectStorage(this::client, bucket);
   }
 
   @Override
   public void close() {
-    client.close();
+    synchronized (this) {
+      closed = true;
+      if (client != null) {
+        client.close();
+      }
+    }
     if (credentials instanceof SdkAutoCloseable closeable) {
       closeable.close();
     }

@@ -46,10 +46,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 final class S3ObjectStorage implements ObjectStorage {
 
-  private final S3AsyncClient client;
+  private final Supplier<S3AsyncClient> client;
   private final String bucket;
 
-  S3ObjectStorage(S3AsyncClient client, String bucket) {
+  S3ObjectStorage(Supplier<S3AsyncClient> client, String bucket) {
     this.client = client;
     this.bucket = bucket;
   }
@@ -83,7 +83,7 @@ final class S3ObjectStorage implements ObjectStorage {
       request.ifNoneMatch(ifNoneMatch.etag().value());
     }
     Mono<ReadResult> found =
-        call(() -> client.getObject(request.build(), AsyncResponseTransformer.toPublisher()))
+        call(() -> client.get().getObject(request.build(), AsyncResponseTransformer.toPublisher()))
             .map(response -> found(key, response));
     return found
         .onErrorResume(
@@ -98,7 +98,7 @@ final class S3ObjectStorage implements ObjectStorage {
 
   @Override
   public Mono<ObjectMeta> head(ObjectKey key) {
-    return call(() -> client.headObject(b -> b.bucket(bucket).key(key.value())))
+    return call(() -> client.get().headObject(b -> b.bucket(bucket).key(key.value())))
         .map(response -> meta(key, response))
         .onErrorResume(S3Errors::isMissingObject, e -> Mono.empty())
         .onErrorMap(e -> translate(e, key));
@@ -110,7 +110,10 @@ final class S3ObjectStorage implements ObjectStorage {
     return Flux.defer(
             () ->
                 Flux.from(
-                    client.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(below)).contents()))
+                    client
+                        .get()
+                        .listObjectsV2Paginator(b -> b.bucket(bucket).prefix(below))
+                        .contents()))
         .map(this::meta)
         .onErrorMap(e -> S3Errors.translate(e, bucket, describe() + " prefix '" + below + "'"));
   }
@@ -118,7 +121,7 @@ final class S3ObjectStorage implements ObjectStorage {
   @Override
   public Mono<Void> delete(ObjectKey key) {
     // S3 answers 204 for a missing key too.
-    return call(() -> client.deleteObject(b -> b.bucket(bucket).key(key.value())))
+    return call(() -> client.get().deleteObject(b -> b.bucket(bucket).key(key.value())))
         .onErrorResume(S3Errors::isMissingObject, e -> Mono.empty())
         .onErrorMap(e -> translate(e, key))
         .then();
@@ -151,7 +154,10 @@ final class S3ObjectStorage implements ObjectStorage {
               .metadata(options.metadata());
       request.ifNoneMatch(ifNoneMatch(options.condition())).ifMatch(ifMatch(options.condition()));
       return write(
-              () -> client.putObject(request.build(), AsyncRequestBody.fromBytes(whole.bytes())))
+              () ->
+                  client
+                      .get()
+                      .putObject(request.build(), AsyncRequestBody.fromBytes(whole.bytes())))
           .map(response -> written(response.eTag(), whole.size()));
     }
 
@@ -159,12 +165,14 @@ final class S3ObjectStorage implements ObjectStorage {
     public Mono<String> begin() {
       return write(
               () ->
-                  client.createMultipartUpload(
-                      b ->
-                          b.bucket(bucket)
-                              .key(key.value())
-                              .metadata(options.metadata())
-                              .checksumAlgorithm(ChecksumAlgorithm.SHA256)))
+                  client
+                      .get()
+                      .createMultipartUpload(
+                          b ->
+                              b.bucket(bucket)
+                                  .key(key.value())
+                                  .metadata(options.metadata())
+                                  .checksumAlgorithm(ChecksumAlgorithm.SHA256)))
           .map(response -> response.uploadId());
     }
 
@@ -173,15 +181,17 @@ final class S3ObjectStorage implements ObjectStorage {
       String sha256 = part.sha256Base64();
       return write(
               () ->
-                  client.uploadPart(
-                      b ->
-                          b.bucket(bucket)
-                              .key(key.value())
-                              .uploadId(upload)
-                              .partNumber(part.number())
-                              .contentLength((long) part.size())
-                              .checksumSHA256(sha256),
-                      AsyncRequestBody.fromBytes(part.bytes())))
+                  client
+                      .get()
+                      .uploadPart(
+                          b ->
+                              b.bucket(bucket)
+                                  .key(key.value())
+                                  .uploadId(upload)
+                                  .partNumber(part.number())
+                                  .contentLength((long) part.size())
+                                  .checksumSHA256(sha256),
+                          AsyncRequestBody.fromBytes(part.bytes())))
           .map(
               response ->
                   CompletedPart.builder()
@@ -200,7 +210,7 @@ final class S3ObjectStorage implements ObjectStorage {
               .uploadId(upload)
               .multipartUpload(m -> m.parts(parts));
       request.ifNoneMatch(ifNoneMatch(options.condition())).ifMatch(ifMatch(options.condition()));
-      return write(() -> client.completeMultipartUpload(request.build()))
+      return write(() -> client.get().completeMultipartUpload(request.build()))
           .map(response -> written(response.eTag(), size));
     }
 
@@ -208,8 +218,10 @@ final class S3ObjectStorage implements ObjectStorage {
     public Mono<Void> abort(String upload) {
       return write(
               () ->
-                  client.abortMultipartUpload(
-                      b -> b.bucket(bucket).key(key.value()).uploadId(upload)))
+                  client
+                      .get()
+                      .abortMultipartUpload(
+                          b -> b.bucket(bucket).key(key.value()).uploadId(upload)))
           .then();
     }
 
