@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -276,10 +277,10 @@ public final class StorageFollower implements Follower {
       code = ReasonCode.STORAGE_UNREACHABLE;
       message = fetcher.describe() + " did not answer within " + deadline.toMillis() + " ms";
       lastError = message;
-      delay = unreachable.delay(failure);
+      delay = unreachableDelay(failure);
     } else if (refused(error)) {
       code = ReasonCode.STORAGE_UNREACHABLE;
-      delay = unreachable.delay(failure);
+      delay = unreachableDelay(failure);
     } else {
       // 5xx, SlowDown, a reset or a timeout on the backend's side.
       code = ReasonCode.STORAGE_UNREACHABLE;
@@ -297,6 +298,21 @@ public final class StorageFollower implements Follower {
         delay.toMillis(),
         message);
     return delay;
+  }
+
+  /**
+   * The wait after {@code failure} polls that found nothing listening or no answer: backoff while
+   * an export is served. A data plane that serves nothing has nothing to protect by waiting longer
+   * and is not ready until a source answers, so it asks again within one interval (0.6–0.8 of it,
+   * jittered so that data planes spread out): storage back is followed within one poll, at the rate
+   * of a healthy data plane's polls. A 5xx still backs off: a server that answers asked for it.
+   */
+  private Duration unreachableDelay(int failure) {
+    if (dataPlane.version() != SnapshotApplier.NONE) {
+      return unreachable.delay(failure);
+    }
+    return Duration.ofMillis(
+        Math.round(interval.toMillis() * (0.6 + 0.2 * ThreadLocalRandom.current().nextDouble())));
   }
 
   private static boolean signatureProblem(String message) {

@@ -205,8 +205,11 @@ class StorageFollowerFaultTest {
   @Test
   void refusedIsReportedAtTheFirstPollAndRetriedWithGrowingBackoffThenRecovers() {
     publish(1);
-    fail(StorageFollowerFaultTest::refused);
     follower.start();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    fail(StorageFollowerFaultTest::refused);
+    storage.gets.set(0);
+    publish(2);
 
     await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
     assertThat(storage.gets).hasValue(1);
@@ -219,9 +222,27 @@ class StorageFollowerFaultTest {
     assertThat(follower.status()).containsEntry("state", "storage_unreachable");
 
     heal();
-    await("version 1 is served", LIMIT, () -> version() == 1);
+    await("version 2 is served", LIMIT, () -> version() == 2);
     assertThat(dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE)).isFalse();
     assertThat(follower.status()).containsEntry("state", "ok");
+  }
+
+  @Test
+  void aDataPlaneServingNothingKeepsAskingARefusingStorageEveryPollAndServesOnceItAnswers() {
+    publish(1);
+    fail(StorageFollowerFaultTest::refused);
+    follower.start();
+
+    await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
+    // Nothing served: no backoff. At 60–80 ms between polls 1.5 s asks about 20 times; backoff
+    // (100, 200, 400, 800 ms) would ask 4 or 5 times.
+    sleep(Duration.ofMillis(1500));
+    assertThat(storage.gets.get()).isGreaterThan(10);
+    assertThat(follower.status()).containsEntry("state", "storage_unreachable");
+
+    heal();
+    await("version 1 is served", LIMIT, () -> version() == 1);
+    assertThat(dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE)).isFalse();
   }
 
   @Test

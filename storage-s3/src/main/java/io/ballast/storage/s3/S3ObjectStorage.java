@@ -62,7 +62,7 @@ final class S3ObjectStorage implements ObjectStorage {
   /** HeadBucket: 200 when it exists, 404 when not; needs s3:ListBucket, as pruning does. */
   @Override
   public Mono<Void> checkExists() {
-    return call(() -> client.headBucket(b -> b.bucket(bucket)))
+    return call(() -> client.get().headBucket(b -> b.bucket(bucket)))
         .then()
         .onErrorMap(
             S3Errors::isMissingBucket,
