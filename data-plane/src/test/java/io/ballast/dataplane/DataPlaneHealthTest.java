@@ -162,6 +162,32 @@ class DataPlaneHealthTest {
   }
 
   @Test
+  void aStorageCodeStaysWhileAnyBackendReportsItAndNamesEachOne() {
+    dataPlane.storageProblem("s3", ReasonCode.STORAGE_UNREACHABLE, "connection refused");
+    dataPlane.storageProblem("azure", ReasonCode.STORAGE_UNREACHABLE, "no answer");
+    dataPlane.storageProblem("folder", ReasonCode.ACCESS_DENIED, "403");
+
+    assertThat(codes()).containsExactlyInAnyOrder("storage_unreachable", "access_denied");
+    assertThat(detailOf("storage_unreachable"))
+        .isEqualTo("s3: connection refused; azure: no answer");
+
+    // One backend answering again never clears what another still reports.
+    dataPlane.storageRecovered("s3");
+    assertThat(detailOf("storage_unreachable")).isEqualTo("azure: no answer");
+    dataPlane.storageRecovered("azure");
+    dataPlane.storageRecovered("folder");
+    assertThat(codes()).isEmpty();
+  }
+
+  private String detailOf(String code) {
+    return reasons().stream()
+        .filter(reason -> code.equals(reason.get("code")))
+        .map(reason -> (String) reason.get("detail"))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
   void nothingServedAndNoSourceAnsweringIsNotReadyWithNoSourceUntilASnapshotArrives() {
     assertThat(health()).containsEntry("state", "not_ready");
     assertThat(codes()).isEmpty();
