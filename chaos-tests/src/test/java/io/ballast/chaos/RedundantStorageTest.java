@@ -56,7 +56,7 @@ class RedundantStorageTest {
             Duration.ofSeconds(20),
             ClusterFixture.POLL,
             () -> backendStatus(dp.node().status(), "aws_s3").filter(RedundantStorageTest::failing),
-            () -> dp.node().describeLog(40));
+            () -> "storage status " + dp.node().status().path("storage"));
     figure(
         "redundant storage",
         "S3 down shown on status in "
@@ -88,27 +88,14 @@ class RedundantStorageTest {
     scenario.assertGeneralCriteria();
   }
 
-  /** The status entry of the storage backend named {@code name}, wherever /storage lists it. */
+  /** The entry of {@code /storage/backends} (one per backend followed) whose name starts so. */
   static Optional<JsonNode> backendStatus(JsonNode status, String name) {
-    List<JsonNode> candidates = new java.util.ArrayList<>();
-    collect(status.path("storage"), candidates);
-    return candidates.stream()
-        .filter(
-            entry ->
-                entry.path("backend").asString("").startsWith(name)
-                    || entry.path("name").asString("").startsWith(name))
-        .findFirst();
-  }
-
-  private static void collect(JsonNode node, List<JsonNode> into) {
-    if (node.isObject()) {
-      if (node.has("backend") || node.has("name")) {
-        into.add(node);
+    for (JsonNode entry : status.path("storage").path("backends")) {
+      if (entry.path("name").asString("").startsWith(name)) {
+        return Optional.of(entry);
       }
-      node.forEach(child -> collect(child, into));
-    } else if (node.isArray()) {
-      node.forEach(child -> collect(child, into));
     }
+    return Optional.empty();
   }
 
   private static boolean failing(JsonNode backend) {

@@ -303,16 +303,17 @@ public final class StorageFollower implements Follower {
   /**
    * The wait after {@code failure} polls that found nothing listening or no answer: backoff while
    * an export is served. A data plane that serves nothing has nothing to protect by waiting longer
-   * and is not ready until a source answers, so it asks again within one interval (0.6–0.8 of it,
-   * jittered so that data planes spread out): storage back is followed within one poll, at the rate
-   * of a healthy data plane's polls. A 5xx still backs off: a server that answers asked for it.
+   * and is not ready until a source answers, so it asks again within half an interval (0.3–0.5 of
+   * it, jittered so that data planes spread out): storage back is followed within one poll, at the
+   * rate of a healthy data plane's polls. A 5xx still backs off: a server that answers asked for
+   * it.
    */
   private Duration unreachableDelay(int failure) {
     if (dataPlane.version() != SnapshotApplier.NONE) {
       return unreachable.delay(failure);
     }
     return Duration.ofMillis(
-        Math.round(interval.toMillis() * (0.6 + 0.2 * ThreadLocalRandom.current().nextDouble())));
+        Math.round(interval.toMillis() * (0.3 + 0.2 * ThreadLocalRandom.current().nextDouble())));
   }
 
   private static boolean signatureProblem(String message) {

@@ -234,7 +234,7 @@ class StorageFollowerFaultTest {
     follower.start();
 
     await("storage_unreachable", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_UNREACHABLE));
-    // Nothing served: no backoff. At 60–80 ms between polls 1.5 s asks about 20 times; backoff
+    // Nothing served: no backoff. At 30–50 ms between polls 1.5 s asks about 35 times; backoff
     // (100, 200, 400, 800 ms) would ask 4 or 5 times.
     sleep(Duration.ofMillis(1500));
     assertThat(storage.gets.get()).isGreaterThan(10);
