@@ -2,6 +2,8 @@ package io.ballast.storage.filesystem;
 
 import io.ballast.snapshot.AbstractExportRaceTest;
 import io.ballast.storage.ObjectStorage;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,7 +16,9 @@ class FilesystemExportRaceTest extends AbstractExportRaceTest {
   private ObjectStorage storage;
 
   @BeforeEach
-  void open() {
+  void open() throws IOException {
+    // The filesystem backend never creates a bucket folder.
+    Files.createDirectories(root.resolve("exports"));
     storage = new FilesystemBackend(root).bucket("exports");
   }
 
