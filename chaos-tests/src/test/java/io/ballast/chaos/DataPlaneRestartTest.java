@@ -34,13 +34,14 @@ class DataPlaneRestartTest {
 
   private static final int MANY_ROUTES = 10_000;
 
-  /** FAULTS' bound for the first 200 after the restart. */
+  /** The bound docs/faults.md sets for the first 200 after the restart. */
   private static final Duration FAULTS_FIRST_ANSWER = Duration.ofMillis(1500);
 
   /**
-   * The bound this test asserts: FAULTS' 1.5 s is missed on the project machine (2 shared cores),
-   * where starting the JVM, loading its classes and parsing 10,000 routes took 2.5 to 3.3 s over
-   * eleven runs; docs/faults.md records the miss. This bound catches a start that slows down again.
+   * The bound this test asserts: docs/faults.md's 1.5 s is missed on the project machine (2 shared
+   * cores), where starting the JVM, loading its classes and parsing 10,000 routes took 2.5 to 3.3 s
+   * over eleven runs; docs/faults.md records the miss. This bound catches a start that slows down
+   * again.
    */
   private static final Duration FIRST_ANSWER_BOUND = Duration.ofSeconds(4);
 
@@ -98,7 +99,7 @@ class DataPlaneRestartTest {
         "DP restart, CP and storage down",
         "first 200 "
             + seconds(firstAnswer)
-            + " after the process started, 10,000 routes from the cache (FAULTS' bound "
+            + " after the process started, 10,000 routes from the cache (docs/faults.md's bound "
             + seconds(FAULTS_FIRST_ANSWER)
             + (firstAnswer.compareTo(FAULTS_FIRST_ANSWER) <= 0 ? ": met" : ": missed")
             + "; asserted "

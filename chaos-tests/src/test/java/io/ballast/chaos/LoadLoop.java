@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class LoadLoop implements AutoCloseable {
 
-  /** The rate FAULTS.md asks for, at least. */
+  /** The rate docs/faults.md judges every row at, at least. */
   static final int DEFAULT_RATE = 250;
 
   private static final int WORKERS = 5;

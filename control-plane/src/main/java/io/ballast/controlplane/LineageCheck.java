@@ -215,7 +215,8 @@ public final class LineageCheck implements AutoCloseable {
                 e -> {
                   // Not storage: the import itself failed after it was decided.
                   settle(State.PAUSED, "the lineage check failed: " + e.getMessage());
-                  log.error("Lineage check failed; exports stay paused", e);
+                  log.error("Lineage check failed; exports stay paused: {}", e.getMessage());
+                  log.debug("Lineage check failure", e);
                 },
                 () -> log.info("Lineage check: storage answered; {}", status().get("detail")));
     synchronized (this) {

@@ -61,6 +61,14 @@ public final class StorageExporter implements AutoCloseable {
   private final List<TargetState> targets = new ArrayList<>();
   private final Sinks.Many<Boolean> runs = Sinks.many().unicast().onBackpressureBuffer();
   private volatile String pausedBecause;
+
+  /**
+   * Set when a backend's pointer turned out to be of another lineage: kept apart from {@link
+   * #pausedBecause}, which the start-up check may lift, because only the operator (a restart with
+   * {@code --lineage}) settles it.
+   */
+  private volatile String otherLineageFound;
+
   private Disposable schedule;
 
   /**
@@ -137,8 +145,8 @@ public final class StorageExporter implements AutoCloseable {
   }
 
   /**
-   * Holds every export until {@link #resume()}; {@code reason} shows in the status. For the parts
-   * of the CP that must stop an export reaching storage (a lineage conflict, a held shrink).
+   * Holds every export until {@link #resume()}; {@code reason} shows in the status. For the CP's
+   * start-up lineage check, which must stop an export reaching storage until it has decided.
    */
   public void pause(String reason) {
     Objects.requireNonNull(reason, "reason");
@@ -158,13 +166,18 @@ public final class StorageExporter implements AutoCloseable {
   }
 
   public boolean exportsHeld() {
-    return pausedBecause != null;
+    return pausedReason() != null;
+  }
+
+  private String pausedReason() {
+    String conflict = otherLineageFound;
+    return conflict != null ? conflict : pausedBecause;
   }
 
   /** Exports the newest build to every backend now; for tests and the debounce. */
   Mono<Void> runOnce(boolean resign) {
     Optional<VerifiedExport> export = builder.current();
-    if (pausedBecause != null || export.isEmpty()) {
+    if (pausedReason() != null || export.isEmpty()) {
       return Mono.empty();
     }
     return Flux.fromIterable(targets).flatMap(target -> target.export(export.get(), resign)).then();
@@ -175,7 +188,7 @@ public final class StorageExporter implements AutoCloseable {
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("cron_spec", cron.spec());
     status.put("export_debounce", debounce.toMillis() + "ms");
-    status.put("paused", pausedBecause);
+    status.put("paused", pausedReason());
     List<Map<String, Object>> backends = new ArrayList<>();
     targets.forEach(target -> backends.add(target.status()));
     status.put("backends", backends);
@@ -244,7 +257,10 @@ public final class StorageExporter implements AutoCloseable {
       if (result instanceof PublishResult.OtherLineage other) {
         // Not a success: this backend's status names the conflict as well as the exporter's.
         lastError = otherLineageReason(other);
-        pause(lastError);
+        if (otherLineageFound == null) {
+          log.warn("exports to storage paused: {}", lastError);
+        }
+        otherLineageFound = lastError;
         return;
       }
       lastSuccess = clock.instant();

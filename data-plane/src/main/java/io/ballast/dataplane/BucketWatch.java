@@ -1,5 +1,6 @@
 package io.ballast.dataplane;
 
+import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectStorage;
 import java.time.Duration;
@@ -96,8 +97,14 @@ public final class BucketWatch implements AutoCloseable {
             error -> {
               if (error instanceof MissingBucketException) {
                 missing.put(bucket, error.getMessage());
+              } else if (error instanceof AccessDeniedException) {
+                // Refused credentials will not tell, and asking every interval would hammer a
+                // storage that refuses us: the follower reports access_denied, and a missing
+                // bucket once the credentials work.
+                seen.add(bucket);
+                missing.remove(bucket);
               }
-              // Anything else says nothing of the bucket; asked again next time.
+              // Anything else (unreachable, say) says nothing of the bucket; asked again next time.
               return Mono.empty();
             });
   }

@@ -606,6 +606,7 @@ public final class DataPlane implements AutoCloseable {
           ReasonCode.STORAGE_UNREACHABLE,
           ReasonCode.ACCESS_DENIED,
           ReasonCode.STORAGE_MISSING_BUCKET,
+          ReasonCode.STORAGE_REJECTED,
           ReasonCode.BODY_MISSING,
           ReasonCode.ROLLBACK_REFUSED);
 

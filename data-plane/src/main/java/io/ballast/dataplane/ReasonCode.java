@@ -4,8 +4,9 @@ import java.util.Locale;
 
 /**
  * Why a data plane is degraded or not ready: the codes of {@code data_plane.health.reasons} in
- * {@code GET /status}. Set and cleared only through {@link DataPlane#report} and {@link
- * DataPlane#clear}.
+ * {@code GET /status}. Set and cleared through {@link DataPlane#report} and {@link
+ * DataPlane#clear}; storage's per backend through {@link DataPlane#storageProblem} and {@link
+ * DataPlane#storageRecovered}.
  */
 public enum ReasonCode {
   /** The newest pointer read has expired: its CP stopped re-signing it. Serving goes on. */
@@ -26,6 +27,11 @@ public enum ReasonCode {
   STORAGE_UNREACHABLE,
   /** A bucket, container or folder the configuration names does not exist. */
   STORAGE_MISSING_BUCKET,
+  /**
+   * Storage refused a request as configured for another reason (a wrong region or endpoint, say);
+   * not cured by waiting, so retried slowly.
+   */
+  STORAGE_REJECTED,
   /** An export unsigned or signed by a key not trusted; refused. */
   SIGNATURE,
   /** A body whose size or SHA-256 differs from its manifest; refused. */

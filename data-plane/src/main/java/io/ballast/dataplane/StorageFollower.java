@@ -12,6 +12,7 @@ import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.ChecksumMismatchException;
 import io.ballast.storage.ETag;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectNotFoundException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -63,6 +64,7 @@ public final class StorageFollower implements Follower {
           ReasonCode.STORAGE_UNREACHABLE,
           ReasonCode.ACCESS_DENIED,
           ReasonCode.STORAGE_MISSING_BUCKET,
+          ReasonCode.STORAGE_REJECTED,
           ReasonCode.BODY_MISSING);
 
   private final ExportFetcher fetcher;
@@ -270,8 +272,11 @@ public final class StorageFollower implements Follower {
     } else if (error instanceof AccessDeniedException) {
       code = ReasonCode.ACCESS_DENIED;
       delay = misconfigured.delay(failure);
-    } else if (error instanceof InvalidStorageConfigException) {
+    } else if (error instanceof MissingBucketException) {
       code = ReasonCode.STORAGE_MISSING_BUCKET;
+      delay = misconfigured.delay(failure);
+    } else if (error instanceof InvalidStorageConfigException) {
+      code = ReasonCode.STORAGE_REJECTED;
       delay = misconfigured.delay(failure);
     } else if (error instanceof TimeoutException) {
       code = ReasonCode.STORAGE_UNREACHABLE;
@@ -286,17 +291,28 @@ public final class StorageFollower implements Follower {
       code = ReasonCode.STORAGE_UNREACHABLE;
       delay = serverError.delay(failure);
     }
+    // One WARN when a run of failures starts or its kind changes; the repeats at DEBUG (a cold data
+    // plane asks several times an interval), the state and count are on /status.
+    boolean news = failure == 1 || code != state;
     state = code;
     if (code != null && STORAGE_DOWN.contains(code)) {
       dataPlane.storageProblem(name(), code, message);
       dataPlane.storageFailed(name(), message);
     }
-    log.warn(
-        "polling {} for an export failed ({} in a row), next poll in {} ms: {}",
-        fetcher.describe(),
-        failure,
-        delay.toMillis(),
-        message);
+    if (news) {
+      log.warn(
+          "polling {} for an export failed, next poll in {} ms: {}",
+          fetcher.describe(),
+          delay.toMillis(),
+          message);
+    } else {
+      log.debug(
+          "polling {} for an export failed ({} in a row), next poll in {} ms: {}",
+          fetcher.describe(),
+          failure,
+          delay.toMillis(),
+          message);
+    }
     return delay;
   }
 
@@ -304,9 +320,9 @@ public final class StorageFollower implements Follower {
    * The wait after {@code failure} polls that found nothing listening or no answer: backoff while
    * an export is served. A data plane that serves nothing has nothing to protect by waiting longer
    * and is not ready until a source answers, so it asks again within half an interval (0.3–0.5 of
-   * it, jittered so that data planes spread out): storage back is followed within one poll, at the
-   * rate of a healthy data plane's polls. A 5xx still backs off: a server that answers asked for
-   * it.
+   * it, jittered so that data planes spread out): storage back is followed within one poll. That is
+   * two or three requests an interval, a few more than a healthy data plane's one, and only until
+   * something is served. A 5xx still backs off: a server that answers asked for it.
    */
   private Duration unreachableDelay(int failure) {
     if (dataPlane.version() != SnapshotApplier.NONE) {

@@ -11,6 +11,7 @@ import io.ballast.snapshot.SigningKeys;
 import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.AccessDeniedException;
 import io.ballast.storage.InvalidStorageConfigException;
+import io.ballast.storage.MissingBucketException;
 import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ObjectStorage;
@@ -305,8 +306,8 @@ class StorageFollowerFaultTest {
     fail(
         () ->
             Mono.error(
-                new InvalidStorageConfigException(
-                    POINTER + ": bucket 'resources' does not exist")));
+                new MissingBucketException(
+                    "resources", POINTER + ": bucket 'resources' does not exist")));
     follower.start();
 
     await(
@@ -315,6 +316,20 @@ class StorageFollowerFaultTest {
         () -> dataPlane.reports(ReasonCode.STORAGE_MISSING_BUCKET));
     assertThat(detail(ReasonCode.STORAGE_MISSING_BUCKET).orElseThrow())
         .contains("bucket 'resources' does not exist");
+  }
+
+  @Test
+  void anotherConfigurationRefusalIsStorageRejectedNotAMissingBucket() {
+    fail(
+        () ->
+            Mono.error(
+                new InvalidStorageConfigException(
+                    POINTER + ": HTTP 301: the bucket is in another region")));
+    follower.start();
+
+    await("storage_rejected", LIMIT, () -> dataPlane.reports(ReasonCode.STORAGE_REJECTED));
+    assertThat(detail(ReasonCode.STORAGE_REJECTED).orElseThrow()).contains("another region");
+    assertThat(dataPlane.reports(ReasonCode.STORAGE_MISSING_BUCKET)).isFalse();
   }
 
   @Test

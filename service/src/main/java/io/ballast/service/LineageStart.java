@@ -62,7 +62,7 @@ final class LineageStart {
       exports.add(
           new FetchedExports(
               fetcher,
-              dataDir.resolve("cp-lineage").resolve(Integer.toString(exports.size())),
+              dataDir.resolve("lineage-check").resolve(Integer.toString(exports.size())),
               START_DEADLINE));
     }
     LineageCheck check =

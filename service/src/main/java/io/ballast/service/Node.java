@@ -44,6 +44,7 @@ import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotEntry;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotSigner;
+import io.ballast.snapshot.StorageBlock;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -58,6 +59,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -607,9 +609,24 @@ public final class Node implements AutoCloseable {
 
   boolean ready() {
     if (dataPlane != null) {
-      return dataPlane.serving() && (bucketWatch == null || !bucketWatch.anyMissing());
+      return dataPlane.serving() && !everyBackendMissesABucket();
     }
     return builder != null && builder.current().isPresent();
+  }
+
+  /**
+   * Whether each storage block misses a bucket: a data plane is not ready then, as its storage path
+   * means nothing. With redundant storage one block missing a bucket is one backend down.
+   */
+  private boolean everyBackendMissesABucket() {
+    if (bucketWatch == null || !bucketWatch.anyMissing()) {
+      return false;
+    }
+    Set<String> blocks = new HashSet<>();
+    for (String bucketKey : bucketWatch.missingNow().keySet()) {
+      blocks.add(bucketKey.substring(0, bucketKey.lastIndexOf('.')));
+    }
+    return blocks.size() >= storage.backends().size();
   }
 
   Map<String, Object> status() {
@@ -638,7 +655,12 @@ public final class Node implements AutoCloseable {
         .ifPresent(
             fb -> {
               Map<String, Object> storage = new LinkedHashMap<>();
-              storage.put("backend", fb.backend());
+              // API7's single block names one backend; a list (redundant storage) names each.
+              storage.put(
+                  "backend",
+                  fb.redundant()
+                      ? fb.storages().stream().map(StorageBlock::backend).toList()
+                      : fb.backend());
               if (dataPlane != null) {
                 storage.putAll(dataPlane.storageStatus());
               }
