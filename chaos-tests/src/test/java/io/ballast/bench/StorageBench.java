@@ -233,6 +233,7 @@ public final class StorageBench {
     Map<SnapshotKind, SnapshotManifest> manifests = new EnumMap<>(SnapshotKind.class);
     for (SnapshotKind kind : SnapshotKind.values()) {
       boolean resources = kind == SnapshotKind.RESOURCES;
+      BodyStats partStats = resources ? stats : instanceStats;
       SnapshotManifest part =
           SnapshotManifest.of(
               "bench",
@@ -240,8 +241,8 @@ public final class StorageBench {
               version,
               now,
               "bench",
-              layout.bodyKey(kind, version).value(),
-              resources ? stats : instanceStats);
+              layout.bodyKey(kind, version, partStats.sha256Hex()).value(),
+              partStats);
       manifests.put(kind, part);
       parts.put(kind, new VerifiedSnapshot(part, resources ? body : instanceBody));
     }

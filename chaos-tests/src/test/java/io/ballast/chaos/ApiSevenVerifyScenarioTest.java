@@ -164,12 +164,16 @@ class ApiSevenVerifyScenarioTest {
    * backend) and gunzipped: what a control plane stores is readable by any tool.
    */
   private String exportedBody(long version) throws IOException {
+    JsonNode pointer =
+        Http.parse(
+            new String(
+                cluster.storage().read(Configs.RESOURCE_BUCKET, "default/latest.json"),
+                StandardCharsets.UTF_8));
+    assertThat(pointer.path("version").asLong()).as("the pointer's version").isEqualTo(version);
     byte[] gzipped =
         cluster
             .storage()
-            .read(
-                Configs.RESOURCE_BUCKET,
-                "default/resources/snapshots/%020d.ndjson.gz".formatted(version));
+            .read(Configs.RESOURCE_BUCKET, pointer.at("/parts/resources/body_key").asString());
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,14 +85,22 @@ class CorruptSnapshotTest {
   }
 
   /**
-   * {@code <storage>/<resource bucket>/default/resources/snapshots/<20-digit version>.ndjson.gz}
+   * {@code <storage>/<resource bucket>/default/resources/snapshots/<20-digit version>-<SHA-256>
+   * .ndjson.gz}
    */
-  private Path snapshotBody(long version) {
-    return storage
-        .dir()
-        .resolve(Configs.RESOURCE_BUCKET)
-        .resolve("default/resources/snapshots")
-        .resolve("%020d.ndjson.gz".formatted(version));
+  private Path snapshotBody(long version) throws IOException {
+    Path folder =
+        storage.dir().resolve(Configs.RESOURCE_BUCKET).resolve("default/resources/snapshots");
+    String prefix = "%020d-".formatted(version);
+    try (Stream<Path> files = Files.list(folder)) {
+      return files
+          .filter(file -> file.getFileName().toString().startsWith(prefix))
+          .reduce(
+              (a, b) -> {
+                throw new IllegalStateException("two bodies of version " + version + ": " + a + b);
+              })
+          .orElseThrow(() -> new IllegalStateException("no body of version " + version));
+    }
   }
 
   /**

@@ -65,6 +65,7 @@ final class ForgedExport {
       Map<SnapshotKind, VerifiedSnapshot> parts = new EnumMap<>(SnapshotKind.class);
       for (SnapshotKind kind : SnapshotKind.values()) {
         boolean isResources = kind == SnapshotKind.RESOURCES;
+        BodyStats stats = isResources ? resourceStats : instanceStats;
         SnapshotManifest part =
             SnapshotManifest.of(
                 layout.gatewayGroup(),
@@ -72,8 +73,8 @@ final class ForgedExport {
                 version,
                 now,
                 "chaos-test",
-                layout.bodyKey(kind, version).value(),
-                isResources ? resourceStats : instanceStats);
+                layout.bodyKey(kind, version, stats.sha256Hex()).value(),
+                stats);
         manifests.put(kind, part);
         parts.put(kind, new VerifiedSnapshot(part, isResources ? resources : instance));
       }

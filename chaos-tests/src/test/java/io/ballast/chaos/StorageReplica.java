@@ -73,10 +73,19 @@ final class StorageReplica {
     return Http.parse(new String(body(file), StandardCharsets.UTF_8)).path("version").asLong();
   }
 
-  /** The key of the resources body of {@code version}, in the resource bucket. */
-  static String resourcesBody(long version) {
-    return Configs.RESOURCE_BUCKET
-        + "/default/resources/snapshots/%020d.ndjson.gz".formatted(version);
+  /**
+   * The key of the source's resources body of {@code version}, in the resource bucket: {@code
+   * <20-digit version>-<its SHA-256>.ndjson.gz}.
+   */
+  private String resourcesBody(long version) {
+    String prefix =
+        Configs.RESOURCE_BUCKET + "/default/resources/snapshots/%020d-".formatted(version);
+    List<String> bodies = objects(source).stream().filter(key -> key.startsWith(prefix)).toList();
+    if (bodies.size() != 1) {
+      throw new IllegalStateException(
+          "expected one resources body of version " + version + " in the source, found " + bodies);
+    }
+    return bodies.get(0);
   }
 
   /** Copies the source's pointer, with every body but the resources body of its version. */

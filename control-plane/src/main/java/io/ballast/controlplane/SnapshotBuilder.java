@@ -260,7 +260,7 @@ public final class SnapshotBuilder implements AutoCloseable {
         version,
         now,
         producer,
-        layout.bodyKey(kind, version).value(),
+        layout.bodyKey(kind, version, stats.sha256Hex()).value(),
         stats);
   }
 

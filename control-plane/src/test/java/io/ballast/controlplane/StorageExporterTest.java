@@ -11,6 +11,7 @@ import io.ballast.snapshot.SignatureVerifier;
 import io.ballast.snapshot.SnapshotKind;
 import io.ballast.snapshot.SnapshotSigner;
 import io.ballast.storage.ETag;
+import io.ballast.storage.ObjectKey;
 import io.ballast.storage.ObjectMeta;
 import io.ballast.storage.ReadCondition;
 import io.ballast.storage.ReadResult;
@@ -139,7 +140,10 @@ class StorageExporterTest {
     assertThat(manifest.version()).isEqualTo(0);
     assertThat(manifest.routes()).isZero();
     assertThat(
-            backend.bucket("config").head(LAYOUT.bodyKey(SnapshotKind.INSTANCE, 0)).blockOptional())
+            backend
+                .bucket("config")
+                .head(ObjectKey.of(manifest.part(SnapshotKind.INSTANCE).bodyKey()))
+                .blockOptional())
         .isPresent();
     await("status", Duration.ofSeconds(1), () -> backendStatus(0).get("exported_version") != null);
     assertThat(backendStatus(0)).containsEntry("name", "fs").containsEntry("last_error", null);

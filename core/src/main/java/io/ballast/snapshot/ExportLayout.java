@@ -35,7 +35,7 @@ public record ExportLayout(String prefix, String gatewayGroup) {
     return part(prefix, gatewayGroup, kind);
   }
 
-  public ObjectKey bodyKey(SnapshotKind kind, long version) {
-    return part(kind).bodyKey(version);
+  public ObjectKey bodyKey(SnapshotKind kind, long version, String sha256Hex) {
+    return part(kind).bodyKey(version, sha256Hex);
   }
 }

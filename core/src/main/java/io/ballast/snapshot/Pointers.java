@@ -43,9 +43,11 @@ final class Pointers {
                         + "'");
               }
               for (SnapshotKind kind : SnapshotKind.values()) {
-                String expected = layout.bodyKey(kind, manifest.version()).value();
-                String named = manifest.part(kind).bodyKey();
-                if (!named.equals(expected)) {
+                SnapshotManifest part = manifest.part(kind);
+                String named = part.bodyKey();
+                if (!layout.part(kind).isBodyKey(named, manifest.version(), part.bodySha256())) {
+                  String expected =
+                      layout.bodyKey(kind, manifest.version(), part.bodySha256()).value();
                   throw new SnapshotFormatException(
                       where
                           + " names "

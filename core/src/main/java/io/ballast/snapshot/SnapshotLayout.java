@@ -9,14 +9,21 @@ import java.util.regex.Pattern;
 /**
  * Where the snapshots of one gateway group and kind live in a bucket: {@code
  * [prefix/]<group>/<kind>/latest.json} and {@code [prefix/]<group>/<kind>/snapshots/<version, 20
- * digits>.ndjson.gz}. Zero-padding makes key order version order, which is how listing finds the
- * oldest bodies.
+ * digits>-<SHA-256 of the body>.ndjson.gz}. Zero-padding makes key order version order, which is
+ * how listing finds the oldest bodies. The SHA-256 in the name keeps two exporters' different
+ * bodies of one version apart: two control planes whose stores both start empty (different
+ * lineages) or replicas that built one version differently each store their own body, and neither
+ * is stuck on a key the other took. Builds before that named bodies by version only ({@code
+ * <version>.ndjson.gz}); such keys are still read and pruned.
  *
  * @param prefix a key prefix inside the bucket, or {@code null}/empty for none
  */
 public record SnapshotLayout(String prefix, String gatewayGroup, SnapshotKind kind) {
 
-  private static final Pattern BODY_NAME = Pattern.compile("(\\d{20})\\.ndjson\\.gz");
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+  private static final Pattern BODY_NAME =
+      Pattern.compile("(\\d{20})(?:-([0-9a-f]{64}))?\\.ndjson\\.gz");
 
   public SnapshotLayout {
     Objects.requireNonNull(gatewayGroup, "gatewayGroup");
@@ -48,11 +55,25 @@ public record SnapshotLayout(String prefix, String gatewayGroup, SnapshotKind ki
     return base().resolve("snapshots");
   }
 
-  public ObjectKey bodyKey(long version) {
+  /** Where the body of {@code version} whose SHA-256 is {@code sha256Hex} is stored. */
+  public ObjectKey bodyKey(long version, String sha256Hex) {
     if (version < 0) {
       throw new IllegalArgumentException("snapshot version " + version + " is negative");
     }
-    return snapshotsFolder().resolve(String.format("%020d.ndjson.gz", version));
+    if (!SHA256_HEX.matcher(sha256Hex).matches()) {
+      throw new IllegalArgumentException(
+          "'" + sha256Hex + "' is no SHA-256 in lower-case hex (64 digits)");
+    }
+    return snapshotsFolder().resolve(String.format("%020d-%s.ndjson.gz", version, sha256Hex));
+  }
+
+  /**
+   * Whether {@code key} is where this layout keeps the body of {@code version} with SHA-256 {@code
+   * sha256Hex}: its {@link #bodyKey} or, written by an earlier build, the version-only key.
+   */
+  public boolean isBodyKey(String key, long version, String sha256Hex) {
+    return key.equals(bodyKey(version, sha256Hex).value())
+        || key.equals(snapshotsFolder().resolve(String.format("%020d.ndjson.gz", version)).value());
   }
 
   /** The version a body key of this layout names, or empty for any other key. */

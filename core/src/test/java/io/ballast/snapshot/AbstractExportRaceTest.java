@@ -396,7 +396,13 @@ public abstract class AbstractExportRaceTest {
 
   private SnapshotManifest part(SnapshotKind kind, long version, Instant now, BodyStats stats) {
     return SnapshotManifest.of(
-        GROUP, kind, version, now, "race-test", layout.bodyKey(kind, version).value(), stats);
+        GROUP,
+        kind,
+        version,
+        now,
+        "race-test",
+        layout.bodyKey(kind, version, stats.sha256Hex()).value(),
+        stats);
   }
 
   private static void deleteQuietly(Path file) {

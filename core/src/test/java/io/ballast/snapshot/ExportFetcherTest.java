@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,7 +210,10 @@ class ExportFetcherTest {
         new ForwardingStorage(storage.resources) {
           @Override
           public Mono<ReadResult> get(ObjectKey key, ReadCondition condition) {
-            if (key.equals(SnapshotStorageFixture.LAYOUT.bodyKey(SnapshotKind.RESOURCES, 1))
+            if (SnapshotStorageFixture.LAYOUT
+                    .part(SnapshotKind.RESOURCES)
+                    .versionOf(key)
+                    .equals(OptionalLong.of(1))
                 && raced.compareAndSet(false, true)) {
               return storage
                   .publisher(1)

@@ -38,14 +38,16 @@ class ExportManifestTest {
 
   private static SnapshotManifest part(
       ExportLayout layout, SnapshotKind kind, long version, Map<String, Long> counts) {
+    BodyStats stats =
+        new BodyStats(100 + kind.ordinal(), (kind.ordinal() + "a").repeat(32), counts);
     return SnapshotManifest.of(
         "default",
         kind,
         version,
         CREATED,
         "cp-1",
-        layout.bodyKey(kind, version).value(),
-        new BodyStats(100 + kind.ordinal(), (kind.ordinal() + "a").repeat(32), counts));
+        layout.bodyKey(kind, version, stats.sha256Hex()).value(),
+        stats);
   }
 
   @Test
@@ -169,8 +171,9 @@ class ExportManifestTest {
     ExportLayout layout = new ExportLayout("p/q", "g1");
 
     assertThat(layout.latestKey().value()).isEqualTo("p/q/g1/latest.json");
-    assertThat(layout.bodyKey(SnapshotKind.INSTANCE, 7).value())
-        .isEqualTo("p/q/g1/instance/snapshots/00000000000000000007.ndjson.gz");
+    String sha = "0123456789abcdef".repeat(4);
+    assertThat(layout.bodyKey(SnapshotKind.INSTANCE, 7, sha).value())
+        .isEqualTo("p/q/g1/instance/snapshots/00000000000000000007-" + sha + ".ndjson.gz");
     assertThat(new ExportLayout(null, "g1").latestKey().value()).isEqualTo("g1/latest.json");
     assertThatThrownBy(() -> new ExportLayout("", "a/b"))
         .isInstanceOf(IllegalArgumentException.class);

@@ -69,7 +69,7 @@ class ExportPublisherTest {
     ObjectMeta body =
         storage
             .config
-            .head(SnapshotStorageFixture.LAYOUT.bodyKey(SnapshotKind.INSTANCE, 3))
+            .head(ObjectKey.of(pointer.manifest().part(SnapshotKind.INSTANCE).bodyKey()))
             .block();
     assertThat(body.metadata())
         .containsEntry(ExportPublisher.META_VERSION, "3")
@@ -97,7 +97,7 @@ class ExportPublisherTest {
   }
 
   @Test
-  void retriedExportReusesItsOwnBodiesButRefusesOtherContent() {
+  void aRetriedExportReusesItsOwnBodiesAndAnotherExportOfItsVersionKeepsItsOwn() {
     VerifiedExport seven = storage.export(7, "b", 3);
     // A previous attempt stored both bodies and died before moving the pointer.
     storeBodies(seven);
@@ -107,18 +107,37 @@ class ExportPublisherTest {
         .assertNext(result -> assertThat(result).isInstanceOf(PublishResult.Published.class))
         .verifyComplete();
 
-    storeBodies(storage.export(8, "b", 3));
-    VerifiedExport other = storage.export(8, "other", 1);
-    StepVerifier.create(publisher.publish(other))
+    // Another exporter (a store of another lineage, or a replica that built 8 differently)
+    // stored its bodies of version 8 and never moved the pointer: its keys are not ours.
+    VerifiedExport theirs = storage.export(8, "b", 3);
+    storeBodies(theirs);
+    VerifiedExport ours = storage.export(8, "other", 1);
+    StepVerifier.create(publisher.publish(ours))
+        .assertNext(result -> assertThat(result).isInstanceOf(PublishResult.Published.class))
+        .verifyComplete();
+    assertThat(storage.pointer().manifest().parts()).isEqualTo(ours.manifest().parts());
+    assertThat(storage.storedVersions(SnapshotKind.RESOURCES)).containsExactly(7L, 8L, 8L);
+
+    // A key that names our SHA-256 but holds something else was not written by an exporter.
+    VerifiedExport nine = storage.export(9, "nine", 2);
+    VerifiedSnapshot resources = nine.part(SnapshotKind.RESOURCES);
+    storage
+        .resources
+        .put(
+            ObjectKey.of(resources.manifest().bodyKey()),
+            ByteStreams.read(storage.export(9, "tampered", 2).part(SnapshotKind.RESOURCES).body()),
+            PutOptions.of(WriteCondition.IF_ABSENT)
+                .withMetadata(Map.of(ExportPublisher.META_SHA256, "0".repeat(64))))
+        .block();
+    StepVerifier.create(publisher.publish(nine))
         .expectErrorSatisfies(
             e ->
                 assertThat(e)
                     .isInstanceOf(SnapshotPublishException.class)
-                    .hasMessageContaining(
-                        SnapshotStorageFixture.LAYOUT.bodyKey(SnapshotKind.RESOURCES, 8).value())
+                    .hasMessageContaining(resources.manifest().bodyKey())
                     .hasMessageContaining("already exists with other content"))
         .verify();
-    assertThat(storage.pointer().version()).isEqualTo(7);
+    assertThat(storage.pointer().version()).isEqualTo(8);
   }
 
   @Test
@@ -154,7 +173,7 @@ class ExportPublisherTest {
   void bodyDeletedBehindThePublishersBackFailsNamingIt() {
     VerifiedExport five = storage.export(5, "five", 2);
     storeBodies(five);
-    ObjectKey key = SnapshotStorageFixture.LAYOUT.bodyKey(SnapshotKind.RESOURCES, 5);
+    ObjectKey key = ObjectKey.of(five.part(SnapshotKind.RESOURCES).manifest().bodyKey());
     ExportPublisher publisher =
         storage.publisher(
             new ForwardingStorage(storage.resources) {
@@ -328,6 +347,37 @@ class ExportPublisherTest {
         .verifyComplete();
     assertThat(storage.pointer().version()).isEqualTo(7);
     assertThat(storage.pointer().manifest().lineage()).isEqualTo(OTHER_LINEAGE);
+  }
+
+  @Test
+  void twoEmptyStoresOfDifferentLineagesStartingAtOnceEndWithOneLineageAndNoStuckPublish() {
+    // Both find no pointer and store their version-1 bodies; the other takes the pointer first.
+    VerifiedExport theirs = storage.export(1, "theirs", 1, OTHER_LINEAGE);
+    ExportPublisher otherStore = storage.publisher(5);
+    AtomicBoolean raced = new AtomicBoolean();
+    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
+    ExportPublisher racing =
+        storage.publisher(
+            new ForwardingStorage(storage.resources) {
+              @Override
+              public Mono<ObjectMeta> put(
+                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+                return key.equals(latest) && raced.compareAndSet(false, true)
+                    ? otherStore.publish(theirs).then(super.put(key, body, options))
+                    : super.put(key, body, options);
+              }
+            },
+            5,
+            SnapshotStorageFixture.CLOCK);
+
+    StepVerifier.create(racing.publish(storage.export(1, "ours", 1)))
+        .expectNext(
+            new PublishResult.OtherLineage(1, OTHER_LINEAGE, SnapshotStorageFixture.LINEAGE))
+        .verifyComplete();
+    assertThat(storage.pointer().manifest().lineage()).isEqualTo(OTHER_LINEAGE);
+    assertThat(storage.pointer().manifest().parts()).isEqualTo(theirs.manifest().parts());
+    // Both stores' bodies of version 1 were stored, each under its own key.
+    assertThat(storage.storedVersions(SnapshotKind.RESOURCES)).containsExactly(1L, 1L);
   }
 
   @Test

@@ -129,7 +129,7 @@ final class SnapshotStorageFixture {
         version,
         CLOCK.instant(),
         "cp-1",
-        LAYOUT.bodyKey(kind, version).value(),
+        LAYOUT.bodyKey(kind, version, stats.sha256Hex()).value(),
         stats);
   }
 

@@ -148,7 +148,7 @@ final class Snapshots {
         version,
         Instant.now(),
         "test",
-        new ExportLayout("", GROUP).bodyKey(kind, version).value(),
+        new ExportLayout("", GROUP).bodyKey(kind, version, stats.sha256Hex()).value(),
         stats);
   }
 

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -169,10 +170,19 @@ class StorageFollowerFaultTest {
   }
 
   /** The file in the bucket's folder whose name ends with {@code suffix}. */
+  /** The stored resources body of {@code version}. */
+  private Path storedBody(long version) throws IOException {
+    return stored(name -> name.startsWith(String.format("%020d-", version)));
+  }
+
   private Path stored(String suffix) throws IOException {
+    return stored(name -> name.endsWith(suffix));
+  }
+
+  private Path stored(Predicate<String> name) throws IOException {
     try (Stream<Path> files = Files.walk(dir.resolve("storage"))) {
       return files
-          .filter(f -> f.getFileName().toString().endsWith(suffix))
+          .filter(f -> name.test(f.getFileName().toString()))
           .filter(f -> !f.toString().contains("/instance/"))
           .findFirst()
           .orElseThrow();
@@ -335,7 +345,7 @@ class StorageFollowerFaultTest {
   @Test
   void aPointerNamingAMissingBodyIsBodyMissingAndRecoversWhenTheBodyAppears() throws IOException {
     publish(1);
-    Path body = stored("1.ndjson.gz");
+    Path body = storedBody(1);
     Path aside = dir.resolve("aside.ndjson.gz");
     Files.move(body, aside);
     follower.start();
@@ -374,7 +384,7 @@ class StorageFollowerFaultTest {
   @Test
   void aCorruptBodyIsRefusedAsChecksumAndTheNextGoodOneServed() throws IOException {
     publish(1);
-    Path body = stored("1.ndjson.gz");
+    Path body = storedBody(1);
     byte[] bytes = Files.readAllBytes(body);
     // Past the object file's header line: a bit of the body itself.
     bytes[bytes.length - 10] ^= 0x01;
