@@ -20,10 +20,8 @@ import java.util.regex.Pattern;
  */
 public record SnapshotLayout(String prefix, String gatewayGroup, SnapshotKind kind) {
 
-  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-
   private static final Pattern BODY_NAME =
-      Pattern.compile("(\\d{20})(?:-([0-9a-f]{64}))?\\.ndjson\\.gz");
+      Pattern.compile("(\\d{20})(?:-[0-9a-f]{64})?\\.ndjson\\.gz");
 
   public SnapshotLayout {
     Objects.requireNonNull(gatewayGroup, "gatewayGroup");
@@ -60,7 +58,7 @@ public record SnapshotLayout(String prefix, String gatewayGroup, SnapshotKind ki
     if (version < 0) {
       throw new IllegalArgumentException("snapshot version " + version + " is negative");
     }
-    if (!SHA256_HEX.matcher(sha256Hex).matches()) {
+    if (!SnapshotManifest.SHA256_HEX.matcher(sha256Hex).matches()) {
       throw new IllegalArgumentException(
           "'" + sha256Hex + "' is no SHA-256 in lower-case hex (64 digits)");
     }

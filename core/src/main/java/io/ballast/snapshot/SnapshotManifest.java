@@ -35,7 +35,8 @@ public record SnapshotManifest(
 
   public static final String GZIP = "gzip";
 
-  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+  /** A SHA-256 as manifests and body keys write it: 64 lower-case hex digits. */
+  static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   public SnapshotManifest {
     Objects.requireNonNull(gatewayGroup, "gatewayGroup");

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -267,21 +268,7 @@ class ExportPublisherTest {
     ExportPublisher publisher = storage.publisher(5);
     publisher.publish(storage.export(5, "five", 1)).block();
     VerifiedExport six = storage.export(6, "six", 1);
-    AtomicBoolean raced = new AtomicBoolean();
-    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
-    ExportPublisher refreshing =
-        storage.publisher(
-            new ForwardingStorage(storage.resources) {
-              @Override
-              public Mono<ObjectMeta> put(
-                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
-                return key.equals(latest) && raced.compareAndSet(false, true)
-                    ? publisher.publish(six).then(super.put(key, body, options))
-                    : super.put(key, body, options);
-              }
-            },
-            5,
-            SnapshotStorageFixture.CLOCK);
+    ExportPublisher refreshing = publisherRacedAtItsPointerWrite(() -> publisher.publish(six));
 
     StepVerifier.create(refreshing.refresh(5))
         .expectNext(new PublishResult.Skipped(6))
@@ -323,23 +310,9 @@ class ExportPublisherTest {
     // A CP restarted with --lineage=store takes the pointer while this one is publishing 6.
     VerifiedExport theirs = storage.export(7, "theirs", 1, OTHER_LINEAGE);
     ExportPublisher keepingStore = storage.publisher(5);
-    AtomicBoolean raced = new AtomicBoolean();
-    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
     ExportPublisher racing =
-        storage.publisher(
-            new ForwardingStorage(storage.resources) {
-              @Override
-              public Mono<ObjectMeta> put(
-                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
-                return key.equals(latest) && raced.compareAndSet(false, true)
-                    ? keepingStore
-                        .publish(theirs, Optional.of(SnapshotStorageFixture.LINEAGE))
-                        .then(super.put(key, body, options))
-                    : super.put(key, body, options);
-              }
-            },
-            5,
-            SnapshotStorageFixture.CLOCK);
+        publisherRacedAtItsPointerWrite(
+            () -> keepingStore.publish(theirs, Optional.of(SnapshotStorageFixture.LINEAGE)));
 
     StepVerifier.create(racing.publish(storage.export(6, "six", 1)))
         .expectNext(
@@ -354,21 +327,7 @@ class ExportPublisherTest {
     // Both find no pointer and store their version-1 bodies; the other takes the pointer first.
     VerifiedExport theirs = storage.export(1, "theirs", 1, OTHER_LINEAGE);
     ExportPublisher otherStore = storage.publisher(5);
-    AtomicBoolean raced = new AtomicBoolean();
-    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
-    ExportPublisher racing =
-        storage.publisher(
-            new ForwardingStorage(storage.resources) {
-              @Override
-              public Mono<ObjectMeta> put(
-                  ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
-                return key.equals(latest) && raced.compareAndSet(false, true)
-                    ? otherStore.publish(theirs).then(super.put(key, body, options))
-                    : super.put(key, body, options);
-              }
-            },
-            5,
-            SnapshotStorageFixture.CLOCK);
+    ExportPublisher racing = publisherRacedAtItsPointerWrite(() -> otherStore.publish(theirs));
 
     StepVerifier.create(racing.publish(storage.export(1, "ours", 1)))
         .expectNext(
@@ -405,6 +364,26 @@ class ExportPublisherTest {
         SnapshotStorageFixture.LAYOUT.latestKey(),
         Flux.just(ByteBuffer.wrap(json)),
         PutOptions.of(WriteCondition.NONE));
+  }
+
+  /**
+   * A publisher (retention 5) whose first write of the pointer lets {@code race} run first: another
+   * exporter that gets in between this one's read of the pointer and its write.
+   */
+  private ExportPublisher publisherRacedAtItsPointerWrite(Supplier<Mono<?>> race) {
+    AtomicBoolean raced = new AtomicBoolean();
+    ObjectKey latest = SnapshotStorageFixture.LAYOUT.latestKey();
+    return storage.publisher(
+        new ForwardingStorage(storage.resources) {
+          @Override
+          public Mono<ObjectMeta> put(ObjectKey key, Flux<ByteBuffer> body, PutOptions options) {
+            return key.equals(latest) && raced.compareAndSet(false, true)
+                ? race.get().then(super.put(key, body, options))
+                : super.put(key, body, options);
+          }
+        },
+        5,
+        SnapshotStorageFixture.CLOCK);
   }
 
   private void storeBodies(VerifiedExport export) {
